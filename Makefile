@@ -1,0 +1,50 @@
+# Newsroom: `make run` serves the site, `make test` runs the suite.
+VENV := .venv
+BIN := $(VENV)/bin
+PYPROJECT_PYTHONS := $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV)
+
+.PHONY: install run test lint format migrations-check clean
+
+# A bare `python3.13` can be a pyenv shim that fails, so every candidate is asked to run.
+$(VENV)/.installed: pyproject.toml
+	@py=""; \
+	for candidate in $(or $(PYTHON),python3.13 python3.12 python3 $(PYPROJECT_PYTHONS)); do \
+		if "$$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+			py=$$candidate; break; \
+		fi; \
+	done; \
+	if [ -z "$$py" ]; then \
+		echo "Newsroom needs Python 3.12 or newer; none found on PATH or under pyenv." >&2; \
+		echo "Install one, or point PYTHON=/path/to/python3.12 at it." >&2; exit 1; \
+	fi; \
+	echo "Using $$py ($$("$$py" --version))"; \
+	[ -x $(BIN)/python ] || "$$py" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py setup_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# pytest exits 5 when it collected nothing: that is a broken suite, not a pass.
+test: install
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "No tests were collected." >&2; exit 1; fi; exit $$rc
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var/

@@ -1,0 +1,311 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_prose_editor.fields import ProseEditorField
+from taggit.managers import TaggableManager
+
+from articles.richtext import BODY_EXTENSIONS, has_text, sanitize_body
+
+
+class Section(models.Model):
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveSmallIntegerField(
+        _("position"), default=0, help_text=_("Lower numbers come first in menus and on the home page.")
+    )
+    show_on_home = models.BooleanField(
+        _("show on home page"), default=True, help_text=_("Gives the section its own block on the home page.")
+    )
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:section", kwargs={"slug": self.slug})
+
+
+class Author(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    bio = models.TextField(_("short bio"), blank=True)
+    photo = models.ImageField(
+        _("photo"),
+        upload_to="authors/",
+        blank=True,
+        width_field="photo_width",
+        height_field="photo_height",
+    )
+    photo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    photo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    photo_renditions = models.JSONField(default=dict, blank=True, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="author",
+        help_text=_("The staff account that writes under this byline, if any."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:author", kwargs={"slug": self.slug})
+
+
+class WireService(models.Model):
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    credit = models.CharField(
+        _("credit line"), max_length=120, help_text=_('The agency as printed in a credit, e.g. "Reuters".')
+    )
+    website = models.URLField(_("website"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("wire service")
+        verbose_name_plural = _("wire services")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self) -> "ArticleQuerySet":
+        """Stories the public may see: published, with their time come."""
+        return self.filter(status=Article.Status.PUBLISHED, publish_at__lte=timezone.now())
+
+    def scheduled(self) -> "ArticleQuerySet":
+        """Published stories waiting for their publish_at."""
+        return self.filter(status=Article.Status.PUBLISHED, publish_at__gt=timezone.now())
+
+    def with_byline(self) -> "ArticleQuerySet":
+        """Everything a listing or story page prints, fetched in a fixed number of queries."""
+        return self.select_related("section", "wire_service").prefetch_related(
+            Prefetch(
+                "bylines", queryset=ArticleAuthor.objects.select_related("author").order_by("position")
+            ),
+            "tags",
+        )
+
+    def latest_first(self) -> "ArticleQuerySet":
+        return self.order_by("-publish_at", "-pk")
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        REVIEW = "review", _("In review")
+        PUBLISHED = "published", _("Published")
+
+    class Attribution(models.TextChoices):
+        WIRE_COPY = "wire", _("Wire copy (credited “Reuters”)")
+        ACCORDING_TO = "according", _("According to (“according to Reuters”)")
+        ADDITIONAL_REPORTING = "reporting", _("Additional reporting (“with reporting by AFP”)")
+
+    headline = models.CharField(_("headline"), max_length=200)
+    slug = models.SlugField(
+        _("slug"), max_length=200, unique=True, help_text=_("The story's address; keep it once published.")
+    )
+    standfirst = models.TextField(
+        _("standfirst"), max_length=600, blank=True, help_text=_("One or two sentences under the headline.")
+    )
+    body = ProseEditorField(_("body"), extensions=BODY_EXTENSIONS, sanitize=True)
+
+    section = models.ForeignKey(
+        Section, verbose_name=_("section"), on_delete=models.PROTECT, related_name="articles"
+    )
+    authors = models.ManyToManyField(
+        Author, verbose_name=_("authors"), through="ArticleAuthor", related_name="articles", blank=True
+    )
+    tags = TaggableManager(_("tags"), blank=True)
+    dateline = models.CharField(
+        _("dateline"), max_length=80, blank=True, help_text=_("The city the story was filed from.")
+    )
+
+    image = models.ImageField(
+        _("lead image"),
+        upload_to="articles/%Y/%m/",
+        blank=True,
+        width_field="image_width",
+        height_field="image_height",
+    )
+    image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_alt = models.CharField(
+        _("alt text"), max_length=250, blank=True, help_text=_("Describes the image for readers who cannot see it.")
+    )
+    image_caption = models.CharField(_("caption"), max_length=300, blank=True)
+    image_credit = models.CharField(_("credit"), max_length=120, blank=True)
+    image_renditions = models.JSONField(default=dict, blank=True, editable=False)
+
+    wire_service = models.ForeignKey(
+        WireService,
+        verbose_name=_("wire service"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="articles",
+    )
+    wire_attribution = models.CharField(
+        _("attribution"), max_length=10, choices=Attribution.choices, blank=True
+    )
+    wire_story_id = models.CharField(_("agency story id"), max_length=100, blank=True)
+
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        db_index=True,
+        help_text=_("Only editors publish. A published story with a future time is scheduled."),
+    )
+    publish_at = models.DateTimeField(
+        _("publish at"),
+        null=True,
+        blank=True,
+        help_text=_("First publication; the story goes live by itself at this time and keeps its date."),
+    )
+    updated_at = models.DateTimeField(
+        _("updated at"), null=True, blank=True, help_text=_("The last update shown to readers, if any.")
+    )
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    modified_at = models.DateTimeField(_("modified"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    modified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped on every save; a stale form's save is refused."
+    )
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-publish_at", "-pk"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        permissions = [("publish_article", "Can publish, schedule and unpublish articles")]
+        indexes = [models.Index(fields=["status", "-publish_at"], name="article_status_publish_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(publish_at__isnull=False),
+                name="article_published_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(wire_service__isnull=True) | ~Q(wire_attribution=""),
+                name="article_wire_has_attribution",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.headline
+
+    def save(self, *args, **kwargs):
+        # Every write path (admin, ORM, imports) stores sanitized markup, not only the form.
+        self.body = sanitize_body(self.body or "")
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        errors = {}
+        if not has_text(self.body or ""):
+            errors["body"] = _("The body needs some text, not only formatting.")
+        if self.image and not self.image_alt.strip():
+            errors["image_alt"] = _("Describe the lead image for readers who cannot see it.")
+        if self.wire_service_id and not self.wire_attribution:
+            errors["wire_attribution"] = _("Say how the wire service is credited.")
+        if self.status == self.Status.PUBLISHED and self.publish_at is None:
+            self.publish_at = timezone.now()
+        if errors:
+            raise ValidationError(errors)
+
+    def get_absolute_url(self) -> str:
+        local = timezone.localtime(self.publish_at or timezone.now())
+        return reverse(
+            "articles:detail",
+            kwargs={"year": local.year, "month": local.month, "day": local.day, "slug": self.slug},
+        )
+
+    def is_published(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.publish_at is not None
+            and self.publish_at <= timezone.now()
+        )
+
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.PUBLISHED and self.publish_at is not None and not self.is_published()
+
+    @property
+    def byline(self) -> list[Author]:
+        """The authors in byline order (uses the prefetch from with_byline())."""
+        return [link.author for link in self.bylines.all()]
+
+    @property
+    def wire_credit(self) -> str:
+        """The wire credit as printed: "Reuters", "according to Reuters", "with reporting by AFP"."""
+        if not self.wire_service_id:
+            return ""
+        credit = self.wire_service.credit
+        if self.wire_attribution == self.Attribution.ACCORDING_TO:
+            return _("according to %(agency)s") % {"agency": credit}
+        if self.wire_attribution == self.Attribution.ADDITIONAL_REPORTING:
+            return _("with reporting by %(agency)s") % {"agency": credit}
+        return credit
+
+
+class ArticleAuthor(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="bylines")
+    author = models.ForeignKey(Author, verbose_name=_("author"), on_delete=models.PROTECT, related_name="bylines")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("byline")
+        verbose_name_plural = _("byline")
+        constraints = [
+            models.UniqueConstraint(fields=["article", "author"], name="articleauthor_once_per_article")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.author)
+
+
+class Correction(models.Model):
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", _("Correction")
+        UPDATE = "update", _("Update")
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="corrections")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.CORRECTION)
+    text = models.TextField(_("text"), help_text=_("Shown to readers at the foot of the story."))
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("correction or update")
+        verbose_name_plural = _("corrections and updates")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text[:60]}"

@@ -1,0 +1,177 @@
+"""The site's chrome: settings, the stored weather reading, menus and ad slots."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class SiteSettings(models.Model):
+    """The one row of settings editors manage in the admin."""
+
+    class Unit(models.TextChoices):
+        CELSIUS = "C", "°C"
+        FAHRENHEIT = "F", "°F"
+
+    CACHE_KEY = "site-settings"
+
+    city = models.CharField(_("city"), max_length=100, default="București")
+    latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=4, default=44.4268)
+    longitude = models.DecimalField(_("longitude"), max_digits=8, decimal_places=4, default=26.1025)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Europe/Bucharest"
+    )
+    temperature_unit = models.CharField(
+        _("temperature unit"), max_length=1, choices=Unit.choices, default=Unit.CELSIUS
+    )
+    language = models.CharField(_("site language"), max_length=8, choices=settings.LANGUAGES, default="ro")
+    lead_article = models.ForeignKey(
+        "articles.Article",
+        verbose_name=_("pinned lead story"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Shown as the home page's lead while it is published; empty means the latest story."),
+    )
+
+    class Meta:
+        verbose_name = _("site settings")
+        verbose_name_plural = _("site settings")
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="sitesettings_single_row")]
+
+    def __str__(self) -> str:
+        return str(_("Site settings"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+        cache.delete(self.CACHE_KEY)
+
+    @classmethod
+    def load(cls) -> "SiteSettings":
+        """The current settings, from the cache when warm."""
+        current = cache.get(cls.CACHE_KEY)
+        if current is None:
+            current, _created = cls.objects.get_or_create(pk=1)
+            cache.set(cls.CACHE_KEY, current, 300)
+        return current
+
+
+class WeatherReading(models.Model):
+    """A temperature the provider reported; the newest good one feeds the header."""
+
+    provider = models.CharField(max_length=32)
+    temperature_c = models.FloatField()
+    condition = models.CharField(max_length=32, blank=True)
+    observed_at = models.DateTimeField()
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-fetched_at"]
+        get_latest_by = "fetched_at"
+
+    def __str__(self) -> str:
+        return f"{self.temperature_c} °C at {self.observed_at:%Y-%m-%d %H:%M}"
+
+
+class Menu(models.Model):
+    name = models.CharField(_("name"), max_length=80)
+    slug = models.SlugField(_("slug"), max_length=40, unique=True, help_text=_('Templates ask for "main" and "footer".'))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("menu")
+        verbose_name_plural = _("menus")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MenuItem(models.Model):
+    menu = models.ForeignKey(Menu, on_delete=models.CASCADE, related_name="items")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text=_("Menus have one level of children."),
+    )
+    label = models.CharField(_("label"), max_length=80)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    section = models.ForeignKey("articles.Section", on_delete=models.CASCADE, null=True, blank=True)
+    tag = models.ForeignKey("taggit.Tag", on_delete=models.CASCADE, null=True, blank=True)
+    article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, null=True, blank=True)
+    url = models.CharField(_("address"), max_length=300, blank=True, help_text=_("Any address, e.g. /search/ or https://…"))
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("menu item")
+        verbose_name_plural = _("menu items")
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self):
+        targets = [self.section_id, self.tag_id, self.article_id, self.url]
+        if sum(bool(target) for target in targets) != 1:
+            raise ValidationError(_("Link the item to exactly one section, tag, story or address."))
+        if self.parent_id and self.parent.parent_id:
+            raise ValidationError({"parent": _("Menus have only one level of children.")})
+
+
+class AdSlotQuerySet(models.QuerySet):
+    def active(self) -> "AdSlotQuerySet":
+        """Slots switched on whose start has come and whose end has not."""
+        now = timezone.now()
+        return self.filter(
+            Q(starts_at__isnull=True) | Q(starts_at__lte=now),
+            Q(ends_at__isnull=True) | Q(ends_at__gt=now),
+            is_active=True,
+        )
+
+
+class AdSlot(models.Model):
+    class Placement(models.TextChoices):
+        TOP = "top", _("Top banner")
+        SIDEBAR = "sidebar", _("Sidebar")
+        IN_STORY = "in_story", _("Inside the story")
+        FOOTER = "footer", _("Footer")
+
+    name = models.CharField(_("name"), max_length=100)
+    placement = models.CharField(_("placement"), max_length=10, choices=Placement.choices)
+    after_paragraph = models.PositiveSmallIntegerField(
+        _("after paragraph"), default=3, help_text=_("For slots inside the story.")
+    )
+    image = models.ImageField(_("image"), upload_to="ads/", blank=True)
+    image_alt = models.CharField(_("alt text"), max_length=200, blank=True)
+    html = models.TextField(_("HTML snippet"), blank=True, help_text=_("Used when there is no image."))
+    link = models.URLField(_("link"), blank=True)
+    starts_at = models.DateTimeField(_("starts"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = AdSlotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["placement", "name"]
+        verbose_name = _("ad slot")
+        verbose_name_plural = _("ad slots")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        if not self.image and not self.html.strip():
+            raise ValidationError(_("Give the slot an image or an HTML snippet."))
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("The end must come after the start.")})

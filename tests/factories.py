@@ -1,0 +1,73 @@
+"""Small factories for test data: each makes a valid object and takes overrides."""
+
+import io
+import itertools
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from articles.models import Article, ArticleAuthor, Author, Section, WireService
+
+_counter = itertools.count(1)
+
+
+def make_section(**fields) -> Section:
+    n = next(_counter)
+    fields.setdefault("name", f"Section {n}")
+    fields.setdefault("slug", f"section-{n}")
+    return Section.objects.create(**fields)
+
+
+def make_author(**fields) -> Author:
+    n = next(_counter)
+    fields.setdefault("name", f"Author {n}")
+    fields.setdefault("slug", f"author-{n}")
+    return Author.objects.create(**fields)
+
+
+def wire_service(slug: str = "reuters") -> WireService:
+    return WireService.objects.get(slug=slug)
+
+
+def make_article(*, authors=(), tags=(), **fields) -> Article:
+    """A live published story unless status or publish_at say otherwise."""
+    n = next(_counter)
+    fields.setdefault("headline", f"Headline number {n}")
+    fields.setdefault("slug", f"headline-number-{n}")
+    fields.setdefault("standfirst", f"Standfirst of story {n}.")
+    fields.setdefault("body", f"<p>Body of story {n}.</p>")
+    fields.setdefault("status", Article.Status.PUBLISHED)
+    if fields["status"] == Article.Status.PUBLISHED:
+        fields.setdefault("publish_at", timezone.now() - timedelta(hours=1))
+    if "section" not in fields:
+        fields["section"] = make_section()
+    article = Article.objects.create(**fields)
+    for position, author in enumerate(authors):
+        ArticleAuthor.objects.create(article=article, author=author, position=position)
+    if tags:
+        article.tags.add(*tags)
+    return article
+
+
+def make_user(username: str, *, group: str | None = None, superuser: bool = False, password: str = "pw"):
+    User = get_user_model()
+    if superuser:
+        return User.objects.create_superuser(username, f"{username}@example.com", password)
+    user = User.objects.create_user(username, f"{username}@example.com", password, is_staff=True)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def image_bytes(size=(64, 48), fmt="JPEG", color=(200, 30, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def image_upload(name="photo.jpg", size=(64, 48), fmt="JPEG", content_type="image/jpeg") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, image_bytes(size, fmt), content_type=content_type)
