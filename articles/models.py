@@ -16,10 +16,14 @@ class Section(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     description = models.TextField(_("description"), blank=True)
     position = models.PositiveSmallIntegerField(
-        _("position"), default=0, help_text=_("Lower numbers come first in menus and on the home page.")
+        _("position"),
+        default=0,
+        help_text=_("Lower numbers come first in menus and on the home page."),
     )
     show_on_home = models.BooleanField(
-        _("show on home page"), default=True, help_text=_("Gives the section its own block on the home page.")
+        _("show on home page"),
+        default=True,
+        help_text=_("Gives the section its own block on the home page."),
     )
 
     class Meta:
@@ -75,7 +79,9 @@ class WireService(models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     credit = models.CharField(
-        _("credit line"), max_length=120, help_text=_('The agency as printed in a credit, e.g. "Reuters".')
+        _("credit line"),
+        max_length=120,
+        help_text=_('The agency as printed in a credit, e.g. "Reuters".'),
     )
     website = models.URLField(_("website"), blank=True)
 
@@ -101,7 +107,8 @@ class ArticleQuerySet(models.QuerySet):
         """Everything a listing or story page prints, fetched in a fixed number of queries."""
         return self.select_related("section", "wire_service").prefetch_related(
             Prefetch(
-                "bylines", queryset=ArticleAuthor.objects.select_related("author").order_by("position")
+                "bylines",
+                queryset=ArticleAuthor.objects.select_related("author").order_by("position"),
             ),
             "tags",
         )
@@ -123,10 +130,16 @@ class Article(models.Model):
 
     headline = models.CharField(_("headline"), max_length=200)
     slug = models.SlugField(
-        _("slug"), max_length=200, unique=True, help_text=_("The story's address; keep it once published.")
+        _("slug"),
+        max_length=200,
+        unique=True,
+        help_text=_("The story's address; keep it once published."),
     )
     standfirst = models.TextField(
-        _("standfirst"), max_length=600, blank=True, help_text=_("One or two sentences under the headline.")
+        _("standfirst"),
+        max_length=600,
+        blank=True,
+        help_text=_("One or two sentences under the headline."),
     )
     body = ProseEditorField(_("body"), extensions=BODY_EXTENSIONS, sanitize=True)
 
@@ -134,7 +147,11 @@ class Article(models.Model):
         Section, verbose_name=_("section"), on_delete=models.PROTECT, related_name="articles"
     )
     authors = models.ManyToManyField(
-        Author, verbose_name=_("authors"), through="ArticleAuthor", related_name="articles", blank=True
+        Author,
+        verbose_name=_("authors"),
+        through="ArticleAuthor",
+        related_name="articles",
+        blank=True,
     )
     tags = TaggableManager(_("tags"), blank=True)
     dateline = models.CharField(
@@ -151,7 +168,10 @@ class Article(models.Model):
     image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     image_alt = models.CharField(
-        _("alt text"), max_length=250, blank=True, help_text=_("Describes the image for readers who cannot see it.")
+        _("alt text"),
+        max_length=250,
+        blank=True,
+        help_text=_("Describes the image for readers who cannot see it."),
     )
     image_caption = models.CharField(_("caption"), max_length=300, blank=True)
     image_credit = models.CharField(_("credit"), max_length=120, blank=True)
@@ -182,19 +202,34 @@ class Article(models.Model):
         _("publish at"),
         null=True,
         blank=True,
-        help_text=_("First publication; the story goes live by itself at this time and keeps its date."),
+        help_text=_(
+            "First publication; the story goes live by itself at this time and keeps its date."
+        ),
     )
     updated_at = models.DateTimeField(
-        _("updated at"), null=True, blank=True, help_text=_("The last update shown to readers, if any.")
+        _("updated at"),
+        null=True,
+        blank=True,
+        help_text=_("The last update shown to readers, if any."),
     )
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     modified_at = models.DateTimeField(_("modified"), auto_now=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
     )
     modified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
     )
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Bumped on every save; a stale form's save is refused."
@@ -207,7 +242,9 @@ class Article(models.Model):
         verbose_name = _("article")
         verbose_name_plural = _("articles")
         permissions = [("publish_article", "Can publish, schedule and unpublish articles")]
-        indexes = [models.Index(fields=["status", "-publish_at"], name="article_status_publish_idx")]
+        indexes = [
+            models.Index(fields=["status", "-publish_at"], name="article_status_publish_idx")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(publish_at__isnull=False),
@@ -227,6 +264,13 @@ class Article(models.Model):
         self.body = sanitize_body(self.body or "")
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        local = timezone.localtime(self.publish_at or timezone.now())
+        return reverse(
+            "articles:detail",
+            kwargs={"year": local.year, "month": local.month, "day": local.day, "slug": self.slug},
+        )
+
     def clean(self):
         errors = {}
         if not has_text(self.body or ""):
@@ -240,13 +284,6 @@ class Article(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def get_absolute_url(self) -> str:
-        local = timezone.localtime(self.publish_at or timezone.now())
-        return reverse(
-            "articles:detail",
-            kwargs={"year": local.year, "month": local.month, "day": local.day, "slug": self.slug},
-        )
-
     def is_published(self) -> bool:
         return (
             self.status == self.Status.PUBLISHED
@@ -255,7 +292,11 @@ class Article(models.Model):
         )
 
     def is_scheduled(self) -> bool:
-        return self.status == self.Status.PUBLISHED and self.publish_at is not None and not self.is_published()
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.publish_at is not None
+            and not self.is_published()
+        )
 
     @property
     def byline(self) -> list[Author]:
@@ -264,7 +305,7 @@ class Article(models.Model):
 
     @property
     def wire_credit(self) -> str:
-        """The wire credit as printed: "Reuters", "according to Reuters", "with reporting by AFP"."""
+        """The credit as printed: "Reuters", "according to Reuters", "with reporting by AFP"."""
         if not self.wire_service_id:
             return ""
         credit = self.wire_service.credit
@@ -277,7 +318,9 @@ class Article(models.Model):
 
 class ArticleAuthor(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="bylines")
-    author = models.ForeignKey(Author, verbose_name=_("author"), on_delete=models.PROTECT, related_name="bylines")
+    author = models.ForeignKey(
+        Author, verbose_name=_("author"), on_delete=models.PROTECT, related_name="bylines"
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
@@ -285,7 +328,9 @@ class ArticleAuthor(models.Model):
         verbose_name = _("byline")
         verbose_name_plural = _("byline")
         constraints = [
-            models.UniqueConstraint(fields=["article", "author"], name="articleauthor_once_per_article")
+            models.UniqueConstraint(
+                fields=["article", "author"], name="articleauthor_once_per_article"
+            )
         ]
 
     def __str__(self) -> str:

@@ -12,13 +12,19 @@ PAGE_SIZE = 20
 def paginate(request: HttpRequest, queryset):
     """The requested page; a page that is not a number or is out of range is a 404."""
     try:
-        return Paginator(queryset, PAGE_SIZE, allow_empty_first_page=True).page(request.GET.get("page", 1))
+        return Paginator(queryset, PAGE_SIZE, allow_empty_first_page=True).page(
+            request.GET.get("page", 1)
+        )
     except InvalidPage as exc:
         raise Http404("No such page.") from exc
 
 
 def can_preview(request: HttpRequest) -> bool:
-    return request.user.is_active and request.user.is_staff and request.user.has_perm("articles.view_article")
+    return (
+        request.user.is_active
+        and request.user.is_staff
+        and request.user.has_perm("articles.view_article")
+    )
 
 
 @require_GET
@@ -34,7 +40,11 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
     article = get_object_or_404(queryset.with_byline(), slug=slug)
     if article.is_published() and request.path != article.get_absolute_url():
         raise Http404("No story at this address.")
-    return render(request, "articles/article_detail.html", {"article": article, "preview": not article.is_published()})
+    return render(
+        request,
+        "articles/article_detail.html",
+        {"article": article, "preview": not article.is_published()},
+    )
 
 
 def _listing(request: HttpRequest, title: str, queryset, **context) -> HttpResponse:
@@ -45,7 +55,9 @@ def _listing(request: HttpRequest, title: str, queryset, **context) -> HttpRespo
 @require_GET
 def section(request: HttpRequest, slug: str) -> HttpResponse:
     section = get_object_or_404(Section, slug=slug)
-    return _listing(request, section.name, Article.objects.published().filter(section=section), section=section)
+    return _listing(
+        request, section.name, Article.objects.published().filter(section=section), section=section
+    )
 
 
 @require_GET
@@ -57,4 +69,6 @@ def tag(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def author(request: HttpRequest, slug: str) -> HttpResponse:
     author = get_object_or_404(Author, slug=slug)
-    return _listing(request, author.name, Article.objects.published().filter(authors=author), author=author)
+    return _listing(
+        request, author.name, Article.objects.published().filter(authors=author), author=author
+    )

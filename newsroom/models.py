@@ -31,7 +31,9 @@ class SiteSettings(models.Model):
     temperature_unit = models.CharField(
         _("temperature unit"), max_length=1, choices=Unit.choices, default=Unit.CELSIUS
     )
-    language = models.CharField(_("site language"), max_length=8, choices=settings.LANGUAGES, default="ro")
+    language = models.CharField(
+        _("site language"), max_length=8, choices=settings.LANGUAGES, default="ro"
+    )
     lead_article = models.ForeignKey(
         "articles.Article",
         verbose_name=_("pinned lead story"),
@@ -39,7 +41,9 @@ class SiteSettings(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text=_("Shown as the home page's lead while it is published; empty means the latest story."),
+        help_text=_(
+            "Shown as the home page's lead while it is published; empty means the latest story."
+        ),
     )
 
     class Meta:
@@ -84,7 +88,9 @@ class WeatherReading(models.Model):
 
 class Menu(models.Model):
     name = models.CharField(_("name"), max_length=80)
-    slug = models.SlugField(_("slug"), max_length=40, unique=True, help_text=_('Templates ask for "main" and "footer".'))
+    slug = models.SlugField(
+        _("slug"), max_length=40, unique=True, help_text=_('Templates ask for "main" and "footer".')
+    )
 
     class Meta:
         ordering = ["name"]
@@ -111,7 +117,12 @@ class MenuItem(models.Model):
     section = models.ForeignKey("articles.Section", on_delete=models.CASCADE, null=True, blank=True)
     tag = models.ForeignKey("taggit.Tag", on_delete=models.CASCADE, null=True, blank=True)
     article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, null=True, blank=True)
-    url = models.CharField(_("address"), max_length=300, blank=True, help_text=_("Any address, e.g. /search/ or https://…"))
+    url = models.CharField(
+        _("address"),
+        max_length=300,
+        blank=True,
+        help_text=_("Any address, e.g. /search/ or https://…"),
+    )
 
     class Meta:
         ordering = ["position", "pk"]
@@ -154,7 +165,9 @@ class AdSlot(models.Model):
     )
     image = models.ImageField(_("image"), upload_to="ads/", blank=True)
     image_alt = models.CharField(_("alt text"), max_length=200, blank=True)
-    html = models.TextField(_("HTML snippet"), blank=True, help_text=_("Used when there is no image."))
+    html = models.TextField(
+        _("HTML snippet"), blank=True, help_text=_("Used when there is no image.")
+    )
     link = models.URLField(_("link"), blank=True)
     starts_at = models.DateTimeField(_("starts"), null=True, blank=True)
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True)

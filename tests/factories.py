@@ -53,7 +53,9 @@ def make_article(*, authors=(), tags=(), **fields) -> Article:
     return article
 
 
-def make_user(username: str, *, group: str | None = None, superuser: bool = False, password: str = "pw"):
+def make_user(
+    username: str, *, group: str | None = None, superuser: bool = False, password: str = "pw"
+):
     User = get_user_model()
     if superuser:
         return User.objects.create_superuser(username, f"{username}@example.com", password)
@@ -69,5 +71,7 @@ def image_bytes(size=(64, 48), fmt="JPEG", color=(200, 30, 30)) -> bytes:
     return buffer.getvalue()
 
 
-def image_upload(name="photo.jpg", size=(64, 48), fmt="JPEG", content_type="image/jpeg") -> SimpleUploadedFile:
+def image_upload(
+    name="photo.jpg", size=(64, 48), fmt="JPEG", content_type="image/jpeg"
+) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, image_bytes(size, fmt), content_type=content_type)

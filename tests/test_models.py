@@ -23,7 +23,9 @@ class PublishingRuleTests(TestCase):
 
     def test_story_goes_live_by_itself_when_its_time_comes(self):
         article = make_article(publish_at=timezone.now() + timedelta(seconds=1))
-        Article.objects.filter(pk=article.pk).update(publish_at=timezone.now() - timedelta(seconds=1))
+        Article.objects.filter(pk=article.pk).update(
+            publish_at=timezone.now() - timedelta(seconds=1)
+        )
         assert list(Article.objects.published()) == [article]
 
     def test_draft_and_review_are_never_public(self):
@@ -52,7 +54,9 @@ class BylineTests(TestCase):
             Article.Attribution.ADDITIONAL_REPORTING: "with reporting by Reuters",
         }
         for attribution, expected in cases.items():
-            article = make_article(section=section, wire_service=reuters, wire_attribution=attribution)
+            article = make_article(
+                section=section, wire_service=reuters, wire_attribution=attribution
+            )
             assert str(article.wire_credit) == expected
 
     def test_wire_service_needs_an_attribution(self):
