@@ -1,0 +1,82 @@
+"""A Redis cache that the site survives losing: errors become cache misses, not 500s."""
+
+import functools
+import logging
+import threading
+import time
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+# After a failure, leave Redis alone this long before trying it again, so an outage costs
+# one failed call per process every few seconds instead of a timeout on every request.
+RETRY_AFTER_SECONDS = 5.0
+
+
+def _falls_back_to(fallback):
+    """Wrap a cache method so that, while Redis is down, it answers fallback(*its arguments)."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(self, *args, **kwargs):
+            if self._down_until > time.monotonic():
+                return fallback(*args, **kwargs)
+            try:
+                result = method(self, *args, **kwargs)
+            except RedisError as exc:
+                self._mark_down(exc)
+                return fallback(*args, **kwargs)
+            self._mark_up()
+            return result
+
+        return wrapper
+
+    return decorate
+
+
+def _returns(value):
+    return lambda *args, **kwargs: value
+
+
+def _default_argument(key, default=None, version=None):
+    return default
+
+
+def _unavailable(*args, **kwargs):
+    # incr() on a missing key raises ValueError; callers already handle that case.
+    raise ValueError("The cache is unavailable.")
+
+
+class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._down_until = 0.0
+        self._is_down = False
+        self._state_lock = threading.Lock()
+
+    def _mark_down(self, exc: Exception) -> None:
+        with self._state_lock:
+            self._down_until = time.monotonic() + RETRY_AFTER_SECONDS
+            if not self._is_down:
+                self._is_down = True
+                logger.warning("Redis cache unavailable, serving uncached: %s", exc)
+
+    def _mark_up(self) -> None:
+        if self._is_down:
+            with self._state_lock:
+                self._is_down = False
+                logger.warning("Redis cache reachable again.")
+
+    add = _falls_back_to(_returns(False))(RedisCache.add)
+    get = _falls_back_to(_default_argument)(RedisCache.get)
+    set = _falls_back_to(_returns(None))(RedisCache.set)
+    touch = _falls_back_to(_returns(False))(RedisCache.touch)
+    delete = _falls_back_to(_returns(False))(RedisCache.delete)
+    get_many = _falls_back_to(lambda *args, **kwargs: {})(RedisCache.get_many)
+    has_key = _falls_back_to(_returns(False))(RedisCache.has_key)
+    incr = _falls_back_to(_unavailable)(RedisCache.incr)
+    set_many = _falls_back_to(lambda *args, **kwargs: [])(RedisCache.set_many)
+    delete_many = _falls_back_to(_returns(None))(RedisCache.delete_many)
+    clear = _falls_back_to(_returns(False))(RedisCache.clear)
