@@ -39,6 +39,11 @@ def cache_from_url(url: str) -> dict:
     raise ImproperlyConfigured(f"CACHE_URL scheme {scheme!r} is not one of locmem, redis, dummy.")
 
 
+AUTHENTICATION_BACKENDS = [
+    "newsroom.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 DEBUG = env_bool("DEBUG", True)
 
 # Production refuses to start without its own secret and host names.
@@ -86,6 +91,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django.contrib.postgres",
+    "axes",
     "django_prose_editor",
     "reversion",
     "taggit",
@@ -121,6 +127,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -193,6 +200,15 @@ FEED_ITEMS = int(os.environ.get("FEED_ITEMS", "20"))
 WEATHER_PROVIDER = os.environ.get("WEATHER_PROVIDER", "open-meteo")
 WEATHER_API_KEY = os.environ.get("WEATHER_API_KEY", "")
 WEATHER_URL = os.environ.get("WEATHER_URL", "")
+
+# --- django-axes (admin login throttling) ---------------------------------------
+# Five failures for one username from one address lock that pair out for 15 minutes; locking
+# by username alone would let anyone lock an editor out.
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_RESET_ON_SUCCESS = True
 
 # --- django-taggit ----------------------------------------------------------
 TAGGIT_CASE_INSENSITIVE = True
