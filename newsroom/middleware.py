@@ -1,3 +1,4 @@
+from django.db import DatabaseError
 from django.utils import timezone, translation
 
 from newsroom.models import SiteSettings
@@ -10,7 +11,11 @@ class SiteLocaleMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        site = SiteSettings.load()
+        try:
+            site = SiteSettings.load()
+        except DatabaseError:
+            # The view will answer 503; /healthz still reports what is wrong.
+            site = SiteSettings()
         request.site_settings = site
         translation.activate(site.language)
         request.LANGUAGE_CODE = site.language

@@ -69,7 +69,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": int(os.environ.get("DATABASE_POOL_SIZE", "8")),
-        "timeout": 5,
+        "timeout": 2,  # while the database is down, answer 503 quickly
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
@@ -132,7 +132,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "newsroom.urls"
 
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 

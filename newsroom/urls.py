@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from newsroom import views
 
+handler500 = "newsroom.views.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),

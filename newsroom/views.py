@@ -1,5 +1,9 @@
-from django.db import connection
-from django.http import HttpRequest, JsonResponse
+import sys
+
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
+from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -17,3 +21,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if status == 200 else "degraded", "database": database}, status=status
     )
+
+
+@requires_csrf_token
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page, or a 503 with Retry-After while the database is out of reach."""
+    if isinstance(sys.exc_info()[1], DatabaseError):
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response.headers["Retry-After"] = "10"
+        return response
+    return HttpResponse(loader.get_template("500.html").render(), status=500)
