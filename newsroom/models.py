@@ -4,6 +4,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -22,9 +23,31 @@ class SiteSettings(models.Model):
 
     CACHE_KEY = "site-settings"
 
-    city = models.CharField(_("city"), max_length=100, default="București")
-    latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=4, default=44.4268)
-    longitude = models.DecimalField(_("longitude"), max_digits=8, decimal_places=4, default=26.1025)
+    city = models.CharField(
+        _("city"),
+        max_length=100,
+        default="București",
+        help_text=_(
+            "As the header shows it. Saving a new city looks up its coordinates and time zone "
+            "once, unless you change them yourself."
+        ),
+    )
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=8,
+        decimal_places=4,
+        default=44.4268,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+        help_text=_("Where the weather is measured, in degrees north (south is negative)."),
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=8,
+        decimal_places=4,
+        default=26.1025,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+        help_text=_("In degrees east (west is negative)."),
+    )
     time_zone = models.CharField(
         _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Europe/Bucharest"
     )
@@ -77,6 +100,9 @@ class WeatherReading(models.Model):
     condition = models.CharField(max_length=32, blank=True)
     observed_at = models.DateTimeField()
     fetched_at = models.DateTimeField(default=timezone.now)
+    # Where it was measured: a reading for the previous city never shows under a new one.
+    latitude = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
 
     class Meta:
         ordering = ["-fetched_at"]
@@ -84,6 +110,25 @@ class WeatherReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.temperature_c} °C at {self.observed_at:%Y-%m-%d %H:%M}"
+
+
+class WeatherRefresh(models.Model):
+    """One row that every process shares: the refresh lock and the backoff after failures."""
+
+    locked_until = models.DateTimeField(null=True, blank=True)
+    lock_token = models.CharField(max_length=32, blank=True)
+    failures = models.PositiveIntegerField(
+        default=0, help_text="Failed refreshes in a row; the wait before the next one grows."
+    )
+    retry_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="weatherrefresh_single_row")]
+
+    def __str__(self) -> str:
+        return f"weather refresh: {self.failures} failures"
 
 
 class Menu(models.Model):
