@@ -5,3 +5,25 @@ from django.utils.translation import gettext_lazy as _
 class ArticlesConfig(AppConfig):
     name = "articles"
     verbose_name = _("Newsroom content")
+
+    def ready(self):
+        # Lead images and author photos get their responsive renditions when saved.
+        from articles import renditions
+
+        renditions.connect_signals()
+
+        # A saved story is searchable as it now stands.
+        from django.db.models.signals import post_save
+
+        from articles import search
+
+        post_save.connect(
+            search.refresh_search_vector,
+            sender="articles.Article",
+            dispatch_uid="articles.search.refresh_search_vector",
+        )
+
+        # Cached feeds are dropped when a story, byline, tag, section or author changes.
+        from articles import feeds
+
+        feeds.connect_signals()

@@ -1,74 +1,479 @@
-from django.core.paginator import InvalidPage, Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+"""The public site: home, story, section, tag and author listings, and the date archives.
+
+Every view evaluates its querysets here (templates only loop over lists) and reads the site's
+chrome (sections, menus, ad slots) from the cache, so each page costs a fixed, small number of
+queries however many stories it lists.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.paginator import InvalidPage, Page, Paginator
+from django.db.models import Count, F, Prefetch, Q, Window, prefetch_related_objects
+from django.db.models.functions import RowNumber
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from taggit.models import Tag
 
-from articles.models import Article, Author, Section
+from articles.models import Article, ArticleAuthor, Author
+from articles.renditions import best_jpeg
+from articles.search import clean_query, highlight, search_articles
+from newsroom import menus
+from newsroom.dates import LOWERCASE_NAMES, long_date
+from newsroom.models import SiteSettings
 
 PAGE_SIZE = 20
+HOME_TOP = 4
+HOME_LATEST = 10
+HOME_CANDIDATES = 24
+SECTION_BLOCK = 4
+RELATED = 4
 
 
-def paginate(request: HttpRequest, queryset):
-    """The requested page; a page that is not a number or is out of range is a 404."""
+@dataclass
+class PageMeta:
+    """What the <head> says about a page to search engines and sharing previews."""
+
+    title: str
+    description: str
+    url: str
+    kind: str = "website"
+    image: str = ""
+    image_alt: str = ""
+    noindex: bool = False
+
+
+def _absolute(request: HttpRequest, url: str) -> str:
+    return request.build_absolute_uri(url)
+
+
+def _image_url(request: HttpRequest, article: Article) -> str:
+    """An absolute URL of the lead image at sharing size, or ""."""
+    if not article.image:
+        return ""
+    return _absolute(request, best_jpeg(article.image_renditions) or article.image.url)
+
+
+def _describe(text: str, words: int = 40) -> str:
+    return Truncator(strip_tags(text or "").strip()).words(words, truncate="…")
+
+
+def _site(request: HttpRequest) -> SiteSettings:
+    return getattr(request, "site_settings", None) or SiteSettings.load()
+
+
+def paginate(request: HttpRequest, queryset, allow_empty: bool = True) -> Page:
+    """The requested page, evaluated; a page that is not a number or is out of range is a 404."""
+    paginator = Paginator(queryset, PAGE_SIZE, allow_empty_first_page=allow_empty)
     try:
-        return Paginator(queryset, PAGE_SIZE, allow_empty_first_page=True).page(
-            request.GET.get("page", 1)
-        )
+        page = paginator.page(request.GET.get("page") or 1)
     except InvalidPage as exc:
-        raise Http404("No such page.") from exc
+        raise Http404(_("No such page.")) from exc
+    page.object_list = list(page.object_list)
+    return page
+
+
+def _page_url(request: HttpRequest, page: Page) -> str:
+    """The page's canonical address: the path, plus ?page=N after the first page."""
+    if page.number > 1:
+        return _absolute(request, f"{request.path}?page={page.number}")
+    return _absolute(request, request.path)
 
 
 def can_preview(request: HttpRequest) -> bool:
-    return (
-        request.user.is_active
-        and request.user.is_staff
-        and request.user.has_perm("articles.view_article")
+    """Staff who may read stories in the admin may read unpublished ones on the site."""
+    user = request.user
+    return user.is_active and user.is_staff and user.has_perm("articles.view_article")
+
+
+def _bylines() -> Prefetch:
+    return Prefetch(
+        "bylines", queryset=ArticleAuthor.objects.select_related("author").order_by("position")
     )
+
+
+def _listed(queryset):
+    """A listing's stories with what a teaser prints: section, wire credit, byline."""
+    return queryset.select_related("section", "wire_service").prefetch_related(_bylines())
 
 
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    articles = Article.objects.published().with_byline().latest_first()[:PAGE_SIZE]
-    return render(request, "articles/index.html", {"articles": articles})
+    published = Article.objects.published()
+    candidates = list(
+        published.select_related("section", "wire_service").latest_first()[:HOME_CANDIDATES]
+    )
+
+    lead = None
+    pinned_id = _site(request).lead_article_id
+    if pinned_id:
+        lead = next((story for story in candidates if story.pk == pinned_id), None)
+        if lead is None:
+            lead = published.select_related("section", "wire_service").filter(pk=pinned_id).first()
+    if lead is None and candidates:
+        lead = candidates[0]
+    rest = [story for story in candidates if story != lead]
+    # Top stories are the newest ones with a picture; the rest of the newest are "Latest".
+    top = [story for story in rest if story.image][:HOME_TOP]
+    if len(top) < HOME_TOP:
+        top += [story for story in rest if story not in top][: HOME_TOP - len(top)]
+    latest = [story for story in rest if story not in top][:HOME_LATEST]
+
+    shown = [story.pk for story in [lead, *top] if story]
+    home_sections = [section for section in menus.sections() if section.show_on_home]
+    blocks = []
+    if home_sections:
+        ranked = (
+            published.filter(section__in=[section.pk for section in home_sections])
+            .exclude(pk__in=shown)
+            .select_related("section", "wire_service")
+            .annotate(
+                rank=Window(
+                    RowNumber(),
+                    partition_by=[F("section_id")],
+                    order_by=[F("publish_at").desc(), F("pk").desc()],
+                )
+            )
+            .filter(rank__lte=SECTION_BLOCK)
+            .order_by("section_id", "rank")
+        )
+        by_section: dict[int, list[Article]] = {}
+        for story in ranked:
+            by_section.setdefault(story.section_id, []).append(story)
+        blocks = [
+            (section, by_section[section.pk])
+            for section in home_sections
+            if by_section.get(section.pk)
+        ]
+
+    stories = [story for story in [lead, *top, *latest] if story]
+    stories += [story for _section, block in blocks for story in block]
+    prefetch_related_objects(stories, _bylines())
+
+    site_name = settings.SITE_NAME
+    meta = PageMeta(
+        title=site_name,
+        description=_("News, analysis and opinion from %(site)s.") % {"site": site_name},
+        url=_absolute(request, reverse("articles:index")),
+        image=_image_url(request, lead) if lead else "",
+        image_alt=lead.image_alt if lead else "",
+    )
+    return render(
+        request,
+        "articles/index.html",
+        {"lead": lead, "top": top, "latest": latest, "blocks": blocks, "meta": meta},
+    )
+
+
+def _related(article: Article, tag_ids: list[int]) -> list[Article]:
+    """Stories sharing the most tags, then from the same section, newest first."""
+    candidates = Article.objects.published().exclude(pk=article.pk)
+    if tag_ids:
+        candidates = candidates.filter(Q(tags__in=tag_ids) | Q(section=article.section_id))
+        candidates = candidates.annotate(
+            shared=Count("tags", filter=Q(tags__in=tag_ids), distinct=True)
+        ).order_by("-shared", "-publish_at", "-pk")
+    else:
+        candidates = candidates.filter(section=article.section_id).latest_first()
+    return list(candidates.select_related("section")[:RELATED])
+
+
+def _neighbours(article: Article) -> tuple[Article | None, Article | None]:
+    """The previous (older) and next (newer) published stories in the story's section."""
+    if article.publish_at is None:
+        return None, None
+    in_section = Article.objects.published().filter(section=article.section_id)
+    moment = article.publish_at
+    older = in_section.filter(
+        Q(publish_at__lt=moment) | Q(publish_at=moment, pk__lt=article.pk)
+    ).latest_first()
+    newer = in_section.filter(
+        Q(publish_at__gt=moment) | Q(publish_at=moment, pk__gt=article.pk)
+    ).order_by("publish_at", "pk")
+    return older.first(), newer.first()
+
+
+def news_article_json_ld(request: HttpRequest, article: Article, image: str) -> dict:
+    """schema.org NewsArticle for the story page."""
+    data: dict = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.headline,
+        "description": article.standfirst,
+        "mainEntityOfPage": _absolute(request, article.get_absolute_url()),
+        "inLanguage": _site(request).language,
+        "articleSection": article.section.name,
+        "publisher": {
+            "@type": "NewsMediaOrganization",
+            "name": settings.SITE_NAME,
+            "url": _absolute(request, reverse("articles:index")),
+            "logo": {"@type": "ImageObject", "url": _absolute(request, static("img/logo.svg"))},
+        },
+    }
+    if article.publish_at:
+        data["datePublished"] = article.publish_at.isoformat()
+        data["dateModified"] = (article.updated_at or article.publish_at).isoformat()
+    if image:
+        data["image"] = [image]
+    authors = [
+        {
+            "@type": "Person",
+            "name": author.name,
+            "url": _absolute(request, author.get_absolute_url()),
+        }
+        for author in article.byline
+    ]
+    if authors:
+        data["author"] = authors
+    elif article.wire_service_id:
+        data["author"] = [{"@type": "Organization", "name": article.wire_service.name}]
+    if article.wire_service_id:
+        agency: dict = {"@type": "NewsMediaOrganization", "name": article.wire_service.name}
+        if article.wire_service.website:
+            agency["url"] = article.wire_service.website
+        data["sourceOrganization"] = agency
+    keywords = [tag.name for tag in article.tags.all()]
+    if keywords:
+        data["keywords"] = keywords
+    return data
 
 
 @require_GET
 def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> HttpResponse:
-    # Staff preview drafts through the same view; everyone else sees only what is published.
-    queryset = Article.objects.all() if can_preview(request) else Article.objects.published()
-    article = get_object_or_404(queryset.with_byline(), slug=slug)
-    if article.is_published() and request.path != article.get_absolute_url():
-        raise Http404("No story at this address.")
-    return render(
+    # Staff preview unpublished stories through this same view; the public sees only live ones.
+    previewer = can_preview(request)
+    queryset = Article.objects.all() if previewer else Article.objects.published()
+    article = get_object_or_404(
+        queryset.select_related("section", "wire_service").prefetch_related(
+            _bylines(), "tags", "corrections"
+        ),
+        slug=slug,
+    )
+    preview = not article.is_published()
+    if not preview and request.path != article.get_absolute_url():
+        # The date in the address is the first publication's; a wrong one finds the story.
+        target = article.get_absolute_url()
+        if request.META.get("QUERY_STRING"):
+            target += "?" + request.META["QUERY_STRING"]
+        return HttpResponsePermanentRedirect(target)
+
+    tags = list(article.tags.all())
+    related = _related(article, [tag.pk for tag in tags])
+    previous, following = _neighbours(article) if not preview else (None, None)
+    image = _image_url(request, article)
+    meta = PageMeta(
+        title=article.headline,
+        description=_describe(article.standfirst or article.body),
+        url=_absolute(request, article.get_absolute_url()),
+        kind="article",
+        image=image,
+        image_alt=article.image_alt,
+        noindex=preview,
+    )
+    response = render(
         request,
         "articles/article_detail.html",
-        {"article": article, "preview": not article.is_published()},
+        {
+            "article": article,
+            "byline": article.byline,
+            "tags": tags,
+            "corrections": list(article.corrections.all()),
+            "related": related,
+            "previous": previous,
+            "next": following,
+            "preview": preview,
+            "meta": meta,
+            "json_ld": news_article_json_ld(request, article, image),
+        },
     )
+    if preview or previewer:
+        # A preview must never be stored by a browser or a shared cache.
+        add_never_cache_headers(response)
+        patch_vary_headers(response, ["Cookie"])
+    return response
 
 
-def _listing(request: HttpRequest, title: str, queryset, **context) -> HttpResponse:
-    page = paginate(request, queryset.with_byline().latest_first())
-    return render(request, "articles/article_list.html", {"title": title, "page": page, **context})
+def _listing(
+    request: HttpRequest,
+    queryset,
+    *,
+    title: str,
+    description: str = "",
+    allow_empty: bool = True,
+    template: str = "articles/article_list.html",
+    **context,
+) -> HttpResponse:
+    page = paginate(request, _listed(queryset.latest_first()), allow_empty=allow_empty)
+    heading = title
+    if page.number > 1:
+        title = _("%(title)s, page %(number)s") % {"title": title, "number": page.number}
+    meta = PageMeta(
+        title=title,
+        description=_describe(description) or title,
+        url=_page_url(request, page),
+    )
+    return render(request, template, {"heading": heading, "page": page, "meta": meta, **context})
 
 
 @require_GET
 def section(request: HttpRequest, slug: str) -> HttpResponse:
-    section = get_object_or_404(Section, slug=slug)
+    section = menus.section_by_slug(slug)
+    if section is None:
+        raise Http404(_("No such section."))
     return _listing(
-        request, section.name, Article.objects.published().filter(section=section), section=section
+        request,
+        Article.objects.published().filter(section=section.pk),
+        title=section.name,
+        description=section.description,
+        section=section,
+        feed_url=f"{section.get_absolute_url()}feed/",
     )
 
 
 @require_GET
 def tag(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
-    return _listing(request, tag.name, Article.objects.published().filter(tags=tag), tag=tag)
+    # A tag with no live story is not public yet (it may only be on drafts): 404.
+    return _listing(
+        request,
+        Article.objects.published().filter(tags=tag),
+        title=tag.name,
+        allow_empty=False,
+        tag=tag,
+        feed_url=reverse("articles:tag", kwargs={"slug": tag.slug}) + "feed/",
+    )
 
 
 @require_GET
 def author(request: HttpRequest, slug: str) -> HttpResponse:
     author = get_object_or_404(Author, slug=slug)
     return _listing(
-        request, author.name, Article.objects.published().filter(authors=author), author=author
+        request,
+        Article.objects.published().filter(bylines__author=author),
+        title=author.name,
+        description=author.bio,
+        template="articles/author_detail.html",
+        author=author,
+        feed_url=f"{author.get_absolute_url()}feed/",
     )
+
+
+# --- Date archives ---------------------------------------------------------------------------
+# Days and months are the site's, not UTC's: the bounds are midnights in the active time zone.
+
+
+def _midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _month_name(moment: date) -> str:
+    text = dateformat.format(moment, "F Y")
+    return text.lower() if (get_language() or "").split("-")[0] in LOWERCASE_NAMES else text
+
+
+def _archive_link(kind: str, moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    kwargs = {"year": local.year}
+    if kind in {"month", "day"}:
+        kwargs["month"] = local.month
+    if kind == "day":
+        kwargs["day"] = local.day
+    return reverse(f"articles:archive-{kind}", kwargs=kwargs)
+
+
+def _archive(request: HttpRequest, kind: str, first: date, after: date, title: str, **context):
+    parts = {"year": first.year, "month": first.month, "day": first.day}
+    fields = {"year": ["year"], "month": ["year", "month"], "day": ["year", "month", "day"]}
+    canonical = reverse(
+        f"articles:archive-{kind}", kwargs={name: parts[name] for name in fields[kind]}
+    )
+    if request.path != canonical:
+        query = request.META.get("QUERY_STRING")
+        return HttpResponsePermanentRedirect(canonical + (f"?{query}" if query else ""))
+    start, end = _midnight(first), _midnight(after)
+    published = Article.objects.published()
+    in_period = published.filter(publish_at__gte=start, publish_at__lt=end)
+    if kind == "year":
+        months = list(in_period.datetimes("publish_at", "month"))
+        if not months:
+            raise Http404(_("No stories in this period."))
+        context["months"] = [(_month_name(m), _archive_link("month", m)) for m in months]
+    older = published.filter(publish_at__lt=start).order_by("-publish_at")
+    newer = published.filter(publish_at__gte=end).order_by("publish_at")
+    context["previous_period"] = _archive_link(
+        kind, older.values_list("publish_at", flat=True).first()
+    )
+    context["next_period"] = _archive_link(kind, newer.values_list("publish_at", flat=True).first())
+    return _listing(
+        request,
+        in_period,
+        title=title,
+        allow_empty=False,
+        template="articles/archive.html",
+        archive_kind=kind,
+        **context,
+    )
+
+
+def _checked_date(year: int, month: int = 1, day: int = 1) -> date:
+    """The date, or a 404 for an impossible one (2024/13/45) or a year out of range."""
+    if not 1000 <= year <= 9998:
+        raise Http404(_("No such date."))
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise Http404(_("No such date.")) from exc
+
+
+@require_GET
+def archive_year(request: HttpRequest, year: int) -> HttpResponse:
+    first = _checked_date(year)
+    title = _("Stories from %(year)s") % {"year": year}
+    return _archive(request, "year", first, date(year + 1, 1, 1), title)
+
+
+@require_GET
+def archive_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    first = _checked_date(year, month)
+    after = date(year + (month == 12), month % 12 + 1, 1)
+    title = _("Stories from %(month)s") % {"month": _month_name(first)}
+    return _archive(request, "month", first, after, title)
+
+
+@require_GET
+def archive_day(request: HttpRequest, year: int, month: int, day: int) -> HttpResponse:
+    first = _checked_date(year, month, day)
+    title = _("Stories from %(date)s") % {"date": long_date(_midnight(first))}
+    return _archive(request, "day", first, first + timedelta(days=1), title)
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    query = clean_query(request.GET.get("q", ""))
+    page = None
+    if query:
+        page = paginate(request, search_articles(Article.objects.published().with_byline(), query))
+        highlight(page.object_list, query)
+        title = _("Search results for “%(query)s”") % {"query": query}
+    else:
+        title = _("Search")
+    # Result pages are for readers, not for search engines' indexes.
+    meta = PageMeta(
+        title=title,
+        description=title,
+        url=_absolute(request, request.get_full_path()),
+        noindex=True,
+    )
+    return render(request, "articles/search.html", {"query": query, "page": page, "meta": meta})

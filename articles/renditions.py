@@ -1,0 +1,177 @@
+"""Responsive renditions of lead images and author photos, made once and kept in storage.
+
+When a story's lead image or an author's photo changes, a post_save receiver re-encodes it at
+several widths as WebP and JPEG (turned upright from its EXIF orientation, metadata dropped),
+saves the files through Django's default storage, and records them in the model's JSON field:
+
+    {"source": "articles/2024/12/photo.jpg", "width": 1600, "height": 900,
+     "webp": [[320, 180, "renditions/…-320.webp"], …], "jpeg": [[320, 180, "…-320.jpg"], …]}
+
+Pages read that record; nothing is resized on a page view. Stories created in bulk (no signals)
+get theirs from `manage.py make_renditions`.
+"""
+
+import hashlib
+import io
+import logging
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db.models.signals import post_delete, post_save
+from PIL import Image, ImageOps
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_WIDTHS = (320, 480, 640, 800, 1024, 1280, 1600)
+AUTHOR_WIDTHS = (64, 128, 256)
+JPEG_QUALITY = 80
+WEBP_QUALITY = 76
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB on white: JPEG has no alpha, and palette or CMYK images need converting."""
+    if image.mode in {"RGBA", "LA"} or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def _square(image: Image.Image) -> Image.Image:
+    side = min(image.size)
+    left = (image.width - side) // 2
+    top = (image.height - side) // 2
+    return image.crop((left, top, left + side, top + side))
+
+
+def _encode(image: Image.Image, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    if fmt == "webp":
+        image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=4)
+    else:
+        image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+    return buffer.getvalue()
+
+
+def make_renditions(field_file, widths: tuple[int, ...], folder: str, square: bool = False) -> dict:
+    """Encode `field_file` at each width (never upscaled) and return the record to store.
+
+    Returns an empty dict when the file is missing, unreadable or too large to decode safely.
+    """
+    if not field_file:
+        return {}
+    try:
+        with field_file.open("rb") as handle, Image.open(handle) as probe:
+            if probe.width * probe.height > settings.IMAGE_MAX_PIXELS:
+                logger.warning("not making renditions of %s: too many pixels", field_file.name)
+                return {}
+            probe.load()
+            image = _flatten(ImageOps.exif_transpose(probe))
+    except Exception:  # Unreadable, truncated, missing: the page falls back to the original.
+        logger.warning("cannot make renditions of %s", field_file.name, exc_info=True)
+        return {}
+
+    if square:
+        image = _square(image)
+    source = field_file.name
+    digest = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()[:10]
+    stem = PurePosixPath(source).stem[:60] or "image"
+    base = f"renditions/{folder}/{stem}-{digest}"
+
+    record: dict = {"source": source, "width": image.width, "height": image.height}
+    sizes = sorted({min(width, image.width) for width in widths})
+    for fmt, extension in (("webp", "webp"), ("jpeg", "jpg")):
+        files = []
+        for width in sizes:
+            height = max(1, round(image.height * width / image.width))
+            resized = (
+                image
+                if width == image.width
+                else image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+            )
+            name = default_storage.save(
+                f"{base}-{width}.{extension}", ContentFile(_encode(resized, fmt))
+            )
+            files.append([width, height, name])
+        record[fmt] = files
+    return record
+
+
+def delete_renditions(record: dict) -> None:
+    """Remove a record's files from storage (used when the image is replaced or removed)."""
+    for fmt in ("webp", "jpeg"):
+        for _width, _height, name in record.get(fmt, []):
+            try:
+                default_storage.delete(name)
+            except Exception:
+                logger.warning("cannot delete rendition %s", name, exc_info=True)
+
+
+def refresh(instance, field_name: str, record_name: str, widths, folder, square=False) -> bool:
+    """Bring the instance's renditions in line with its image; True when they changed."""
+    field_file = getattr(instance, field_name)
+    record = getattr(instance, record_name) or {}
+    current = field_file.name if field_file else ""
+    if record.get("source", "") == current and (record or not current):
+        return False
+    new_record = make_renditions(field_file, widths, folder, square) if current else {}
+    if record:
+        delete_renditions(record)
+    setattr(instance, record_name, new_record)
+    # update() rather than save(): no second post_save, no version bump, no revision.
+    type(instance).objects.filter(pk=instance.pk).update(**{record_name: new_record})
+    return True
+
+
+def refresh_article(article) -> bool:
+    return refresh(article, "image", "image_renditions", ARTICLE_WIDTHS, "articles")
+
+
+def refresh_author(author) -> bool:
+    return refresh(author, "photo", "photo_renditions", AUTHOR_WIDTHS, "authors", square=True)
+
+
+def _on_article_save(sender, instance, raw=False, **kwargs):
+    if not raw:
+        refresh_article(instance)
+
+
+def _on_author_save(sender, instance, raw=False, **kwargs):
+    if not raw:
+        refresh_author(instance)
+
+
+def _on_delete(sender, instance, **kwargs):
+    for record_name in ("image_renditions", "photo_renditions"):
+        record = getattr(instance, record_name, None)
+        if record:
+            delete_renditions(record)
+
+
+def connect_signals() -> None:
+    """Called from ArticlesConfig.ready()."""
+    from articles.models import Article, Author
+
+    post_save.connect(_on_article_save, sender=Article, dispatch_uid="renditions-article")
+    post_save.connect(_on_author_save, sender=Author, dispatch_uid="renditions-author")
+    post_delete.connect(_on_delete, sender=Article, dispatch_uid="renditions-article-delete")
+    post_delete.connect(_on_delete, sender=Author, dispatch_uid="renditions-author-delete")
+
+
+def best_jpeg(record: dict, target: int = 1200) -> str:
+    """The storage URL of the JPEG rendition closest to `target` wide, or "" without any."""
+    files = (record or {}).get("jpeg") or []
+    if not files:
+        return ""
+    width, _height, name = min(files, key=lambda entry: (abs(entry[0] - target), -entry[0]))
+    return default_storage.url(name)
+
+
+def srcset(record: dict, fmt: str) -> str:
+    """A srcset attribute value ("url 320w, url 640w, …") for one format."""
+    return ", ".join(
+        f"{default_storage.url(name)} {width}w" for width, _h, name in (record or {}).get(fmt, [])
+    )

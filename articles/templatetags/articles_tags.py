@@ -1,0 +1,183 @@
+"""Template tags for the public site's chrome and pictures: menus, ad slots, renditions, JSON-LD.
+
+Everything here reads cached data or fields already loaded by the view; no tag runs a query
+on a warm cache.
+"""
+
+import json
+import re
+
+from django import template
+from django.core.serializers.json import DjangoJSONEncoder
+from django.template.loader import render_to_string
+from django.utils import dateformat, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+from articles.renditions import best_jpeg, srcset
+from newsroom import ads, menus
+from newsroom.dates import LOWERCASE_NAMES
+
+register = template.Library()
+
+LEAD_SIZES = "(min-width: 75rem) 760px, (min-width: 60rem) 62vw, 100vw"
+
+# What json_script escapes, so a "</script>" in any field cannot end the script element.
+_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.inclusion_tag("includes/menu.html", takes_context=True)
+def site_menu(context, slug: str = "main", label: str = ""):
+    """An admin-managed menu; renders nothing when the menu is missing or empty."""
+    request = context.get("request")
+    return {"items": menus.menu(slug), "label": label, "path": getattr(request, "path", "")}
+
+
+@register.simple_tag
+def site_sections() -> list:
+    """Every section, for the footer: {% site_sections as sections %}."""
+    return menus.sections()
+
+
+@register.inclusion_tag("includes/ad_slot.html")
+def ad_slot(placement: str):
+    """The active ads of a placement; nothing at all when there are none."""
+    return {"ads": ads.ads_for(placement), "placement": placement}
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
+_VOID = {"br", "hr", "img", "wbr", "input", "source"}
+
+
+def paragraph_ends(html: str) -> list[int]:
+    """Offsets just after each top-level </p> (paragraphs inside quotes and lists don't count)."""
+    ends = []
+    depth = 0
+    for match in _TAG.finditer(html):
+        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
+        if name in _VOID or self_closing:
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+            if depth == 0 and name == "p":
+                ends.append(match.end())
+        else:
+            depth += 1
+    return ends
+
+
+@register.simple_tag
+def story_body(article) -> SafeString:
+    """The story's (sanitized) body with any in-story ad after its paragraph."""
+    body = article.body or ""
+    in_story = ads.ads_for("in_story")
+    if not in_story:
+        return mark_safe(body)  # noqa: S308 - sanitized on every save (Article.save)
+    ends = paragraph_ends(body)
+    inserts: dict[int, list] = {}
+    for ad in in_story:
+        if 1 <= ad.after_paragraph <= len(ends):
+            inserts.setdefault(ends[ad.after_paragraph - 1], []).append(ad)
+    if not inserts:
+        return mark_safe(body)  # noqa: S308
+    pieces, last = [], 0
+    for offset in sorted(inserts):
+        pieces.append(body[last:offset])
+        pieces.append(
+            render_to_string(
+                "includes/ad_slot.html", {"ads": inserts[offset], "placement": "in_story"}
+            )
+        )
+        last = offset
+    pieces.append(body[last:])
+    return mark_safe("".join(pieces))  # noqa: S308
+
+
+def _picture(record: dict, sizes: str, alt: str, eager: bool, css_class: str) -> SafeString:
+    jpeg = record["jpeg"]
+    fallback = best_jpeg(record, 800)
+    loading = (
+        mark_safe(' fetchpriority="high" decoding="async"')
+        if eager
+        else mark_safe(' loading="lazy" decoding="async"')
+    )
+    return format_html(
+        '<picture><source type="image/webp" srcset="{}" sizes="{}">'
+        '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}"{}{}></picture>',
+        srcset(record, "webp"),
+        sizes,
+        fallback,
+        srcset(record, "jpeg"),
+        sizes,
+        record.get("width") or jpeg[-1][0],
+        record.get("height") or jpeg[-1][1],
+        alt,
+        format_html(' class="{}"', css_class) if css_class else "",
+        loading,
+    )
+
+
+@register.simple_tag
+def picture(article, sizes: str = LEAD_SIZES, eager: bool = False, css_class: str = ""):
+    """The lead image as <picture> with WebP and JPEG renditions; "" without an image.
+
+    Falls back to the original file (with its stored size) until renditions exist.
+    """
+    if not article.image:
+        return ""
+    record = article.image_renditions or {}
+    if record.get("jpeg") and record.get("source") == article.image.name:
+        return _picture(record, sizes, article.image_alt, eager, css_class)
+    attrs = mark_safe(' fetchpriority="high"') if eager else mark_safe(' loading="lazy"')
+    return format_html(
+        '<img src="{}" width="{}" height="{}" alt="{}"{}{}>',
+        article.image.url,
+        article.image_width or "",
+        article.image_height or "",
+        article.image_alt,
+        format_html(' class="{}"', css_class) if css_class else "",
+        attrs,
+    )
+
+
+@register.simple_tag
+def author_photo(author, size: int = 64, eager: bool = False):
+    """The author's square photo at `size` CSS pixels; "" without a photo."""
+    if not author.photo:
+        return ""
+    record = author.photo_renditions or {}
+    if record.get("jpeg") and record.get("source") == author.photo.name:
+        record = {**record, "width": size, "height": size}
+        return _picture(record, f"{size}px", author.name, eager, "author-photo")
+    return format_html(
+        '<img class="author-photo" src="{}" width="{}" height="{}" alt="{}" loading="lazy">',
+        author.photo.url,
+        size,
+        size,
+        author.name,
+    )
+
+
+@register.filter
+def json_ld(data) -> SafeString:
+    """A <script type="application/ld+json"> element that no field's content can break out of."""
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_JSON_ESCAPES)
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))
+
+
+@register.filter
+def short_datetime(value) -> str:
+    """A teaser's time: "14:05" today, otherwise "23 decembrie, 14:05" (with the year if older)."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    today = timezone.localdate()
+    if local.date() == today:
+        fmt = "H:i"
+    elif local.year == today.year:
+        fmt = "j F, H:i"
+    else:
+        fmt = "j F Y"
+    text = dateformat.format(local, fmt)
+    return text.lower() if (get_language() or "").split("-")[0] in LOWERCASE_NAMES else text

@@ -1,0 +1,98 @@
+"""Ad and promo slots as the templates print them, read once and kept in the cache.
+
+The cached list holds only slots that are active now; it expires no later than the moment the
+first of them ends, and at most a minute after it was built, so a slot starting later shows
+within a minute and an ended slot never shows.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+CACHE_KEY = "chrome:ads"
+CACHE_TIMEOUT = 60
+
+
+@dataclass(frozen=True)
+class Ad:
+    placement: str
+    name: str
+    after_paragraph: int
+    link: str
+    html: str
+    image_url: str
+    image_alt: str
+    image_width: int | None
+    image_height: int | None
+    ends_at: datetime | None
+
+
+def _image_size(slot) -> tuple[int | None, int | None]:
+    try:
+        return slot.image.width, slot.image.height
+    except Exception:  # A missing or unreadable file still shows, just without a size.
+        logger.warning("cannot read the size of ad image %s", slot.image.name, exc_info=True)
+        return None, None
+
+
+def _build() -> list[Ad]:
+    from newsroom.models import AdSlot
+
+    ads = []
+    for slot in AdSlot.objects.active().order_by("placement", "name", "pk"):
+        width = height = None
+        if slot.image:
+            width, height = _image_size(slot)
+        ads.append(
+            Ad(
+                placement=slot.placement,
+                name=slot.name,
+                after_paragraph=slot.after_paragraph,
+                link=slot.link,
+                html=slot.html,
+                image_url=slot.image.url if slot.image else "",
+                image_alt=slot.image_alt,
+                image_width=width,
+                image_height=height,
+                ends_at=slot.ends_at,
+            )
+        )
+    return ads
+
+
+def active_ads() -> list[Ad]:
+    """Every slot showing now, from the cache when warm."""
+    ads = cache.get(CACHE_KEY)
+    now = timezone.now()
+    if ads is None:
+        ads = _build()
+        timeout = float(CACHE_TIMEOUT)
+        for ad in ads:
+            if ad.ends_at is not None:
+                timeout = min(timeout, (ad.ends_at - now).total_seconds())
+        if timeout >= 1:
+            cache.set(CACHE_KEY, ads, timeout)
+    return [ad for ad in ads if ad.ends_at is None or ad.ends_at > now]
+
+
+def ads_for(placement: str) -> list[Ad]:
+    """The active slots of one placement ("top", "sidebar", "in_story", "footer")."""
+    return [ad for ad in active_ads() if ad.placement == placement]
+
+
+def forget_ads(**kwargs) -> None:
+    cache.delete(CACHE_KEY)
+
+
+def connect_signals() -> None:
+    """Called from NewsroomConfig.ready()."""
+    from newsroom.models import AdSlot
+
+    post_save.connect(forget_ads, sender=AdSlot, dispatch_uid="ads-save")
+    post_delete.connect(forget_ads, sender=AdSlot, dispatch_uid="ads-delete")

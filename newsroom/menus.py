@@ -1,0 +1,128 @@
+"""Navigation the templates print: admin-managed menus and the list of sections.
+
+Both are read on every public page, so they are kept in the cache as plain data and dropped
+whenever something they show changes. A menu item that links to a story carries the story's
+go-live time, so a scheduled story joins the menu by itself and a draft never shows.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.urls import reverse
+from django.utils import timezone
+
+CACHE_TIMEOUT = 300
+MENU_KEY = "chrome:menu:{slug}"
+SECTIONS_KEY = "chrome:sections"
+MENU_SLUGS = ("main", "footer")
+
+
+@dataclass
+class Link:
+    """One menu entry as printed; `live_from` is None for links that are always shown."""
+
+    label: str
+    url: str
+    live_from: datetime | None = None
+    hidden: bool = False
+    children: list["Link"] = field(default_factory=list)
+
+    def is_visible(self, now: datetime) -> bool:
+        if self.hidden:
+            return False
+        return self.live_from is None or self.live_from <= now
+
+
+def _link(item) -> Link:
+    if item.section_id:
+        return Link(item.label, item.section.get_absolute_url())
+    if item.tag_id:
+        return Link(item.label, reverse("articles:tag", kwargs={"slug": item.tag.slug}))
+    if item.article_id:
+        article = item.article
+        if article.status != article.Status.PUBLISHED or article.publish_at is None:
+            return Link(item.label, "", hidden=True)
+        return Link(item.label, article.get_absolute_url(), live_from=article.publish_at)
+    return Link(item.label, item.url)
+
+
+def _build_menu(slug: str) -> list[Link]:
+    from newsroom.models import MenuItem
+
+    items = MenuItem.objects.filter(menu__slug=slug).select_related("section", "tag", "article")
+    top: dict[int, Link] = {}
+    children: list[tuple[int, Link]] = []
+    for item in items.order_by("position", "pk"):
+        link = _link(item)
+        if item.parent_id is None:
+            top[item.pk] = link
+        else:
+            children.append((item.parent_id, link))
+    for parent_id, link in children:
+        if parent_id in top:
+            top[parent_id].children.append(link)
+    return list(top.values())
+
+
+def menu(slug: str) -> list[Link]:
+    """The menu's visible items (each with its visible children); empty when there is none."""
+    key = MENU_KEY.format(slug=slug)
+    zone = timezone.get_current_timezone_name()
+    cached = cache.get(key)
+    # Story addresses carry the date in the site's time zone: a changed zone is a miss.
+    if cached is None or cached[0] != zone:
+        cached = (zone, _build_menu(slug))
+        cache.set(key, cached, CACHE_TIMEOUT)
+    now = timezone.now()
+    visible = []
+    for link in cached[1]:
+        if link.is_visible(now):
+            kids = [child for child in link.children if child.is_visible(now)]
+            visible.append(Link(link.label, link.url, link.live_from, False, kids))
+    return visible
+
+
+def sections() -> list:
+    """Every section in position order (for the footer, home blocks and section pages)."""
+    from articles.models import Section
+
+    cached = cache.get(SECTIONS_KEY)
+    if cached is None:
+        cached = list(Section.objects.order_by("position", "name"))
+        cache.set(SECTIONS_KEY, cached, CACHE_TIMEOUT)
+    return cached
+
+
+def section_by_slug(slug: str):
+    """The section with this slug, from the cached list, or None."""
+    return next((section for section in sections() if section.slug == slug), None)
+
+
+def forget_navigation(**kwargs) -> None:
+    """Drop cached menus and sections; they are rebuilt on the next page view."""
+    cache.delete_many([SECTIONS_KEY, *(MENU_KEY.format(slug=slug) for slug in MENU_SLUGS)])
+
+
+def forget_menus(sender=None, instance=None, **kwargs) -> None:
+    keys = [MENU_KEY.format(slug=slug) for slug in MENU_SLUGS]
+    menu_obj = getattr(instance, "menu", None) if instance is not None else None
+    slug = getattr(menu_obj, "slug", None) or getattr(instance, "slug", None)
+    if slug and slug not in MENU_SLUGS:
+        keys.append(MENU_KEY.format(slug=slug))
+    cache.delete_many(keys)
+
+
+def connect_signals() -> None:
+    """Called from NewsroomConfig.ready(): every process drops stale navigation on writes."""
+    from taggit.models import Tag
+
+    from articles.models import Article, Section
+    from newsroom.models import Menu, MenuItem
+
+    for model in (Menu, MenuItem, Tag, Article):
+        post_save.connect(forget_menus, sender=model, dispatch_uid=f"menus-{model.__name__}")
+        post_delete.connect(forget_menus, sender=model, dispatch_uid=f"menus-del-{model.__name__}")
+    post_save.connect(forget_navigation, sender=Section, dispatch_uid="navigation-section")
+    post_delete.connect(forget_navigation, sender=Section, dispatch_uid="navigation-section-del")
