@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Prefetch, Q
@@ -234,6 +235,9 @@ class Article(models.Model):
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Bumped on every save; a stale form's save is refused."
     )
+    # Headline, standfirst and body for full-text search, refreshed on save by articles.search.
+    # PostgreSQL only (GIN-indexed by migration 0004); empty on other databases.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
 
