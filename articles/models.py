@@ -266,6 +266,9 @@ class Article(models.Model):
     def save(self, *args, **kwargs):
         # Every write path (admin, ORM, imports) stores sanitized markup, not only the form.
         self.body = sanitize_body(self.body or "")
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # Each full save is a new version: a form loaded earlier can no longer save over it.
+            self.version += 1
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

@@ -1,0 +1,142 @@
+"""Upload validation for lead images and author photos: only honest, bounded raster images.
+
+An upload is refused, with a message that says why, when it is over settings.IMAGE_MAX_BYTES,
+is SVG (it can carry scripts), is not an image Pillow can read, is not one of the web formats we
+serve, has a name whose extension lies about its format, carries web-page code besides the
+pixels (a polyglot), has more than settings.IMAGE_MAX_PIXELS pixels (a decompression bomb:
+checked from the header, before any pixel is decoded) or is truncated.
+"""
+
+import re
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
+
+# Pillow refuses to open anything over twice this size and warns above it. Our own, lower limit
+# is checked below from the header; this keeps Pillow's last line of defence at our scale
+# rather than its default of about 89 megapixels, for every image the site opens.
+Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
+
+# Format as Pillow names it -> the file extensions that honestly describe it.
+ALLOWED_FORMATS = {
+    "JPEG": {".jpg", ".jpeg"},
+    "MPO": {".jpg", ".jpeg"},  # what many phone cameras write: a JPEG with extra frames
+    "PNG": {".png"},
+    "GIF": {".gif"},
+    "WEBP": {".webp"},
+    "AVIF": {".avif"},
+}
+
+# Markup that turns an image into something a browser might run as a page or a script.
+MARKUP = re.compile(
+    rb"<\s*(?:script|html|body|iframe|object|embed|svg|!doctype\s+html|\?php)\b|javascript:",
+    re.IGNORECASE,
+)
+SVG_START = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+)?svg", re.IGNORECASE | re.DOTALL
+)
+
+
+def _extension(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot != -1 else ""
+
+
+def validate_image_upload(upload) -> Image.Image:
+    """Check an uploaded file and return its Pillow image; raise ValidationError if unsafe."""
+    if upload.size > settings.IMAGE_MAX_BYTES:
+        raise ValidationError(
+            _("The file is %(size)s; images may be at most %(limit)s."),
+            code="too_large",
+            params={
+                "size": filesizeformat(upload.size),
+                "limit": filesizeformat(settings.IMAGE_MAX_BYTES),
+            },
+        )
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    extension = _extension(upload.name or "")
+    if extension == ".svg" or SVG_START.match(data[:4096]):
+        raise ValidationError(
+            _("SVG images are not accepted: they can carry scripts. Upload a JPEG, PNG or WebP."),
+            code="svg",
+        )
+    try:
+        image = Image.open(upload)
+    except Image.DecompressionBombError:
+        raise _too_many_pixels() from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError(
+            _("This file is not an image we can read. Upload a JPEG, PNG, GIF, WebP or AVIF."),
+            code="not_an_image",
+        ) from None
+    if image.format not in ALLOWED_FORMATS:
+        raise ValidationError(
+            _("%(format)s images are not accepted. Upload a JPEG, PNG, GIF, WebP or AVIF."),
+            code="format",
+            params={"format": image.format},
+        )
+    if extension not in ALLOWED_FORMATS[image.format]:
+        raise ValidationError(
+            _(
+                "The file is named “%(name)s” but it is a %(format)s image. "
+                "Give it the right extension or export it again."
+            ),
+            code="wrong_extension",
+            params={"name": upload.name, "format": image.format},
+        )
+    if MARKUP.search(data):
+        raise ValidationError(
+            _(
+                "This image also contains web-page code, which could be run by a browser. "
+                "Export it again from an image editor."
+            ),
+            code="polyglot",
+        )
+    width, height = image.size
+    if width * height > settings.IMAGE_MAX_PIXELS:
+        raise _too_many_pixels(width, height)
+    try:
+        # Decoding is what finds a truncated file; the pixel count is bounded by now.
+        image.load()
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise ValidationError(
+            _("The image is incomplete or damaged (the file may have been cut short)."),
+            code="truncated",
+        ) from None
+    finally:
+        upload.seek(0)
+    return image
+
+
+def _too_many_pixels(width: int | None = None, height: int | None = None) -> ValidationError:
+    limit = settings.IMAGE_MAX_PIXELS // 1_000_000
+    if width is None:
+        return ValidationError(
+            _("The image has far more than %(limit)s megapixels; make it smaller."),
+            code="too_many_pixels",
+            params={"limit": limit},
+        )
+    return ValidationError(
+        _("The image is %(width)s×%(height)s pixels; the limit is %(limit)s megapixels."),
+        code="too_many_pixels",
+        params={"width": width, "height": height, "limit": limit},
+    )
+
+
+class ImageUploadField(forms.ImageField):
+    """A form ImageField that runs validate_image_upload instead of Django's lighter check."""
+
+    def to_python(self, data):
+        upload = forms.FileField.to_python(self, data)
+        if upload is None:
+            return None
+        image = validate_image_upload(upload)
+        upload.image = image
+        upload.content_type = Image.MIME.get(image.format)
+        return upload
