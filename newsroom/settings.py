@@ -200,6 +200,14 @@ FEED_ITEMS = int(os.environ.get("FEED_ITEMS", "20"))
 WEATHER_PROVIDER = os.environ.get("WEATHER_PROVIDER", "open-meteo")
 WEATHER_API_KEY = os.environ.get("WEATHER_API_KEY", "")
 WEATHER_URL = os.environ.get("WEATHER_URL", "")
+if WEATHER_PROVIDER not in {"open-meteo", "openweathermap"}:
+    raise ImproperlyConfigured("WEATHER_PROVIDER must be open-meteo or openweathermap.")
+if WEATHER_PROVIDER == "openweathermap" and not WEATHER_API_KEY:
+    raise ImproperlyConfigured("WEATHER_API_KEY must be set for OpenWeatherMap.")
+# A request that finds the stored reading older than this starts a refresh in the background;
+# 0 for WEATHER_BACKGROUND_REFRESH leaves refreshing to `manage.py refresh_weather` (cron).
+WEATHER_REFRESH_MINUTES = int(os.environ.get("WEATHER_REFRESH_MINUTES", "10"))
+WEATHER_BACKGROUND_REFRESH = env_bool("WEATHER_BACKGROUND_REFRESH", True)
 
 # --- django-axes (admin login throttling) ---------------------------------------
 # Five failures for one username from one address lock that pair out for 15 minutes; locking

@@ -9,6 +9,7 @@ handler500 = "newsroom.views.server_error"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("live/header.json", views.live_header_json, name="live-header"),
     path("", include("articles.urls")),
 ]
 

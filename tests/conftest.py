@@ -9,3 +9,12 @@ def fast_password_hashing(settings):
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     ]
+
+
+@pytest.fixture(autouse=True)
+def weather_stays_local(settings):
+    # Pages render the live header, and a header with no fresh reading starts a refresh: in
+    # tests that would reach the real provider from a thread. Tests of the refresh switch it
+    # back on per test (method decorator or `with self.settings(...)`) with a local fake.
+    settings.WEATHER_URL = "http://127.0.0.1:9"
+    settings.WEATHER_BACKGROUND_REFRESH = False
