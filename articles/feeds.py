@@ -465,6 +465,7 @@ class LatestStoriesFeed(Feed):
 
     feed_type = NewsRssFeed
     ttl = TTL_MINUTES
+    allow_empty = True
 
     def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
@@ -586,6 +587,8 @@ class LatestStoriesFeed(Feed):
             .with_byline()
             .latest_first()[: settings.FEED_ITEMS]
         )
+        if not obj.articles and not self.allow_empty:
+            raise Http404("Nothing published here yet.")
         return [feed_item(obj, article) for article in obj.articles]
 
     def item_title(self, item: FeedItem) -> str:
@@ -662,6 +665,9 @@ class SectionAtomFeed(SectionFeed, LatestStoriesAtomFeed):
 
 class TagFeed(LatestStoriesFeed):
     """The latest stories with one tag."""
+
+    # Like the tag's page: a tag no live story carries (it may be on drafts only) is not public.
+    allow_empty = False
 
     def get_subject(self, slug: str) -> Tag:
         try:

@@ -4,6 +4,7 @@ import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from unittest import mock
 from urllib.parse import urlsplit
 
@@ -12,11 +13,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from taggit.models import Tag
 
 from articles import feeds
 from articles.models import Article, ArticleAuthor
@@ -283,11 +284,22 @@ class OrderAndLimitTests(FeedTestCase):
                 ]
 
     def test_feed_with_no_stories_is_valid(self):
-        Tag.objects.create(name="alegeri", slug="alegeri")
         self.story(status=Article.Status.DRAFT)
         for url, _atom in self.all_feeds():
+            if "/tag/" in url:
+                continue
             parsed = self.parse(self.fetch(url))
             assert parsed.entries == []
+
+    def test_tag_only_on_unpublished_stories_is_not_public(self):
+        # Its name alone could give away a story that is not out yet.
+        self.story(status=Article.Status.DRAFT, tags=["demisie"])
+        self.story(publish_at=timezone.now() + timedelta(hours=1), tags=["demisie"])
+        for name in ("tag-feed", "tag-feed-atom"):
+            url = reverse(f"articles:{name}", kwargs={"slug": "demisie"})
+            response = self.client.get(url)
+            assert response.status_code == 404
+            assert b"demisie" not in response.content
 
 
 class VisibilityTests(FeedTestCase):
@@ -307,6 +319,7 @@ class VisibilityTests(FeedTestCase):
             assert self.links(url) == {BASE + live.get_absolute_url()}, url
 
     def test_unpublished_story_leaves_every_cached_feed(self):
+        self.story(headline="Stays", publish_at=timezone.now() - timedelta(days=1))
         article = self.story()
         link = BASE + article.get_absolute_url()
         for url, _atom in self.all_feeds():
@@ -317,6 +330,7 @@ class VisibilityTests(FeedTestCase):
             assert link not in self.links(url), url
 
     def test_deleted_story_leaves_every_cached_feed(self):
+        self.story(headline="Stays", publish_at=timezone.now() - timedelta(days=1))
         article = self.story()
         link = BASE + article.get_absolute_url()
         for url, _atom in self.all_feeds():
@@ -659,31 +673,56 @@ class NotFoundTests(FeedTestCase):
 
 
 class AutodiscoveryTests(FeedTestCase):
-    def test_feed_links_include_names_site_and_subject_feeds(self):
-        from django.template.loader import render_to_string
+    def render(self, **context):
+        return render_to_string("includes/feed_links.html", {"site_name": "Newsroom", **context})
 
-        site = render_to_string("includes/feed_links.html", {"site_name": "Newsroom"})
-        assert 'type="application/rss+xml"' in site and 'href="/feed/"' in site
-        assert 'type="application/atom+xml"' in site and 'href="/feed/atom/"' in site
-        section = render_to_string(
-            "includes/feed_links.html", {"site_name": "Newsroom", "feed_section": self.section}
-        )
-        assert 'href="/section/politica/feed/"' in section
-        assert 'href="/section/politica/feed/atom/"' in section
-        assert 'title="Newsroom · Politică &amp; Economie (RSS)"' in section
-        tag = render_to_string(
-            "includes/feed_links.html",
-            {"site_name": "Newsroom", "feed_tag": self.story().tags.get(slug="alegeri")},
-        )
-        assert 'href="/tag/alegeri/feed/atom/"' in tag
-        author = render_to_string(
-            "includes/feed_links.html", {"site_name": "Newsroom", "feed_author": self.first_author}
-        )
-        assert 'href="/author/mihai-popa/feed/"' in author
+    def alternates(self, page: str) -> list[tuple[str, str, str]]:
+        """(type, title, href) of each <link rel="alternate"> in the page's head."""
+        found = []
 
-    def test_every_page_links_the_site_feeds(self):
-        response = self.client.get(reverse("articles:index"))
-        assert response.status_code == 200
-        page = response.content.decode()
-        assert '<link rel="alternate" type="application/rss+xml"' in page
-        assert 'href="/feed/"' in page and 'href="/feed/atom/"' in page
+        class Links(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                attrs = dict(attrs)
+                if tag == "link" and attrs.get("rel") == "alternate":
+                    found.append((attrs["type"], attrs["title"], attrs["href"]))
+
+        Links().feed(page.split("</head>")[0])
+        return found
+
+    def test_site_feeds_alone_without_a_subject(self):
+        assert self.alternates(self.render()) == [
+            ("application/rss+xml", "Newsroom (RSS)", "/feed/"),
+            ("application/atom+xml", "Newsroom (Atom)", "/feed/atom/"),
+        ]
+
+    def test_subject_feeds_come_first_then_the_site_feeds(self):
+        tag = self.story(tags=["Educație"]).tags.get(name="Educație")
+        cases = [
+            ({"feed_section": self.section}, "Politică & Economie", "/section/politica/feed/"),
+            ({"feed_tag": tag}, "Educație", "/tag/educa%C8%9Bie/feed/"),
+            ({"feed_author": self.first_author}, "Mihai Popa", "/author/mihai-popa/feed/"),
+        ]
+        for context, name, rss in cases:
+            assert self.alternates(self.render(**context)) == [
+                ("application/rss+xml", f"Newsroom · {name} (RSS)", rss),
+                ("application/atom+xml", f"Newsroom · {name} (Atom)", f"{rss}atom/"),
+                ("application/rss+xml", "Newsroom (RSS)", "/feed/"),
+                ("application/atom+xml", "Newsroom (Atom)", "/feed/atom/"),
+            ]
+
+    def test_pages_link_their_feeds_in_the_head(self):
+        self.story()
+        home = self.client.get(reverse("articles:index"))
+        assert [href for _type, _title, href in self.alternates(home.content.decode())] == [
+            "/feed/",
+            "/feed/atom/",
+        ]
+        for url, own in [
+            (reverse("articles:section", kwargs={"slug": "politica"}), "/section/politica/feed/"),
+            (reverse("articles:tag", kwargs={"slug": "alegeri"}), "/tag/alegeri/feed/"),
+            (reverse("articles:author", kwargs={"slug": "mihai-popa"}), "/author/mihai-popa/feed/"),
+        ]:
+            response = self.client.get(url)
+            assert response.status_code == 200
+            hrefs = [href for _type, _title, href in self.alternates(response.content.decode())]
+            assert hrefs == [own, f"{own}atom/", "/feed/", "/feed/atom/"], url
