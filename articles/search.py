@@ -116,6 +116,8 @@ def _full_text(queryset: QuerySet, query: str) -> QuerySet:
             ),
         )
         .order_by("-rank", "-publish_at", "-pk")
+        # The page shows the snippet, not the body; neither needs the vector itself.
+        .defer("body", "search_vector")
     )
 
 

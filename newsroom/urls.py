@@ -1,7 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
+from django.views.generic import TemplateView
 
+from articles.sitemaps import NEWS_SITEMAPS, SITEMAPS
 from newsroom import views
 
 handler500 = "newsroom.views.server_error"
@@ -10,6 +13,29 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("live/header.json", views.live_header_json, name="live-header"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
+    path(
+        "news-sitemap.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": NEWS_SITEMAPS, "template_name": "sitemaps/news.xml"},
+        name="news-sitemap",
+    ),
+    path(
+        "robots.txt",
+        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+        name="robots",
+    ),
     path("", include("articles.urls")),
 ]
 
