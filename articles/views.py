@@ -102,24 +102,45 @@ def _bylines() -> Prefetch:
     )
 
 
+# What a teaser prints; the body (and anything else heavy) stays in the database.
+TEASER_FIELDS = (
+    "headline",
+    "slug",
+    "standfirst",
+    "section",
+    "wire_service",
+    "wire_attribution",
+    "image",
+    "image_width",
+    "image_height",
+    "image_alt",
+    "image_renditions",
+    "status",
+    "publish_at",
+)
+
+
+def _teasers(queryset):
+    """Stories as teasers: the fields a teaser prints, with section and wire service."""
+    return queryset.select_related("section", "wire_service").only(*TEASER_FIELDS)
+
+
 def _listed(queryset):
     """A listing's stories with what a teaser prints: section, wire credit, byline."""
-    return queryset.select_related("section", "wire_service").prefetch_related(_bylines())
+    return _teasers(queryset).prefetch_related(_bylines())
 
 
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     published = Article.objects.published()
-    candidates = list(
-        published.select_related("section", "wire_service").latest_first()[:HOME_CANDIDATES]
-    )
+    candidates = list(_teasers(published).latest_first()[:HOME_CANDIDATES])
 
     lead = None
     pinned_id = _site(request).lead_article_id
     if pinned_id:
         lead = next((story for story in candidates if story.pk == pinned_id), None)
         if lead is None:
-            lead = published.select_related("section", "wire_service").filter(pk=pinned_id).first()
+            lead = _teasers(published).filter(pk=pinned_id).first()
     if lead is None and candidates:
         lead = candidates[0]
     rest = [story for story in candidates if story != lead]
@@ -134,9 +155,9 @@ def index(request: HttpRequest) -> HttpResponse:
     blocks = []
     if home_sections:
         ranked = (
-            published.filter(section__in=[section.pk for section in home_sections])
+            _teasers(published)
+            .filter(section__in=[section.pk for section in home_sections])
             .exclude(pk__in=shown)
-            .select_related("section", "wire_service")
             .annotate(
                 rank=Window(
                     RowNumber(),
@@ -185,14 +206,18 @@ def _related(article: Article, tag_ids: list[int]) -> list[Article]:
         ).order_by("-shared", "-publish_at", "-pk")
     else:
         candidates = candidates.filter(section=article.section_id).latest_first()
-    return list(candidates.select_related("section")[:RELATED])
+    return list(_teasers(candidates)[:RELATED])
 
 
 def _neighbours(article: Article) -> tuple[Article | None, Article | None]:
     """The previous (older) and next (newer) published stories in the story's section."""
     if article.publish_at is None:
         return None, None
-    in_section = Article.objects.published().filter(section=article.section_id)
+    in_section = (
+        Article.objects.published()
+        .filter(section=article.section_id)
+        .only("headline", "slug", "publish_at")
+    )
     moment = article.publish_at
     older = in_section.filter(
         Q(publish_at__lt=moment) | Q(publish_at=moment, pk__lt=article.pk)
@@ -336,7 +361,8 @@ def section(request: HttpRequest, slug: str) -> HttpResponse:
         title=section.name,
         description=section.description,
         section=section,
-        feed_url=f"{section.get_absolute_url()}feed/",
+        feed_section=section,
+        feed_url=reverse("articles:section-feed", kwargs={"slug": section.slug}),
     )
 
 
@@ -350,7 +376,8 @@ def tag(request: HttpRequest, slug: str) -> HttpResponse:
         title=tag.name,
         allow_empty=False,
         tag=tag,
-        feed_url=reverse("articles:tag", kwargs={"slug": tag.slug}) + "feed/",
+        feed_tag=tag,
+        feed_url=reverse("articles:tag-feed", kwargs={"slug": tag.slug}),
     )
 
 
@@ -364,7 +391,8 @@ def author(request: HttpRequest, slug: str) -> HttpResponse:
         description=author.bio,
         template="articles/author_detail.html",
         author=author,
-        feed_url=f"{author.get_absolute_url()}feed/",
+        feed_author=author,
+        feed_url=reverse("articles:author-feed", kwargs={"slug": author.slug}),
     )
 
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 CACHE_TIMEOUT = 300
-MENU_KEY = "chrome:menu:{slug}"
+MENUS_KEY = "chrome:menus"
 SECTIONS_KEY = "chrome:sections"
 MENU_SLUGS = ("main", "footer")
 
@@ -48,36 +48,43 @@ def _link(item) -> Link:
     return Link(item.label, item.url)
 
 
-def _build_menu(slug: str) -> list[Link]:
+def _build_menus() -> dict[str, list[Link]]:
+    """Every menu the templates ask for, in one query."""
     from newsroom.models import MenuItem
 
-    items = MenuItem.objects.filter(menu__slug=slug).select_related("section", "tag", "article")
-    top: dict[int, Link] = {}
+    items = MenuItem.objects.filter(menu__slug__in=MENU_SLUGS).select_related(
+        "menu", "section", "tag", "article"
+    )
+    top: dict[int, tuple[str, Link]] = {}
     children: list[tuple[int, Link]] = []
     for item in items.order_by("position", "pk"):
         link = _link(item)
         if item.parent_id is None:
-            top[item.pk] = link
+            top[item.pk] = (item.menu.slug, link)
         else:
             children.append((item.parent_id, link))
     for parent_id, link in children:
         if parent_id in top:
-            top[parent_id].children.append(link)
-    return list(top.values())
+            top[parent_id][1].children.append(link)
+    menus: dict[str, list[Link]] = {slug: [] for slug in MENU_SLUGS}
+    for slug, link in top.values():
+        menus[slug].append(link)
+    return menus
 
 
 def menu(slug: str) -> list[Link]:
     """The menu's visible items (each with its visible children); empty when there is none."""
-    key = MENU_KEY.format(slug=slug)
+    if slug not in MENU_SLUGS:
+        return []
     zone = timezone.get_current_timezone_name()
-    cached = cache.get(key)
+    cached = cache.get(MENUS_KEY)
     # Story addresses carry the date in the site's time zone: a changed zone is a miss.
     if cached is None or cached[0] != zone:
-        cached = (zone, _build_menu(slug))
-        cache.set(key, cached, CACHE_TIMEOUT)
+        cached = (zone, _build_menus())
+        cache.set(MENUS_KEY, cached, CACHE_TIMEOUT)
     now = timezone.now()
     visible = []
-    for link in cached[1]:
+    for link in cached[1].get(slug, []):
         if link.is_visible(now):
             kids = [child for child in link.children if child.is_visible(now)]
             visible.append(Link(link.label, link.url, link.live_from, False, kids))
@@ -102,16 +109,11 @@ def section_by_slug(slug: str):
 
 def forget_navigation(**kwargs) -> None:
     """Drop cached menus and sections; they are rebuilt on the next page view."""
-    cache.delete_many([SECTIONS_KEY, *(MENU_KEY.format(slug=slug) for slug in MENU_SLUGS)])
+    cache.delete_many([SECTIONS_KEY, MENUS_KEY])
 
 
-def forget_menus(sender=None, instance=None, **kwargs) -> None:
-    keys = [MENU_KEY.format(slug=slug) for slug in MENU_SLUGS]
-    menu_obj = getattr(instance, "menu", None) if instance is not None else None
-    slug = getattr(menu_obj, "slug", None) or getattr(instance, "slug", None)
-    if slug and slug not in MENU_SLUGS:
-        keys.append(MENU_KEY.format(slug=slug))
-    cache.delete_many(keys)
+def forget_menus(**kwargs) -> None:
+    cache.delete(MENUS_KEY)
 
 
 def connect_signals() -> None:
