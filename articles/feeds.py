@@ -369,7 +369,9 @@ def feed_item(scope: FeedScope, article: Article) -> FeedItem:
     authors = article.byline
     image = lead_image(scope, article)
     wire = article.wire_service
-    published = timezone.localtime(article.publish_at)
+    # Whole seconds: RSS dates carry no more, and both formats should say the same.
+    published = timezone.localtime(article.publish_at).replace(microsecond=0)
+    updated = timezone.localtime(article.updated_at or published).replace(microsecond=0)
     return FeedItem(
         title=article.headline,
         link=link,
@@ -377,7 +379,7 @@ def feed_item(scope: FeedScope, article: Article) -> FeedItem:
         description=escape(article.standfirst),
         content=item_content(article, link, [author.name for author in authors], image),
         pubdate=published,
-        updateddate=max(published, timezone.localtime(article.updated_at or published)),
+        updateddate=max(published, updated),
         creators=[(author.name, scope.absolute(author.get_absolute_url())) for author in authors],
         categories=[article.section.name, *sorted(tag.name for tag in article.tags.all())],
         wire=Wire(wire.credit, wire.website) if wire else None,
@@ -548,7 +550,7 @@ class LatestStoriesFeed(Feed):
         changed = _latest(max(article.modified_at, article.publish_at) for article in obj.articles)
         generator.feed["build_date"] = timezone.localtime(
             changed or datetime.fromtimestamp(feeds_version() / 1e9, UTC)
-        )
+        ).replace(microsecond=0)
         return generator
 
     # Channel.

@@ -1,5 +1,6 @@
 import email.utils
 import html
+import re
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
@@ -236,8 +237,11 @@ class FeedContentTests(FeedTestCase):
             "alternate": f"{BASE}/author/mihai-popa/",
             "self": f"{BASE}/author/mihai-popa/feed/atom/",
         }
-        datetime.fromisoformat(root.findtext(f"{atom}updated"))
+        rfc_3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)")
+        assert rfc_3339.fullmatch(root.findtext(f"{atom}updated"))
         (entry,) = root.findall(f"{atom}entry")
+        assert rfc_3339.fullmatch(entry.findtext(f"{atom}published"))
+        assert rfc_3339.fullmatch(entry.findtext(f"{atom}updated"))
         published = datetime.fromisoformat(entry.findtext(f"{atom}published"))
         updated = datetime.fromisoformat(entry.findtext(f"{atom}updated"))
         assert published == self.published_at
