@@ -42,12 +42,20 @@ def form_data(response) -> dict:
 
 
 def errors(response) -> dict[str, list[str]]:
-    """The error codes on the admin form in `response`, by field ("__all__" for the form)."""
+    """The error codes on the admin form and its inlines, by field ("__all__" for the form)."""
     form = response.context["adminform"].form
-    return {
+    found = {
         field: [error.code for error in field_errors]
         for field, field_errors in form.errors.as_data().items()
     }
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        if formset.non_form_errors():
+            found[formset.prefix] = [error.code for error in formset.non_form_errors().as_data()]
+        for inline_form in formset.forms:
+            for field, field_errors in inline_form.errors.as_data().items():
+                found[f"{inline_form.prefix}-{field}"] = [error.code for error in field_errors]
+    return found
 
 
 class TempMediaMixin:
