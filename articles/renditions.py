@@ -110,6 +110,12 @@ def delete_renditions(record: dict) -> None:
                 logger.warning("cannot delete rendition %s", name, exc_info=True)
 
 
+def _shared(instance, field_name: str, record: dict) -> bool:
+    """True when another row still shows the same source image (demo content shares them)."""
+    others = type(instance).objects.exclude(pk=instance.pk)
+    return others.filter(**{field_name: record.get("source", "")}).exists()
+
+
 def refresh(instance, field_name: str, record_name: str, widths, folder, square=False) -> bool:
     """Bring the instance's renditions in line with its image; True when they changed."""
     field_file = getattr(instance, field_name)
@@ -118,7 +124,7 @@ def refresh(instance, field_name: str, record_name: str, widths, folder, square=
     if record.get("source", "") == current and (record or not current):
         return False
     new_record = make_renditions(field_file, widths, folder, square) if current else {}
-    if record:
+    if record and not _shared(instance, field_name, record):
         delete_renditions(record)
     setattr(instance, record_name, new_record)
     # update() rather than save(): no second post_save, no version bump, no revision.
@@ -145,9 +151,9 @@ def _on_author_save(sender, instance, raw=False, **kwargs):
 
 
 def _on_delete(sender, instance, **kwargs):
-    for record_name in ("image_renditions", "photo_renditions"):
+    for field_name, record_name in (("image", "image_renditions"), ("photo", "photo_renditions")):
         record = getattr(instance, record_name, None)
-        if record:
+        if record and not _shared(instance, field_name, record):
             delete_renditions(record)
 
 
