@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from newsroom import dates, weather
 from newsroom.models import SiteSettings, WeatherReading, WeatherRefresh
@@ -288,6 +288,11 @@ def start_background_refresh() -> bool:
     return True
 
 
+def refresh_soon() -> bool:
+    """Refresh in the background now, e.g. because the site moved to another city."""
+    return settings.WEATHER_BACKGROUND_REFRESH and start_background_refresh()
+
+
 def wait_for_background_refresh(timeout: float = 10.0) -> None:
     """Wait for this process's background refresh, if one runs (tests, orderly shutdown)."""
     thread = _thread
@@ -405,3 +410,37 @@ def refresh(*, force: bool = False) -> Outcome:
         return Outcome.REFRESHED
     finally:
         _release_lock(token, **state)
+
+
+def status(site: SiteSettings) -> str:
+    """The newest reading and the last refresh problem, in words, for the site settings admin."""
+    zone = ZoneInfo(site.time_zone)
+    reading = _latest(*coordinates(site))
+    state = WeatherRefresh.objects.filter(pk=1).first()
+    lines = []
+    if reading is None:
+        lines.append(_("No reading yet for these coordinates."))
+    else:
+        lines.append(
+            _("Last reading: %(temperature)s, observed %(observed)s, from %(provider)s.")
+            % {
+                "temperature": format_temperature(reading.temperature_c, site.temperature_unit),
+                "observed": dates.long_datetime(reading.observed_at, site.language, site.time_zone),
+                "provider": reading.provider,
+            }
+        )
+    if state and state.failures:
+        next_try = timezone.localtime(state.retry_at, zone) if state.retry_at else None
+        lines.append(
+            ngettext(
+                "The last refresh failed (%(error)s); next try at %(time)s.",
+                "The last %(count)d refreshes failed (%(error)s); next try at %(time)s.",
+                state.failures,
+            )
+            % {
+                "count": state.failures,
+                "error": state.last_error,
+                "time": f"{next_try.hour}:{next_try.minute:02d}" if next_try else "?",
+            }
+        )
+    return " ".join(str(line) for line in lines)
