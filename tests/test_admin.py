@@ -275,3 +275,51 @@ class OtherModelAdminTests(TempMediaMixin, TestCase):
             reverse("admin:articles_author_add"), {**data, "photo": image_upload("portrait.jpg")}
         )
         assert response.status_code == 302
+
+
+class BadInputTests(TestCase):
+    """Each mistake gets a clear error on its field; nothing is saved and nothing typed is lost."""
+
+    def setUp(self):
+        self.client.force_login(make_user("editor", group="Editor"))
+        self.add = admin_url(Article, "add")
+        self.typed = {
+            "headline": "Mayor resigns after audit",
+            "slug": "mayor-resigns",
+            "standfirst": "The audit found missing funds.",
+            "body": "<p>The mayor resigned on Monday.</p>",
+            "section": str(make_section().pk),
+        }
+
+    def assert_refused(self, field: str, **changes):
+        data = form_data(self.client.get(self.add)) | self.typed | changes
+        count = Article.objects.count()
+        response = self.client.post(self.add, data)
+        assert response.status_code == 200
+        assert list(errors(response)) == [field]
+        assert response.context["adminform"].form.errors[field][0]
+        assert Article.objects.count() == count
+        kept = form_data(response)
+        for name, value in (self.typed | changes).items():
+            assert kept[name] == value, name
+        return errors(response)[field]
+
+    def test_slug_collision(self):
+        make_article(slug="mayor-resigns")
+        assert self.assert_refused("slug") == ["unique"]
+
+    def test_body_with_only_markup(self):
+        for body in ["<p></p>", "<p>&nbsp;</p>", "<p><br></p><h2> </h2>", "<script>x()</script>"]:
+            self.assert_refused("body", body=body)
+
+    def test_headline_over_the_length_limit(self):
+        limit = Article._meta.get_field("headline").max_length
+        assert self.assert_refused("headline", headline="x" * (limit + 1)) == ["max_length"]
+
+    def test_the_corrected_form_saves(self):
+        make_article(slug="mayor-resigns")
+        data = form_data(self.client.get(self.add)) | self.typed
+        response = self.client.post(self.add, data)
+        data = form_data(response) | {"slug": "mayor-resigns-after-audit"}
+        assert self.client.post(self.add, data).status_code == 302
+        assert Article.objects.filter(slug="mayor-resigns-after-audit").exists()
