@@ -347,6 +347,7 @@ def _listing(
         description=_describe(description) or title,
         url=_page_url(request, page),
     )
+    context.setdefault("show_section", "section" not in context)
     return render(request, template, {"heading": heading, "page": page, "meta": meta, **context})
 
 
