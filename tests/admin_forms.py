@@ -5,7 +5,7 @@ import tempfile
 
 from django.forms import CheckboxInput, ClearableFileInput, MultiWidget
 from django.test import override_settings
-from django.utils import translation
+from django.utils import formats, timezone, translation
 
 
 def _form_fields(form) -> dict:
@@ -73,3 +73,13 @@ class TempMediaMixin:
         super().tearDownClass()
         cls._media_override.disable()
         shutil.rmtree(cls._media_root, ignore_errors=True)
+
+
+def datetime_data(response, name: str, value) -> dict:
+    """A date and time typed into the admin's split widget, in the form's own language."""
+    local = timezone.localtime(value)
+    with translation.override(response.wsgi_request.LANGUAGE_CODE):
+        return {
+            f"{name}_0": formats.localize_input(local.date()),
+            f"{name}_1": formats.localize_input(local.time().replace(microsecond=0)),
+        }

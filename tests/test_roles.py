@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
-from tests.admin_forms import errors, form_data
+from tests.admin_forms import datetime_data, errors, form_data
 from tests.factories import make_article, make_section, make_user
 
 CHANGELIST = reverse("admin:articles_article_changelist")
@@ -66,13 +66,12 @@ class ReporterTests(TestCase):
         response = self.client.post(change_url(draft), data | {"status": "published"})
         assert errors(response) == {"status": ["invalid_choice"]}
         # publish_at is not the reporter's to set: a crafted value is ignored.
-        tomorrow = timezone.localtime() + timedelta(days=1)
-        crafted = data | {
-            "publish_at_0": tomorrow.strftime("%d.%m.%Y"),
-            "publish_at_1": "10:00:00",
-            "updated_at_0": tomorrow.strftime("%d.%m.%Y"),
-            "updated_at_1": "10:00:00",
-        }
+        tomorrow = timezone.now() + timedelta(days=1)
+        crafted = (
+            data
+            | datetime_data(response, "publish_at", tomorrow)
+            | datetime_data(response, "updated_at", tomorrow)
+        )
         assert self.client.post(change_url(draft), crafted).status_code == 302
         draft.refresh_from_db()
         assert draft.status == Article.Status.DRAFT
@@ -150,18 +149,19 @@ class EditorTests(TestCase):
 
     def test_editor_schedules(self):
         draft = make_article(status=Article.Status.DRAFT)
-        tomorrow = timezone.localtime() + timedelta(days=1)
-        data = form_data(self.client.get(change_url(draft))) | {
-            "status": "published",
-            "publish_at_0": tomorrow.strftime("%d.%m.%Y"),
-            "publish_at_1": "09:30:00",
-        }
+        tomorrow = (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)
+        response = self.client.get(change_url(draft))
+        data = form_data(response) | {"status": "published"}
+        data |= datetime_data(response, "publish_at", tomorrow)
         assert self.client.post(change_url(draft), data).status_code == 302
         draft.refresh_from_db()
         assert draft.is_scheduled()
-        assert timezone.localtime(draft.publish_at).strftime("%H:%M") == "09:30"
+        assert draft.publish_at == tomorrow
 
     def test_editor_bulk_publishes_and_unpublishes(self):
+        action_form = self.client.get(CHANGELIST).context["action_form"]
+        actions = [name for name, _label in action_form.fields["action"].choices]
+        assert "publish_now" in actions and "unpublish" in actions
         draft = make_article(status=Article.Status.DRAFT)
         scheduled = make_article(publish_at=timezone.now() + timedelta(days=2))
         old = make_article(status=Article.Status.DRAFT)
