@@ -147,11 +147,13 @@ class AdSlotTests(TestCase):
             self.slot(placement)
         for url in ["/", story.get_absolute_url()]:
             html = self.client.get(url).content.decode()
+            # Every ad sits inside a landmark: header, aside or footer.
             top = html.index("top promo")
-            assert html.index("</header>") < top < html.index('<main id="main"')
+            assert html.index('<header class="site-header"') < top < html.index("</header>")
             sidebar = html.index("sidebar promo")
             assert html.index("<aside") < sidebar < html.index("</main>")
-            assert html.index("footer promo") > html.index("</main>")
+            footer = html.index("footer promo")
+            assert html.index('<footer class="site-footer"') < footer < html.index("</footer>")
             assert "in_story promo" not in html
 
     def test_only_active_slots_show(self):
