@@ -204,3 +204,22 @@ class HistoryPermissionTests(TestCase):
         assert self.client.get(url("history", self.own.pk)).status_code == 403
         params = {"from": self.version.pk}
         assert self.client.get(url("compare", self.own.pk), params).status_code == 403
+
+
+class RecoverTests(TestCase):
+    def test_editor_recovers_a_deleted_story(self):
+        self.client.force_login(make_user("editor", group="Editor"))
+        story = make_article(status=Article.Status.DRAFT, headline="Deleted by mistake")
+        data = form_data(self.client.get(url("change", story.pk)))
+        assert self.client.post(url("change", story.pk), data).status_code == 302
+        assert self.client.post(url("delete", story.pk), {"post": "yes"}).status_code == 302
+        assert not Article.objects.exists()
+
+        response = self.client.get(url("recoverlist"))
+        assert response.status_code == 200 and b"Deleted by mistake" in response.content
+        version = Version.objects.get_deleted(Article).get()
+        response = self.client.get(url("recover", version.pk))
+        assert response.status_code == 200
+        response = self.client.post(url("recover", version.pk), form_data(response))
+        assert response.status_code == 302, errors(response)
+        assert Article.objects.get().headline == "Deleted by mistake"
