@@ -401,6 +401,12 @@ class ArticleAdmin(VersionAdmin):
         url = reverse(f"{self.admin_site.name}:articles_article_compare", args=[object_id])
         return redirect(f"{url}?from={int(version_id)}")
 
+    def changelist_view(self, request, extra_context=None):
+        # reversion's "Recover deleted articles" button shows only to those who may use it.
+        may_recover = can_publish(request) and self.has_change_permission(request)
+        context = {"has_change_permission": may_recover, **(extra_context or {})}
+        return super().changelist_view(request, context)
+
     def recoverlist_view(self, request, extra_context=None):
         if not can_publish(request):
             raise PermissionDenied

@@ -121,9 +121,22 @@ class HistoryTests(TestCase):
             serialized_data="[]",
             object_repr="other",
         )
-        for params in [{}, {"from": "abc"}, {"from": "999999"}, {"from": foreign.pk}]:
+        huge = str(2**70)
+        for params in [
+            {},
+            {"from": "abc"},
+            {"from": "999999"},
+            {"from": huge},
+            {"from": self.first.pk, "to": "-1"},
+            {"from": foreign.pk},
+        ]:
             assert self.client.get(url("compare", self.story.pk), params).status_code == 404
-        assert self.client.get(url("compare", 999999), {"from": self.first.pk}).status_code == 404
+        for story_id in ["999999", huge, "abc"]:
+            params = {"from": self.first.pk}
+            assert self.client.get(url("compare", story_id), params).status_code == 404
+            assert self.client.get(url("history", story_id)).status_code in (302, 404)
+        assert self.client.post(url("restore", self.story.pk, huge)).status_code == 404
+        assert self.client.post(url("restore", huge, self.first.pk)).status_code == 404
 
     def test_restore_brings_back_text_byline_tags_and_corrections(self):
         self.second_edit()
@@ -197,6 +210,7 @@ class HistoryPermissionTests(TestCase):
         response = self.client.post(url("restore", self.own.pk, self.version.pk))
         assert response.status_code == 403
         assert self.client.get(url("recoverlist")).status_code == 403
+        assert url("recoverlist") not in self.client.get(url("changelist")).content.decode()
         assert self.client.get(url("recover", self.version.pk)).status_code == 403
 
     def test_staff_without_article_rights_get_nothing(self):
@@ -215,6 +229,7 @@ class RecoverTests(TestCase):
         assert self.client.post(url("delete", story.pk), {"post": "yes"}).status_code == 302
         assert not Article.objects.exists()
 
+        assert url("recoverlist") in self.client.get(url("changelist")).content.decode()
         response = self.client.get(url("recoverlist"))
         assert response.status_code == 200 and b"Deleted by mistake" in response.content
         version = Version.objects.get_deleted(Article).get()
