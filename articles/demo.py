@@ -435,6 +435,27 @@ COPY = {
                 "Consiliul Județean votează împrumutul pentru noul spital din {city}",
                 "Lucrările ar putea începe anul viitor, dacă licitația nu este contestată.",
             ),
+            (
+                "Premierul anunță remanierea ministrului {ministry}",
+                "Numele noului ministru va fi trimis la Cotroceni până la sfârșitul săptămânii.",
+            ),
+            (
+                "Primăria din {city} pierde în instanță procesul privind {local_topic}",
+                "Administrația locală spune că va face recurs; decizia nu este definitivă.",
+            ),
+            (
+                "Parlamentul dezbate {policy}, sub presiunea termenelor din PNRR",
+                "Guvernul riscă să piardă fonduri europene dacă legea nu este adoptată până în "
+                "{month}.",
+            ),
+            (
+                "Prefectul atacă în instanță hotărârea Consiliului Local {city}",
+                "Consilierii locali susțin că au respectat procedura și că hotărârea este legală.",
+            ),
+            (
+                "Alegeri parțiale în {towns} comune: prezență scăzută la prânz",
+                "Biroul Electoral Central a raportat o participare sub media ultimelor scrutinuri.",
+            ),
         ],
         "sentences": [
             "Proiectul a fost trimis comisiilor de specialitate, care au {days} zile la "
@@ -488,7 +509,7 @@ COPY = {
     "economie": {
         "stories": [
             (
-                "Inflația anuală scade la {pct1}% în {month}, arată datele INS",
+                "Inflația anuală scade la {decimal_pct}% în {month}, arată datele INS",
                 "Economiștii se așteptau la o valoare apropiată, dar avertizează că presiunea pe "
                 "prețuri nu a dispărut.",
             ),
@@ -516,7 +537,7 @@ COPY = {
                 "Scăderea cotațiilor petrolului a ajuns, cu întârziere, și la pompă.",
             ),
             (
-                "Deficitul bugetar ajunge la {pct1}% din PIB după {months} luni",
+                "Deficitul bugetar ajunge la {decimal_pct}% din PIB după {months} luni",
                 "Ministerul Finanțelor spune că ținta anuală poate fi atinsă, dar economiștii "
                 "sunt sceptici.",
             ),
@@ -535,9 +556,33 @@ COPY = {
                 "Sindicatul spune că a aflat de concedieri din presă și cere negocieri cu "
                 "conducerea.",
             ),
+            (
+                "Prețul pâinii crește cu {pct}% după scumpirea făinii",
+                "Morarii spun că recolta slabă din sud și costul energiei au împins prețurile în "
+                "sus.",
+            ),
+            (
+                "Tranzacții record la Bursa de la București: {mil} de milioane de lei într-o zi",
+                "Interesul investitorilor a crescut după anunțul privind dividendele companiilor "
+                "de stat.",
+            ),
+            (
+                "Guvernul pregătește o nouă schemă de ajutor pentru IMM-uri",
+                "Firmele mici ar putea primi granturi de până la 200.000 de euro pentru "
+                "digitalizare.",
+            ),
+            (
+                "Șomajul scade la {decimal_pct}%, cel mai mic nivel din ultimii ani",
+                "Cele mai multe locuri de muncă noi au apărut în construcții și în servicii.",
+            ),
+            (
+                "{company} se listează la bursă: o acțiune costă {fuel} lei",
+                "Oferta publică durează două săptămâni și este intermediată de un grup de bănci.",
+            ),
         ],
         "sentences": [
-            "Prețurile la alimente au crescut cu {pct1}% față de aceeași lună a anului trecut.",
+            "Prețurile la alimente au crescut cu {decimal_pct2}% față de aceeași lună a anului "
+            "trecut.",
             "Analiștii consultați de redacție estimează că tendința se va menține până în toamnă.",
             "Consumul gospodăriilor a rămas principalul motor al creșterii economice.",
             "{company} are în prezent {count} de angajați în România.",
@@ -545,7 +590,7 @@ COPY = {
             "Cursul de schimb a fost relativ stabil în ultimele săptămâni, cu variații mici.",
             "Firmele mici se plâng de costurile cu energia, care s-au dublat în doi ani.",
             "Conform Institutului Național de Statistică, numărul salariaților a crescut ușor.",
-            "Bursa de la București a închis ședința în creștere cu {pct1}%.",
+            "Bursa de la București a închis ședința în creștere cu {decimal_pct3}%.",
             "Ratele la creditele în lei ar putea scădea dacă dobânzile coboară în a doua parte "
             "a anului.",
             "Investitorii străini urmăresc cu atenție evoluția deficitului bugetar.",
@@ -626,6 +671,26 @@ COPY = {
             (
                 "Parlamentul European votează pachetul privind {intl_topic}",
                 "Textul a trecut cu o majoritate largă, dar mai are nevoie de acordul Consiliului.",
+            ),
+            (
+                "Noul guvern din {country} a obținut votul de încredere",
+                "Coaliția are o majoritate fragilă, de doar câteva mandate.",
+            ),
+            (
+                "Inundații în {country}: mii de oameni, evacuați",
+                "Meteorologii avertizează că ploile vor continua și în următoarele zile.",
+            ),
+            (
+                "Uniunea Europeană adoptă un nou pachet de sancțiuni",
+                "Măsurile vizează sectorul energetic și câteva bănci.",
+            ),
+            (
+                "{country} închide temporar un punct de trecere a frontierei",
+                "Autoritățile invocă motive de securitate și recomandă rute ocolitoare.",
+            ),
+            (
+                "Vizită oficială la {fcity}: discuții despre {intl_topic}",
+                "În program se află și o întâlnire cu reprezentanții comunității românești.",
             ),
         ],
         "sentences": [
@@ -710,6 +775,26 @@ COPY = {
                 "Selecționerul a anunțat lotul naționalei pentru meciurile din preliminarii",
                 "Pe listă sunt doi jucători nou-convocați; cantonamentul începe luni.",
             ),
+            (
+                "{team} se califică în finala Cupei României după loviturile de departajare",
+                "Portarul a apărat două penalty-uri, iar finala se joacă pe teren neutru.",
+            ),
+            (
+                "{team} rămâne lider după {win} cu {team2}",
+                "Diferența față de locul al doilea a crescut la cinci puncte.",
+            ),
+            (
+                "Handbal masculin: {team} câștigă derby-ul cu {team2}",
+                "Meciul a fost decis în ultimele zece secunde, după un gol din extremă.",
+            ),
+            (
+                "Maratonul de la {city} a strâns {count} de alergători",
+                "Traseul a trecut pe lângă principalele monumente ale orașului.",
+            ),
+            (
+                "Atletism: {person} stabilește un nou record național",
+                "Performanța a fost reușită la un concurs internațional desfășurat la {fcity}.",
+            ),
         ],
         "sentences": [
             "Golul decisiv a venit în minutul {minute}, după o fază construită pe partea dreaptă.",
@@ -793,6 +878,20 @@ COPY = {
                 "Editorii spun că au vândut mai mult decât anul trecut, mai ales cărți pentru "
                 "copii.",
             ),
+            (
+                "Un film românesc, premiat la festivalul de la {fcity}",
+                "Regizoarea a dedicat premiul echipei și actorilor neprofesioniști din "
+                "distribuție.",
+            ),
+            (
+                "Biblioteca Județeană din {city} își prelungește programul în weekend",
+                "Sălile de lectură vor fi deschise și duminica, la cererea studenților.",
+            ),
+            (
+                "Noaptea Muzeelor: {visitors} de vizitatori la {city}",
+                "Cozile s-au format încă de la ora 19, iar unele muzee au rămas deschise după "
+                "miezul nopții.",
+            ),
         ],
         "sentences": [
             "Spectacolul durează două ore și jumătate, cu o pauză.",
@@ -873,6 +972,18 @@ COPY = {
                 "{startup} deschide un birou la {city} și angajează {count} de programatori",
                 "Compania spune că a ales orașul pentru universități și pentru comunitatea de IT.",
             ),
+            (
+                "Plata cu telefonul, posibilă în autobuzele din {city}",
+                "Sistemul funcționează cu orice card contactless și cu portofelele digitale.",
+            ),
+            (
+                "Amendă pentru un operator de telecomunicații care a expus date personale",
+                "Autoritatea de supraveghere spune că firma nu și-a securizat serverele.",
+            ),
+            (
+                "Un supercalculator pentru cercetare, instalat la universitatea din {city}",
+                "Echipamentul va fi folosit pentru modele climatice și pentru cercetare medicală.",
+            ),
         ],
         "sentences": [
             "Directoratul Național de Securitate Cibernetică a confirmat incidentul.",
@@ -951,6 +1062,18 @@ COPY = {
                 "Autoritățile spun că situația este sub control, dar farmaciștii raportează "
                 "stocuri mici.",
             ),
+            (
+                "Un nou centru de transplant se deschide la {city}",
+                "Primele intervenții ar urma să aibă loc la începutul anului viitor.",
+            ),
+            (
+                "Programul de prevenție cardiovasculară ajunge în {towns} județe",
+                "Pacienții între 40 și 65 de ani își pot face gratuit analizele de bază.",
+            ),
+            (
+                "Ambulanțele din {city} primesc echipamente noi de resuscitare",
+                "Investiția a fost finanțată din fonduri europene și din bugetul local.",
+            ),
         ],
         "sentences": [
             "Aparatul a costat aproximativ {mil} de milioane de lei, din fonduri europene.",
@@ -1024,6 +1147,14 @@ COPY = {
             (
                 "Despre răbdare, politică și {opinion_topic}",
                 "Schimbările bune durează; cele proaste se fac peste noapte.",
+            ),
+            (
+                "Scrisoare către un tânăr care vrea să plece din țară",
+                "Nu îți cer să rămâi; îți cer doar să nu pleci pentru că ai renunțat.",
+            ),
+            (
+                "Orașul de cincisprezece minute nu e un moft",
+                "Distanțele scurte înseamnă timp câștigat, aer mai curat și vecini care se cunosc.",
             ),
         ],
         "sentences": [
@@ -1151,7 +1282,7 @@ FACTS = {
     "pages": lambda r: _de(r.randint(24, 310)),
     "pct": lambda r: str(r.randint(3, 68)),
     "turnout": lambda r: str(r.randint(41, 78)),
-    "pct1": lambda r: _ro_decimal(r.uniform(1.2, 9.8)),
+    "decimal_pct": lambda r: _ro_decimal(r.uniform(1.2, 9.8)),
     "rate": lambda r: _ro_decimal(r.choice([5.75, 6.0, 6.25, 6.5, 6.75]), 2),
     "eur": lambda r: _ro_decimal(r.uniform(4.96, 5.12), 4),
     "fuel": lambda r: _ro_decimal(r.uniform(6.8, 7.9), 2),
@@ -1225,10 +1356,14 @@ def write_story(rng: random.Random, section: str, *, agency: str = "") -> Story:
     headline, standfirst = (facts.fill(text) for text in rng.choice(copy["stories"]))
     opinion = section == "opinii"
 
-    pool = list(copy["sentences"])
-    if not opinion:
-        pool += COMMON_SENTENCES + (WIRE_SENTENCES if agency else [])
-    sentences = [facts.fill(s) for s in _sentences(rng, pool, rng.randint(10, 16))]
+    # The section's own sentences lead; stock newsroom phrases only come after the first
+    # paragraph.
+    sentences = _sentences(rng, copy["sentences"], rng.randint(7, 11))
+    stock = [] if opinion else COMMON_SENTENCES + (WIRE_SENTENCES if agency else [])
+    for sentence in _sentences(rng, stock, rng.randint(2, 4)):
+        sentences.insert(rng.randint(3, len(sentences)), sentence)
+    pool = copy["sentences"] + stock
+    sentences = [facts.fill(sentence) for sentence in sentences]
     paragraphs = []
     while sentences:
         size = rng.randint(2, 3)
@@ -1274,9 +1409,10 @@ def write_story(rng: random.Random, section: str, *, agency: str = "") -> Story:
 
 
 def photo_credit(rng: random.Random, agency: str = "") -> str:
+    """The credit as printed after the caption (templates add the "Photo" label)."""
     if agency and rng.random() < 0.7:
-        return f"Foto: {agency}"
-    return f"Foto: {rng.choice(PHOTOGRAPHERS)} / Newsroom"
+        return agency
+    return f"{rng.choice(PHOTOGRAPHERS)} / Newsroom"
 
 
 def wire_story_id(rng: random.Random, agency_slug: str) -> str:

@@ -180,6 +180,25 @@ class SeedDemoTests(TestCase):
             seed(articles=1, images=0)
 
 
+class CopyTests(TestCase):
+    def test_every_template_names_only_known_slots(self):
+        rng = random.Random(1)
+        templates = demo.COMMON_SENTENCES + demo.WIRE_SENTENCES + demo.CORRECTIONS + demo.UPDATES
+        for copy in demo.COPY.values():
+            templates += [text for pair in copy["stories"] for text in pair]
+            for part in ("sentences", "subheads", "quotes", "roles", "captions"):
+                templates += copy[part]
+        for template in templates:
+            filled = demo.Facts(rng, agency="AFP").fill(template.removeprefix("m:"))
+            assert "{" not in filled and "}" not in filled, template
+
+    def test_numbers_read_right_before_de(self):
+        for value in (1, 19, 101, 119, 1_205):
+            assert demo._de(value) not in {"1", "19", "101", "119", "1.205"}
+        assert demo._de(20) == "20"
+        assert demo._de(1_234) == "1.234"
+
+
 class SlugTests(TestCase):
     def test_a_clash_within_one_batch_and_with_the_database_gets_a_suffix(self):
         section = Section.objects.create(name="S", slug="s")
