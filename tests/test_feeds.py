@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from articles import feeds
 from articles.models import Article, ArticleAuthor
@@ -57,6 +57,7 @@ def tearDownModule():
 class FeedTestCase(TestCase):
     def setUp(self):
         cache.clear()
+        self.addCleanup(cache.clear)  # the cache outlives each test's rolled-back rows
         SiteSettings.load()  # The middleware keeps it in the cache; a warm cache is the norm.
         self.section = make_section(name="Politică & Economie", slug="politica")
         self.first_author = make_author(name="Mihai Popa", slug="mihai-popa")
@@ -148,7 +149,8 @@ class FeedContentTests(FeedTestCase):
                     content
                 )
                 assert f'href="{self.link}#nota"' in content
-                assert "according to Reuters" in content or "potrivit Reuters" in content
+                with translation.override("ro"):  # the site's language
+                    assert f"Ana Ionescu · {self.article.wire_credit}</p>" in content
                 assert "Palatul Victoria, dimineața" in content
                 assert [person["name"] for person in entry.contributors] == ["Reuters"]
                 enclosure = next(link for link in entry.links if link.rel == "enclosure")
