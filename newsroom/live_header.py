@@ -10,6 +10,7 @@ provider that is down is asked again only after a growing pause.
 import logging
 import math
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, IntegrityError, connections
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -36,6 +37,8 @@ STALE_AFTER = timedelta(hours=1)
 LOCK_SECONDS = 30
 # Once a request has started a refresh, requests in every process leave it alone this long.
 GATE_SECONDS = 30
+# A process that finds another one refreshing reads the result after this long.
+LOCKED_WAIT_SECONDS = weather.DEADLINE_SECONDS + 1
 BACKOFF_FIRST_SECONDS = 60
 BACKOFF_MAX_SECONDS = 30 * 60
 RETRY_AFTER_MAX_SECONDS = 60 * 60
@@ -139,6 +142,15 @@ def stored_reading(site: SiteSettings) -> dict | None:
         return cached["reading"]
     reading = _as_dict(_latest(latitude, longitude))
     cache.set(key, {"reading": reading}, READING_CACHE_SECONDS)
+    return reading
+
+
+def reload_reading() -> dict | None:
+    """Put the newest stored reading in the cache, whatever the cache held."""
+    site = SiteSettings.load()
+    latitude, longitude = coordinates(site)
+    reading = _as_dict(_latest(latitude, longitude))
+    cache.set(_reading_key(latitude, longitude), {"reading": reading}, READING_CACHE_SECONDS)
     return reading
 
 
@@ -302,7 +314,11 @@ def wait_for_background_refresh(timeout: float = 10.0) -> None:
 
 def _refresh_in_background() -> None:
     try:
-        refresh()
+        if refresh() is Outcome.LOCKED:
+            # Another process is fetching. Pick its reading up once it is done, rather than
+            # showing this process's cached one until the next try.
+            time.sleep(LOCKED_WAIT_SECONDS)
+            reload_reading()
     except Exception:
         logger.exception("The weather refresh crashed.")
     finally:
@@ -327,8 +343,10 @@ def _acquire_lock(now: datetime) -> str | None:
             .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
             .update(locked_until=now + timedelta(seconds=LOCK_SECONDS), lock_token=token)
         )
-    except DatabaseError:
-        # Someone else created or holds the row at this very moment: theirs is the refresh.
+    except IntegrityError:
+        return None  # another process created the row this very moment: theirs is the refresh
+    except DatabaseError as exc:
+        logger.warning("Could not take the weather refresh lock: %s", exc)
         return None
     return token if taken else None
 

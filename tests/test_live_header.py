@@ -1,14 +1,28 @@
 import math
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from unittest import mock
 
+import requests
 from django.core.cache import cache
 from django.db import connection
 from django.template.loader import render_to_string
-from django.test import RequestFactory, TestCase, TransactionTestCase, override_settings
+from django.test import (
+    RequestFactory,
+    SimpleTestCase,
+    TestCase,
+    TransactionTestCase,
+    override_settings,
+)
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +30,7 @@ from newsroom import live_header, weather
 from newsroom.live_header import Outcome
 from newsroom.models import SiteSettings, WeatherReading, WeatherRefresh
 from tests.fake_weather import FakeWeather
+from tests.live_process import BASE_DIR, PRODUCTION_ENV, gunicorn
 
 BUCHAREST = (Decimal("44.4268"), Decimal("26.1025"))
 
@@ -325,10 +340,13 @@ class HeaderHtmlTests(TestCase):
         assert 'class="lh-credit" href="https://open-meteo.com/" hidden' in render_header()
 
     def test_stale_reading_is_marked(self):
-        make_reading(minutes_old=90)
+        reading = make_reading(minutes_old=90)
         html = render_header()
-        observed = timezone.localtime(timezone.now() - timedelta(minutes=90))
-        as_of = f"as of {observed.hour}:{observed.minute:02d}"
+        observed = timezone.localtime(reading.observed_at)
+        if observed.date() == timezone.localdate():
+            as_of = f"as of {observed.hour}:{observed.minute:02d}"
+        else:  # just after midnight the day is named too
+            as_of = f"as of {live_header.dates.long_datetime(reading.observed_at, 'ro')}"
         assert f'class="lh-weather lh-stale" title="{as_of}"' in html
         assert f'<span class="lh-sr lh-asof">{as_of}</span>' in html
 
@@ -708,3 +726,82 @@ class ConcurrentRefreshTests(TransactionTestCase):
         # The background refresh itself gave up at the deadline.
         assert time.monotonic() - started < weather.DEADLINE_SECONDS + 1
         assert "did not finish answering" in logs.output[0]
+
+
+class SeparateProcessesTests(SimpleTestCase):
+    """Gunicorn workers share nothing but the database, and still refresh one at a time."""
+
+    def setUp(self):
+        self.directory = self.enterContext(tempfile.TemporaryDirectory())
+        self.database = Path(self.directory) / "site.sqlite3"
+        self.env = {
+            **PRODUCTION_ENV,
+            "DATABASE_URL": f"sqlite:///{self.database}",
+            "CACHE_URL": "locmem://",  # one cache per worker: only the database is shared
+            "WEATHER_BACKGROUND_REFRESH": "1",
+        }
+        for command in (
+            ["migrate", "--noinput", "-v0"],
+            ["shell", "-c", "from newsroom.models import SiteSettings; SiteSettings.load()"],
+        ):
+            subprocess.run(
+                [sys.executable, "manage.py", *command],
+                cwd=BASE_DIR,
+                env={**os.environ, **self.env},
+                check=True,
+            )
+
+    def get(self, url: str) -> tuple[requests.Response, float]:
+        started = time.monotonic()
+        response = requests.get(url, timeout=10)
+        return response, time.monotonic() - started
+
+    def warm_up(self, base_url: str) -> None:
+        # A worker's first request loads the whole site (about a second); /healthz does that
+        # without rendering the header, so no refresh starts yet.
+        with ThreadPoolExecutor(12) as pool:
+            list(pool.map(self.get, [f"{base_url}/healthz"] * 36))
+
+    def test_one_refresh_for_a_crowd_and_nobody_waits(self):
+        fake = self.enterContext(FakeWeather())
+        fake.delay = 0.6  # a slow provider, still inside the read timeout
+        with gunicorn({**self.env, "WEATHER_URL": fake.url}, workers=3) as base_url:
+            self.warm_up(base_url)
+            with ThreadPoolExecutor(24) as pool:
+                answers = list(pool.map(self.get, [f"{base_url}/live/header.json"] * 48))
+            assert {response.status_code for response, _elapsed in answers} == {200}
+            assert max(elapsed for _response, elapsed in answers) < fake.delay
+            # Soon every worker shows the one reading that was fetched.
+            deadline = time.monotonic() + 15
+            while True:
+                with ThreadPoolExecutor(6) as pool:
+                    answers = list(pool.map(self.get, [f"{base_url}/live/header.json"] * 12))
+                shown = {response.json()["temperature"] for response, _elapsed in answers}
+                if shown == {3} or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert shown == {3}
+        assert fake.paths() == ["/v1/forecast"]
+
+    def test_pages_answer_at_once_while_the_provider_hangs(self):
+        with sqlite3.connect(self.database) as db:
+            db.execute(
+                "INSERT INTO newsroom_weatherreading (provider, temperature_c, condition, "
+                "observed_at, fetched_at, latitude, longitude) VALUES "
+                "('open-meteo', -2.6, 'fog', '2024-12-23 10:00:00', '2024-12-23 10:00:00', "
+                "'44.4268', '26.1025')"
+            )
+        fake = self.enterContext(FakeWeather())
+        fake.fault = "sleep"
+        fake.sleep_seconds = 5
+        with gunicorn({**self.env, "WEATHER_URL": fake.url}, workers=2) as base_url:
+            self.warm_up(base_url)
+            for _ in range(10):
+                response, elapsed = self.get(f"{base_url}/")
+                assert response.status_code == 200
+                # Waiting for the provider would take at least its read timeout.
+                assert elapsed < weather.READ_TIMEOUT * 0.8, elapsed
+                assert '<span class="lh-temp">-3 °C</span>' in response.text
+                assert 'title="as of luni, 23 decembrie 2024 - 12:00"' in response.text
+        # One attempt, then the pause that follows a failure, in both workers.
+        assert fake.paths() == ["/v1/forecast"]
