@@ -32,6 +32,7 @@ HIGHLIGHT_START = "\ue000"
 HIGHLIGHT_STOP = "\ue001"
 _HIGHLIGHT_SPLIT = re.compile(f"([{HIGHLIGHT_START}{HIGHLIGHT_STOP}])")
 
+RANKED_MATCHES = 500
 FALLBACK_MAX_TERMS = 8
 SNIPPET_WORDS = 30
 
@@ -84,11 +85,17 @@ def clean_query(raw: str) -> str:
     return " ".join(printable.split())[:MAX_QUERY_LENGTH].strip()
 
 
+def match_limit(using: str = "default") -> int | None:
+    """How many matches a search returns at most, if it is capped on this database."""
+    return RANKED_MATCHES if uses_full_text(using) else None
+
+
 def search_articles(queryset: QuerySet, query: str) -> QuerySet:
     """The stories of ``queryset`` matching ``query``, best match first.
 
-    On PostgreSQL each row carries ``headline_marked`` and ``snippet_marked``: plain text with
-    highlight markers, which ``highlight()`` turns into safe HTML.
+    On PostgreSQL, the newest RANKED_MATCHES matches ranked by relevance, each row carrying
+    ``headline_marked`` and ``snippet_marked``: plain text with highlight markers, which
+    ``highlight()`` turns into safe HTML. Elsewhere, every match, newest first.
     """
     if uses_full_text(queryset.db):
         return _full_text(queryset, query)
@@ -98,8 +105,15 @@ def search_articles(queryset: QuerySet, query: str) -> QuerySet:
 def _full_text(queryset: QuerySet, query: str) -> QuerySet:
     tsquery = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
     marks = {"start_sel": HIGHLIGHT_START, "stop_sel": HIGHLIGHT_STOP, "config": SEARCH_CONFIG}
-    return (
+    # Ranking scores every candidate, and a common word matches half the archive: rank only the
+    # newest matches, so a search costs the same at a thousand stories or a million.
+    newest_matches = (
         queryset.filter(search_vector=tsquery)
+        .order_by("-publish_at", "-pk")
+        .values("pk")[:RANKED_MATCHES]
+    )
+    return (
+        queryset.filter(pk__in=newest_matches)
         .annotate(
             rank=SearchRank(F("search_vector"), tsquery),
             # PostgreSQL defers these costly expressions past ORDER BY … LIMIT: only the page's

@@ -27,7 +27,7 @@ from taggit.models import Tag
 
 from articles.models import Article, ArticleAuthor, Author
 from articles.renditions import best_jpeg
-from articles.search import clean_query, highlight, search_articles
+from articles.search import clean_query, highlight, match_limit, search_articles
 from newsroom import menus
 from newsroom.dates import LOWERCASE_NAMES, long_date
 from newsroom.models import SiteSettings
@@ -505,4 +505,8 @@ def search(request: HttpRequest) -> HttpResponse:
         url=_absolute(request, request.get_full_path()),
         noindex=True,
     )
-    return render(request, "articles/search.html", {"query": query, "page": page, "meta": meta})
+    return render(
+        request,
+        "articles/search.html",
+        {"query": query, "page": page, "meta": meta, "match_limit": match_limit()},
+    )

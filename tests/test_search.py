@@ -1,7 +1,9 @@
 import importlib
 from datetime import timedelta
 from types import SimpleNamespace
+from unittest import mock
 
+from django.core.cache import cache
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
@@ -20,6 +22,7 @@ from articles.search import (
     update_search_vectors,
 )
 from articles.views import PAGE_SIZE
+from newsroom.models import SiteSettings
 from tests.factories import make_article, make_author, make_section
 
 ON_POSTGRESQL = connection.vendor == "postgresql"
@@ -52,6 +55,15 @@ ODD_QUERIES = [
     "\u202e\u200b",
     "\ue000cutremur\ue001",
 ]
+
+
+def english_site(test: TestCase) -> None:
+    """Serve the test's pages in English, whatever the catalogs say in Romanian."""
+    # The cached settings outlive the test's transaction: drop them when the test ends.
+    test.addCleanup(cache.delete, SiteSettings.CACHE_KEY)
+    site = SiteSettings.load()
+    site.language = "en"
+    site.save()
 
 
 def search(client, query, **params):
@@ -116,6 +128,26 @@ class SearchFindsPublishedStoriesTests(TestCase):
         else:
             # The fallback cannot rank: newest first.
             assert order == [in_body.slug, in_headline.slug]
+
+    def test_postgresql_ranks_only_the_newest_matches(self):
+        english_site(self)
+        now = timezone.now()
+        stories = [
+            make_article(headline=f"Secetă {n}", publish_at=now - timedelta(days=n))
+            for n in range(5)
+        ]
+        # The oldest mentions it in its headline twice; it would rank first if it were ranked.
+        Article.objects.filter(pk=stories[-1].pk).update(headline="Secetă, secetă și iar secetă")
+        update_search_vectors(Article.objects.filter(pk=stories[-1].pk))
+        with mock.patch("articles.search.RANKED_MATCHES", 3):
+            response = search(self.client, "secetă")
+        html = response.content.decode()
+        if ON_POSTGRESQL:
+            assert set(found(response)) == {story.slug for story in stories[:3]}
+            assert "At least 3 stories match" in html
+        else:
+            assert found(response) == [story.slug for story in stories]
+            assert "5 stories found." in html
 
     def test_diacritics(self):
         story = make_article(
