@@ -162,8 +162,8 @@ def highlight(articles, query: str) -> None:
             headline = _mark_terms(article.headline, terms)
         if snippet is None:
             snippet = _mark_terms(_excerpt(article, terms), terms)
-        article.headline_html = marked_to_html(headline)
-        article.snippet_html = marked_to_html(snippet)
+        article.headline_html = marked_to_html(headline.strip())
+        article.snippet_html = marked_to_html(" ".join(snippet.split()))
 
 
 def marked_to_html(marked: str) -> SafeString:
