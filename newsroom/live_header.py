@@ -185,10 +185,10 @@ def _as_of(observed_at: datetime, now: datetime, site: SiteSettings) -> str:
     zone = ZoneInfo(site.time_zone)
     observed, today = timezone.localtime(observed_at, zone), timezone.localtime(now, zone)
     if observed.date() == today.date():
-        when = f"{observed.hour}:{observed.minute:02d}"
-    else:
-        when = dates.long_datetime(observed_at, site.language, site.time_zone)
-    return _("as of %(time)s") % {"time": when}
+        return _("as of %(time)s") % {"time": f"{observed.hour}:{observed.minute:02d}"}
+    return _("as of %(date_and_time)s") % {
+        "date_and_time": dates.long_datetime(observed_at, site.language, site.time_zone)
+    }
 
 
 def weather_context(reading: dict | None, site: SiteSettings, now: datetime) -> dict | None:

@@ -24,7 +24,8 @@ from django.test import (
     override_settings,
 )
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, pgettext
 
 from newsroom import live_header, weather
 from newsroom.live_header import Outcome
@@ -46,6 +47,22 @@ def make_reading(minutes_old: float = 1, **fields) -> WeatherReading:
     fields.setdefault("latitude", BUCHAREST[0])
     fields.setdefault("longitude", BUCHAREST[1])
     return WeatherReading.objects.create(**fields)
+
+
+def romanian(message: str, context: str | None = "weather") -> str:
+    """A message as the Romanian site shows it (translated once the catalog has it)."""
+    with translation.override("ro"):
+        return pgettext(context, message) if context else gettext(message)
+
+
+def expected_as_of(reading: WeatherReading) -> str:
+    """The "as of" note for a reading, as the Romanian site words it right now."""
+    observed = timezone.localtime(reading.observed_at)
+    if observed.date() == timezone.localdate():
+        return romanian("as of %(time)s", None) % {"time": f"{observed.hour}:{observed.minute:02d}"}
+    return romanian("as of %(date_and_time)s", None) % {
+        "date_and_time": live_header.dates.long_datetime(reading.observed_at, "ro")
+    }
 
 
 def render_header(site: SiteSettings | None = None) -> str:
@@ -123,14 +140,23 @@ class HeaderContextTests(TestCase):
         with timezone.override("America/New_York"):
             shown = live_header.header_context(self.site, at, refresh=False)["weather"]
         assert shown["stale"]
+        assert shown["as_of"] == romanian("as of %(time)s", None) % {"time": "14:30"}
+        self.site.language = "en"
+        shown = live_header.header_context(self.site, at, refresh=False)["weather"]
         assert shown["as_of"] == "as of 14:30"
 
     @override_settings(TIME_ZONE="UTC")
     def test_stale_from_another_day_names_the_day(self):
         observed = datetime(2024, 12, 23, 12, 30, tzinfo=UTC)
         make_reading(observed_at=observed, fetched_at=observed)
-        shown = live_header.header_context(self.site, observed + timedelta(days=1), refresh=False)
-        assert shown["weather"]["as_of"] == "as of luni, 23 decembrie 2024 - 14:30"
+        at = observed + timedelta(days=1)
+        shown = live_header.header_context(self.site, at, refresh=False)["weather"]
+        assert shown["as_of"] == romanian("as of %(date_and_time)s", None) % {
+            "date_and_time": "luni, 23 decembrie 2024 - 14:30"
+        }
+        self.site.language = "en"
+        shown = live_header.header_context(self.site, at, refresh=False)["weather"]
+        assert shown["as_of"] == "as of Monday, 23 December 2024 - 14:30"
 
     def test_no_reading_at_all(self):
         assert live_header.header_context(self.site)["weather"] is None
@@ -164,6 +190,8 @@ class HeaderContextTests(TestCase):
 
     def test_labels_follow_the_site_language(self):
         make_reading(condition=weather.RAIN)
+        assert live_header.header_context(self.site)["weather"]["label"] == romanian("Rain")
+        self.site.language = "en"
         assert live_header.header_context(self.site)["weather"]["label"] == "Rain"
         for condition in weather.CONDITIONS:
             assert live_header.condition_label(condition)
@@ -291,10 +319,11 @@ class HeaderHtmlTests(TestCase):
         make_reading(temperature_c=-1.2, condition=weather.SNOW)
         html = render_header()
         assert '<span class="lh-temp">-1 °C</span>' in html
-        assert '<span class="lh-sr lh-label">Snow</span>' in html
+        assert f'<span class="lh-sr lh-label">{romanian("Snow")}</span>' in html
         assert live_header.ICONS[weather.SNOW] in html
         assert 'aria-hidden="true"' in html
-        assert "Weather data by Open-Meteo.com" in html
+        assert romanian("Weather data by Open-Meteo.com", None) in html
+        assert "Open-Meteo.com" in html
         assert 'class="lh-credit" href="https://open-meteo.com/">' in html
         assert "data-live-header" in html
         assert 'data-url="/live/header.json"' in html
@@ -342,11 +371,7 @@ class HeaderHtmlTests(TestCase):
     def test_stale_reading_is_marked(self):
         reading = make_reading(minutes_old=90)
         html = render_header()
-        observed = timezone.localtime(reading.observed_at)
-        if observed.date() == timezone.localdate():
-            as_of = f"as of {observed.hour}:{observed.minute:02d}"
-        else:  # just after midnight the day is named too
-            as_of = f"as of {live_header.dates.long_datetime(reading.observed_at, 'ro')}"
+        as_of = expected_as_of(reading)
         assert f'class="lh-weather lh-stale" title="{as_of}"' in html
         assert f'<span class="lh-sr lh-asof">{as_of}</span>' in html
 
@@ -403,7 +428,7 @@ class HeaderJsonTests(TestCase):
         assert data["unit"] == "°C"
         assert data["temperature_display"] == "-1 °C"
         assert data["condition"] == "snow"
-        assert data["condition_label"] == "Snow"
+        assert data["condition_label"] == romanian("Snow")
         assert data["icon"] == live_header.ICONS[weather.SNOW]
         observed = datetime.fromisoformat(data["observed_at"])
         assert abs(observed - (timezone.now() - timedelta(minutes=2))) < timedelta(seconds=5)
@@ -422,10 +447,10 @@ class HeaderJsonTests(TestCase):
         assert data["display"]
 
     def test_stale(self):
-        make_reading(minutes_old=75)
+        reading = make_reading(minutes_old=75)
         data = self.client.get(self.url).json()
         assert data["stale"] is True
-        assert data["stale_title"].startswith("as of ")
+        assert data["stale_title"] == expected_as_of(reading)
 
     def test_english_fahrenheit_site(self):
         site = SiteSettings.load()
@@ -802,6 +827,9 @@ class SeparateProcessesTests(SimpleTestCase):
                 # Waiting for the provider would take at least its read timeout.
                 assert elapsed < weather.READ_TIMEOUT * 0.8, elapsed
                 assert '<span class="lh-temp">-3 °C</span>' in response.text
-                assert 'title="as of luni, 23 decembrie 2024 - 12:00"' in response.text
+                as_of = romanian("as of %(date_and_time)s", None) % {
+                    "date_and_time": "luni, 23 decembrie 2024 - 12:00"
+                }
+                assert f'title="{as_of}"' in response.text
         # One attempt, then the pause that follows a failure, in both workers.
         assert fake.paths() == ["/v1/forecast"]

@@ -9,6 +9,7 @@ from django.utils import timezone
 from newsroom import live_header
 from newsroom.models import SiteSettings, WeatherReading, WeatherRefresh
 from tests.fake_weather import FakeWeather
+from tests.test_live_header import romanian
 
 
 class RefreshWeatherCommandTests(TestCase):
@@ -31,7 +32,8 @@ class RefreshWeatherCommandTests(TestCase):
         self.fake.temperature = -4.5
         self.fake.weather_code = 73
         output = self.run_command()
-        assert output.startswith("București: -5 °C, snow, observed at ")
+        snow = romanian("Snow").lower()
+        assert output.startswith(f"București: -5 °C, {snow}, observed at "), output
         assert "(refreshed)" in output
         reading = WeatherReading.objects.get()
         assert reading.temperature_c == -4.5
@@ -84,5 +86,6 @@ class RefreshWeatherCommandTests(TestCase):
         site = SiteSettings.load()
         site.temperature_unit = SiteSettings.Unit.FAHRENHEIT
         site.save()
-        assert self.run_command().startswith("București: 87 °F, cloudy, observed at ")
+        cloudy = romanian("Cloudy").lower()
+        assert self.run_command().startswith(f"București: 87 °F, {cloudy}, observed at ")
         assert self.fake.paths() == ["/data/2.5/weather"]
