@@ -1,4 +1,5 @@
 from django import template
+from django.db import DatabaseError
 
 from newsroom import live_header
 from newsroom.models import SiteSettings
@@ -13,6 +14,10 @@ def live_header_data(context) -> dict:
     Adds one query while the cache is cold and none while it is warm; may start a background
     refresh of the weather, never waits for one.
     """
-    request = context.get("request")
-    site = getattr(request, "site_settings", None) or SiteSettings.load()
+    site = getattr(context.get("request"), "site_settings", None)
+    if site is None:
+        try:
+            site = SiteSettings.load()
+        except DatabaseError:
+            site = SiteSettings()  # the defaults still give a correct date and time
     return live_header.header_context(site)
