@@ -18,3 +18,13 @@ def weather_stays_local(settings):
     # back on per test (method decorator or `with self.settings(...)`) with a local fake.
     settings.WEATHER_URL = "http://127.0.0.1:9"
     settings.WEATHER_BACKGROUND_REFRESH = False
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    # The cache outlives each test's rolled-back database: start every test without it.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
