@@ -180,10 +180,12 @@ class ArticleAdmin(VersionAdmin):
 
     @admin.display(description=_("on the site"))
     def preview_link(self, article: Article) -> str:
-        label = _("View") if article.is_published() else _("Preview")
-        return format_html(
-            '<a href="{}" target="_blank" rel="noopener">{}</a>', article.get_absolute_url(), label
-        )
+        # An unpublished story's link is signed: it works for whoever it is sent to, for a day.
+        if article.is_published():
+            url, label = article.get_absolute_url(), _("View")
+        else:
+            url, label = article.get_preview_url(), _("Preview")
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, label)
 
     @admin.display(description=_("preview"))
     def image_preview(self, article: Article) -> str:

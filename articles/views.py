@@ -9,10 +9,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.core.paginator import InvalidPage, Page, Paginator
 from django.db.models import Count, F, Prefetch, Q, Window, prefetch_related_objects
 from django.db.models.functions import RowNumber
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -25,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from taggit.models import Tag
 
-from articles.models import Article, ArticleAuthor, Author
+from articles.models import PREVIEW_SALT, Article, ArticleAuthor, Author
 from articles.renditions import best_jpeg
 from articles.search import clean_query, highlight, match_limit, search_articles
 from newsroom import menus
@@ -273,18 +280,39 @@ def news_article_json_ld(request: HttpRequest, article: Article, image: str) -> 
     return data
 
 
+def _previewed_story_id(token: str) -> int:
+    """The id a signed preview link was made for; 404 when it is altered or expired."""
+    try:
+        value = signing.TimestampSigner(salt=PREVIEW_SALT).unsign(
+            token, max_age=settings.PREVIEW_LINK_SECONDS
+        )
+        return int(value)
+    except (signing.BadSignature, ValueError):  # SignatureExpired is a BadSignature
+        raise Http404(_("This preview link is not valid, or has expired.")) from None
+
+
 @require_GET
 def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> HttpResponse:
-    # Staff preview unpublished stories through this same view; the public sees only live ones.
-    previewer = can_preview(request)
+    # Unpublished stories are shown through this same view to staff who may read them in the
+    # admin, and to anyone holding a signed preview link of that one story (?preview=…).
+    token = request.GET.get("preview")
+    previewer = token is not None or can_preview(request)
     queryset = Article.objects.all() if previewer else Article.objects.published()
+    lookup = {"slug": slug}
+    if token is not None:
+        lookup["pk"] = _previewed_story_id(token)
     article = get_object_or_404(
         queryset.select_related("section", "wire_service").prefetch_related(
             _bylines(), "tags", "corrections"
         ),
-        slug=slug,
+        **lookup,
     )
     preview = not article.is_published()
+    if token is not None and not preview:
+        # Published since the link was made: send its holder to the public address.
+        response = HttpResponseRedirect(article.get_absolute_url())
+        add_never_cache_headers(response)
+        return response
     if not preview and request.path != article.get_absolute_url():
         # The date in the address is the first publication's; a wrong one finds the story.
         target = article.get_absolute_url()
@@ -322,9 +350,12 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
         },
     )
     if preview or previewer:
-        # A preview must never be stored by a browser or a shared cache.
+        # A preview must never be stored by a browser or a shared cache, indexed, or leak its
+        # link to another site through the Referer header.
         add_never_cache_headers(response)
         patch_vary_headers(response, ["Cookie"])
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
