@@ -1,8 +1,13 @@
+import re
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Prefetch, Q
+from django.db.models.signals import pre_save
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +15,30 @@ from django_prose_editor.fields import ProseEditorField
 from taggit.managers import TaggableManager
 
 from articles.richtext import BODY_EXTENSIONS, has_text, sanitize_body
+
+# What no text field may hold: NUL (PostgreSQL refuses it, so a save would fail), the other
+# control characters XML 1.0 forbids (one would break a feed or a sitemap), lone surrogates
+# and the non-characters U+FFFE and U+FFFF. Tab, newline and carriage return stay.
+FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# The apps whose text readers see: the newsroom's content, its tags and the site's chrome.
+CLEANED_APPS = {"articles", "newsroom", "taggit"}
+
+# Signed preview links: salted so that no other signed value of the site can pass for one.
+PREVIEW_SALT = "articles.preview"
+
+
+def strip_forbidden_characters(sender, instance, raw=False, **kwargs):
+    """Drop forbidden characters from every text field, whatever path the save came by."""
+    if raw or sender._meta.app_label not in CLEANED_APPS:
+        return
+    for field in sender._meta.concrete_fields:
+        if isinstance(field, models.CharField | models.TextField):
+            value = getattr(instance, field.attname)
+            if isinstance(value, str) and FORBIDDEN_CHARACTERS.search(value):
+                setattr(instance, field.attname, FORBIDDEN_CHARACTERS.sub("", value))
+
+
+pre_save.connect(strip_forbidden_characters, dispatch_uid="strip-forbidden-characters")
 
 
 class Section(models.Model):
@@ -277,6 +306,15 @@ class Article(models.Model):
             "articles:detail",
             kwargs={"year": local.year, "month": local.month, "day": local.day, "slug": self.slug},
         )
+
+    def get_preview_url(self) -> str:
+        """A link that shows this story, unpublished, to whoever holds it, for a while.
+
+        The signature covers the story's id (not its slug) and the time it was made; the detail
+        view answers 404 once it is older than settings.PREVIEW_LINK_SECONDS or altered.
+        """
+        token = signing.TimestampSigner(salt=PREVIEW_SALT).sign(str(self.pk))
+        return f"{self.get_absolute_url()}?{urlencode({'preview': token})}"
 
     def clean(self):
         errors = {}
