@@ -1,7 +1,8 @@
 """`python manage.py setup_demo`: what `make run` does between migrating and serving.
 
-Demo content when there are no stories, menus when there are none, and on a new database in
-development mode (DEBUG on, no users yet) three demo accounts whose logins it prints on every run.
+In development mode (DEBUG on) only: demo content when there are no stories, menus when there
+are none, and on a new database (no users yet) three demo accounts whose logins it prints on
+every run.
 """
 
 from django.conf import settings
@@ -48,6 +49,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if not settings.DEBUG:
+            self.stdout.write(
+                "DEBUG is off: no demo content or accounts in production. Create an "
+                "administrator with `python manage.py createsuperuser`."
+            )
+            self.print_welcome(options["url"])
+            return
+
         verbosity = options["verbosity"]
         if not Article.objects.exists():
             self.stdout.write("No stories yet: adding demo content…")
@@ -61,16 +70,9 @@ class Command(BaseCommand):
             create_menus()
             self.stdout.write("Added the main and footer menus.")
 
-        User = get_user_model()
-        if not User.objects.exists():
-            if settings.DEBUG:
-                create_demo_accounts()
-                self.stdout.write("Added the demo accounts.")
-            else:
-                self.stdout.write(
-                    "DEBUG is off: no demo accounts are made. Create an administrator with "
-                    "`python manage.py createsuperuser`."
-                )
+        if not get_user_model().objects.exists():
+            create_demo_accounts()
+            self.stdout.write("Added the demo accounts.")
 
         self.print_welcome(options["url"])
 
