@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import DatabaseError
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from newsroom.models import SiteSettings
@@ -25,4 +27,23 @@ class SiteLocaleMiddleware:
         finally:
             timezone.deactivate()
         response.headers.setdefault("Content-Language", site.language)
+        return response
+
+
+class AdminContentSecurityPolicyMiddleware:
+    """Give admin pages settings.SECURE_CSP_ADMIN instead of the public SECURE_CSP.
+
+    The admin needs a per-request nonce (its scripts, and django-prose-editor's inline import
+    map) and the hash of the one style block the editor injects. Public pages, which are cached
+    whole and shared by every reader, keep a policy with neither. Listed after Django's
+    ContentSecurityPolicyMiddleware, so that middleware builds the header from this choice.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith(reverse("admin:index")):
+            response._csp_config = settings.SECURE_CSP_ADMIN
         return response

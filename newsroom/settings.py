@@ -121,6 +121,7 @@ MEDIA_URL = "/media/"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "newsroom.middleware.AdminContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "newsroom.middleware.SiteLocaleMiddleware",
@@ -190,13 +191,15 @@ SESSION_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (Django's own middleware): our own files only, no inline script or
-# style, no other origin, never framed. CSP.NONCE is filled in only on a page whose template
-# asks for the nonce: the admin does (its media and django-prose-editor's import map carry
-# it); public templates never do, so public pages, which are cached whole, carry no nonce.
+# style, no other origin, never framed. Public pages are cached whole, so they get no nonce;
+# admin pages (newsroom.middleware.AdminContentSecurityPolicyMiddleware) get a fresh one for
+# their scripts and django-prose-editor's import map, and the hash of the base style block
+# its Tiptap editor injects (fixed for django-prose-editor 0.28; tests/test_csp.py checks it
+# in a browser).
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    "script-src": [CSP.SELF, CSP.NONCE],
-    "style-src": [CSP.SELF, CSP.NONCE],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
     "img-src": [CSP.SELF],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
@@ -207,6 +210,11 @@ SECURE_CSP = {
 }
 if CSP_REPORT_URI := os.environ.get("CSP_REPORT_URI", ""):
     SECURE_CSP["report-uri"] = [CSP_REPORT_URI]
+TIPTAP_STYLE_HASH = "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"
+SECURE_CSP_ADMIN = SECURE_CSP | {
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE, TIPTAP_STYLE_HASH],
+}
 
 # Uploads: a story image may be at most 20 MB and 40 megapixels.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
