@@ -186,6 +186,9 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+if not DEBUG and not SECURE_SSL_REDIRECT:
+    # Turned off on purpose: the proxy in front redirects to HTTPS (deploy/nginx.conf does).
+    SILENCED_SYSTEM_CHECKS = ["security.W008"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "DENY"
