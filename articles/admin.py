@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -24,11 +24,14 @@ from django.utils.translation import ngettext
 from reversion.admin import VersionAdmin
 from reversion.errors import RevertError
 from reversion.models import Version
+from taggit.admin import TagAdmin
+from taggit.forms import MergeTagsForm
 from taggit.models import Tag, TaggedItem
 
 from articles.forms import ArticleAdminForm
 from articles.images import ImageUploadField
 from articles.models import Article, ArticleAuthor, Author, Correction, Section, WireService
+from newsroom.admin import AllowlistedLookupsMixin
 
 PUBLISHED = Article.Status.PUBLISHED
 
@@ -105,7 +108,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(VersionAdmin):
+class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
     form = ArticleAdminForm
     inlines = [BylineInline, CorrectionInline]
     fieldsets = [
@@ -399,8 +402,11 @@ class ArticleAdmin(VersionAdmin):
         return redirect(change_url)
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
-        # One way to look at an old version: compared with today's.
-        url = reverse(f"{self.admin_site.name}:articles_article_compare", args=[object_id])
+        # One way to look at an old version: compared with today's, by those who may compare.
+        article = self.get_article_or_404(request, object_id)
+        if not self.can_compare(request, article):
+            raise PermissionDenied
+        url = reverse(f"{self.admin_site.name}:articles_article_compare", args=[article.pk])
         return redirect(f"{url}?from={int(version_id)}")
 
     def changelist_view(self, request, extra_context=None):
@@ -417,6 +423,11 @@ class ArticleAdmin(VersionAdmin):
     def recover_view(self, request, version_id, extra_context=None):
         if not can_publish(request):
             raise PermissionDenied
+        # Only a version of a story that no longer exists. reversion's view takes any version
+        # id: another model's, or a live story's, which it would revert behind the history.
+        version = get_object_or_404(Version.objects.get_for_model(Article), pk=version_id)
+        if Article.objects.filter(pk=version.object_id).exists():
+            raise Http404(_("This story exists: restore its versions from its history."))
         return super().recover_view(request, version_id, extra_context)
 
 
@@ -559,7 +570,7 @@ def restore_version(article: Article, version: Version, user) -> Article:
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "position", "show_on_home"]
     list_editable = ["position"]
     list_filter = ["show_on_home"]
@@ -568,7 +579,7 @@ class SectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):
+class AuthorAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "job_title", "user", "has_photo"]
     list_select_related = ["user"]
     list_filter = [("user", admin.EmptyFieldListFilter)]
@@ -583,7 +594,58 @@ class AuthorAdmin(admin.ModelAdmin):
 
 
 @admin.register(WireService)
-class WireServiceAdmin(admin.ModelAdmin):
+class WireServiceAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
     list_display = ["name", "credit", "slug", "website"]
     search_fields = ["name", "credit"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+# taggit registers its own TagAdmin; its "merge tags" screen checks no permission at all.
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class NewsroomTagAdmin(AllowlistedLookupsMixin, TagAdmin):
+    """taggit's tag admin, with merging kept to those who may change and add tags."""
+
+    def has_merge_permission(self, request: HttpRequest) -> bool:
+        # A merge re-points the stories' tag links and may create the merged tag.
+        return self.has_change_permission(request) and self.has_add_permission(request)
+
+    @admin.action(permissions=["merge"], description=_("Merge selected tags"))
+    def render_tag_form(self, request, queryset):
+        return super().render_tag_form(request, queryset)
+
+    def merge_tags_view(self, request):
+        if not self.has_merge_permission(request):
+            raise PermissionDenied
+        changelist = reverse(f"{self.admin_site.name}:taggit_tag_changelist")
+        chosen = str(request.session.get("selected_tag_ids", "")).split(",")
+        tags = list(Tag.objects.filter(pk__in=[int(pk) for pk in chosen if pk.isdigit()]))
+        if not tags:
+            self.message_user(
+                request, _("Choose the tags to merge in the list first."), messages.WARNING
+            )
+            return redirect(changelist)
+        form = MergeTagsForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            with transaction.atomic():
+                target, _created = Tag.objects.get_or_create(name=form.cleaned_data["new_tag_name"])
+                for item in TaggedItem.objects.filter(tag__in=tags).exclude(tag=target):
+                    duplicate = TaggedItem.objects.filter(
+                        tag=target, content_type=item.content_type_id, object_id=item.object_id
+                    )
+                    if duplicate.exists():
+                        item.delete()
+                    else:
+                        item.tag = target
+                        item.save()
+            request.session.pop("selected_tag_ids", None)
+            self.message_user(
+                request,
+                _("The tags were merged into “%(name)s”.") % {"name": target.name},
+                messages.SUCCESS,
+            )
+            return redirect(changelist)
+        context = {**self.admin_site.each_context(request), "form": form}
+        return render(request, "admin/taggit/merge_tags_form.html", context)

@@ -1,11 +1,50 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.utils.translation import gettext_lazy as _
 
 from newsroom import live_header, weather
 from newsroom.models import AdSlot, Menu, MenuItem, SiteSettings
+
+# The lookups Django's own list filters and date hierarchy write into a changelist's address.
+FILTER_LOOKUPS = ("exact", "isnull", "isempty", "gte", "lt", "year", "month", "day")
+
+
+class AllowlistedLookupsMixin:
+    """Changelist filters only as the admin's own filters write them; no NUL in search terms.
+
+    Django lets any lookup on a model's own fields through (`?headline__regex=(` reaches the
+    database and fails there, with a 500); here a parameter must belong to a list filter or the
+    date hierarchy and hold no NUL byte, or the request is refused with 400.
+    """
+
+    def filter_parameters(self, request) -> set[str]:
+        names, paths = set(), [self.date_hierarchy] if self.date_hierarchy else []
+        for item in self.get_list_filter(request):
+            if isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
+                names.add(item.parameter_name)
+            else:
+                paths.append(item[0] if isinstance(item, list | tuple) else item)
+        for path in paths:
+            names |= {f"{path}__{lookup}" for lookup in FILTER_LOOKUPS}
+            field = get_fields_from_path(self.model, path)[-1]
+            if field.is_relation:
+                names.add(f"{path}__{field.target_field.name}__exact")
+        return names
+
+    def lookup_allowed(self, lookup, value, request):
+        return (
+            "\x00" not in str(value)
+            and lookup in self.filter_parameters(request)
+            and super().lookup_allowed(lookup, value, request)
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        # PostgreSQL refuses NUL in a string; other control characters match nothing anyway.
+        printable = "".join(ch if ch.isprintable() else " " for ch in search_term)
+        return super().get_search_results(request, queryset, printable)
 
 
 class SiteSettingsForm(forms.ModelForm):
@@ -61,7 +100,7 @@ class SiteSettingsForm(forms.ModelForm):
 
 
 @admin.register(SiteSettings)
-class SiteSettingsAdmin(admin.ModelAdmin):
+class SiteSettingsAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
     form = SiteSettingsForm
     list_display = ["__str__", "city", "time_zone", "language"]
     fieldsets = [
@@ -122,7 +161,7 @@ class MenuItemInline(admin.TabularInline):
 
 
 @admin.register(Menu)
-class MenuAdmin(admin.ModelAdmin):
+class MenuAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
@@ -130,7 +169,7 @@ class MenuAdmin(admin.ModelAdmin):
 
 
 @admin.register(AdSlot)
-class AdSlotAdmin(admin.ModelAdmin):
+class AdSlotAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
     list_display = ["name", "placement", "starts_at", "ends_at", "is_active"]
     list_filter = ["placement", "is_active"]
     search_fields = ["name"]
