@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+import nh3
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -17,6 +18,27 @@ logger = logging.getLogger(__name__)
 
 CACHE_KEY = "chrome:ads"
 CACHE_TIMEOUT = 60
+
+# What an ad's HTML snippet may hold: text with emphasis, links and pictures from this site —
+# no script, style, frame, form or event handler. Third-party ad tags are not supported: the
+# Content-Security-Policy would block them anyway. Paid links should say rel="sponsored".
+AD_TAGS = {"a", "b", "br", "div", "em", "i", "img", "p", "small", "span", "strong"}
+AD_ATTRIBUTES = {
+    "*": {"class"},
+    "a": {"href", "rel", "title"},
+    "img": {"src", "alt", "width", "height"},
+}
+
+
+def clean_ad_html(html: str) -> str:
+    """The snippet reduced to AD_TAGS and AD_ATTRIBUTES, with http(s) and mailto links only."""
+    return nh3.clean(
+        html,
+        tags=AD_TAGS,
+        attributes=AD_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel=None,  # keep the editor's rel (no target is allowed, so no opener to guard)
+    )
 
 
 @dataclass(frozen=True)
@@ -55,7 +77,7 @@ def _build() -> list[Ad]:
                 name=slot.name,
                 after_paragraph=slot.after_paragraph,
                 link=slot.link,
-                html=slot.html,
+                html=clean_ad_html(slot.html),
                 image_url=slot.image.url if slot.image else "",
                 image_alt=slot.image_alt,
                 image_width=width,
