@@ -5,6 +5,7 @@ whenever something they show changes. A menu item that links to a story carries 
 go-live time, so a scheduled story joins the menu by itself and a draft never shows.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -35,6 +36,20 @@ class Link:
         return self.live_from is None or self.live_from <= now
 
 
+# Addresses a menu may link to: this site, the web and e-mail. A "javascript:" or "data:" link
+# would run code in a reader's browser; browsers ignore spaces and control characters in the
+# scheme, so they are ignored here too.
+SAFE_SCHEMES = {"http", "https", "mailto"}
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):", re.IGNORECASE)
+_IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20\x7f]")
+
+
+def is_safe_link(url: str) -> bool:
+    """True for a relative address or an http(s) or mailto one."""
+    scheme = _SCHEME.match(_IGNORED_IN_SCHEME.sub("", url))
+    return scheme is None or scheme.group(1).lower() in SAFE_SCHEMES
+
+
 def _link(item) -> Link:
     if item.section_id:
         return Link(item.label, item.section.get_absolute_url())
@@ -45,6 +60,8 @@ def _link(item) -> Link:
         if article.status != article.Status.PUBLISHED or article.publish_at is None:
             return Link(item.label, "", hidden=True)
         return Link(item.label, article.get_absolute_url(), live_from=article.publish_at)
+    if not is_safe_link(item.url):
+        return Link(item.label, "", hidden=True)
     return Link(item.label, item.url)
 
 

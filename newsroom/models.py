@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from newsroom.menus import is_safe_link
+
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
@@ -181,6 +183,10 @@ class MenuItem(models.Model):
         targets = [self.section_id, self.tag_id, self.article_id, self.url]
         if sum(bool(target) for target in targets) != 1:
             raise ValidationError(_("Link the item to exactly one section, tag, story or address."))
+        if not is_safe_link(self.url):
+            raise ValidationError(
+                {"url": _("Use an address on this site, or one starting with https:// or mailto:.")}
+            )
         if self.parent_id and self.parent.parent_id:
             raise ValidationError({"parent": _("Menus have only one level of children.")})
 
