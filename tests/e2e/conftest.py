@@ -1,21 +1,110 @@
-"""Browser tests drive the system Chromium; a machine without it skips them, CI never does."""
+"""Browser tests drive the system Chromium; a machine without it skips them, CI never does.
+
+The journeys (test_journey_*.py) visit a site served by gunicorn with production settings on a
+database of their own (tests/e2e/site.py), one per test session. They are plain pytest tests,
+not Django TestCases: they never touch the test database, only the site, through a browser and
+HTTP. Each test makes the stories it needs under headlines of its own, so tests can run alone,
+in any order, or again on the same site.
+"""
 
 import os
-from pathlib import Path
+import re
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.e2e.browsing import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, open_visitor
+from tests.e2e.site import live_site
+
+HERE = os.path.dirname(__file__)
+IN_CI = os.environ.get("CI") == "true"
+MISSING = f"{CHROMIUM} is not installed (apt-get install chromium); the browser tests need it"
+
+expect.set_options(timeout=10_000)
+
+
+def _in_e2e(item) -> bool:
+    return str(item.path).startswith(HERE + os.sep)
 
 
 def pytest_collection_modifyitems(config, items):
-    # In CI the browser must be there (.ci/run installs it): a missing one fails the tests.
-    if CHROMIUM.exists() or os.environ.get("CI") == "true":
-        return
-    here = Path(__file__).parent
-    skip = pytest.mark.skip(
-        reason=f"{CHROMIUM} is not installed (apt-get install chromium); the browser tests need it"
-    )
     for item in items:
-        if here in item.path.parents:
+        if _in_e2e(item):
+            item.add_marker(pytest.mark.e2e)
+    # In CI the browser must be there (.ci/run installs it): a missing one fails the tests.
+    if CHROMIUM.exists() or IN_CI:
+        return
+    skip = pytest.mark.skip(reason=MISSING)
+    for item in items:
+        if _in_e2e(item):
             item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if item.get_closest_marker("e2e") is None:
+        return report
+    setattr(item, f"report_{report.when}", report)
+    if IN_CI and report.skipped:
+        # CI must run every browser test: a skip there hides a broken journey.
+        report.outcome = "failed"
+        report.longrepr = f"A browser test was skipped in CI, where it must run: {report.longrepr}"
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "e2e" in r.keywords]
+    if skipped:
+        terminalreporter.write_line(
+            f"Browser tests: {len(skipped)} skipped. {MISSING}. `make e2e` runs only them.",
+            yellow=True,
+            bold=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def site():
+    """The running site, for the whole session."""
+    with live_site() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # One Playwright per module: its event loop must not outlive the module, since other
+    # modules (tests/test_csp.py, the live header's) start their own in the same thread.
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def browse(request, browser, site):
+    """`browse(device)` opens a visitor's browser; at the end every page it loaded must have
+    been audited, and neither the pages nor the server may have reported an error."""
+    visitors = []
+    marks = site.log_marks()
+
+    def open_browser(device):
+        visitor = open_visitor(browser, site, device)
+        visitors.append(visitor)
+        return visitor
+
+    yield open_browser
+
+    failed = getattr(request.node, "report_call", None) is None or request.node.report_call.failed
+    problems = []
+    for number, visitor in enumerate(visitors):
+        for index, tab in enumerate(visitor.tabs):
+            if failed:
+                name = re.sub(r"\W+", "-", request.node.name)
+                ARTIFACTS.mkdir(exist_ok=True)
+                tab.page.screenshot(path=ARTIFACTS / f"{name}-{number}-{index}.png")
+            problems += tab.problems
+            if tab.audited != tab.loads:
+                problems.append(f"{tab.path} was loaded but not audited")
+        visitor.context.close()
+    problems += site.problems_since(marks)
+    assert problems == [], "\n".join(problems)

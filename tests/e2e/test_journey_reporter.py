@@ -1,0 +1,139 @@
+"""Journey 1, the reporter: writes a story, previews it, submits it, and cannot publish it."""
+
+from playwright.sync_api import expect
+
+from tests.e2e.admin_ui import (
+    add_link,
+    block_type,
+    choose,
+    editor,
+    lead_image,
+    menu_button,
+    messages,
+    ro,
+    row,
+)
+from tests.e2e.browsing import DESKTOP
+
+HEADLINE = "Consiliul local aprobă bugetul pentru transportul public"
+NEW_TAG = "Transport public metropolitan"
+
+
+def test_reporter_writes_previews_and_submits_a_story_but_cannot_publish(browse, site):
+    reporter = browse(DESKTOP)
+    reporter.login("reporter")
+    tab, page = reporter.tab, reporter.page
+
+    # From the admin's index to a new story.
+    tab.follow(page.locator(".model-article a.addlink"))
+    page.fill("#id_headline", HEADLINE)
+    page.fill(
+        "#id_standfirst", "Primăria va cumpăra 120 de autobuze electrice până la sfârșitul anului."
+    )
+
+    # The body, in the rich-text editor: a paragraph with a link, a heading, a block quote.
+    body = editor(page)
+    body.click()
+    page.keyboard.type("Consilierii au votat joi bugetul, publicat pe site-ul primăriei.")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Ce urmează")
+    block_type(page, "heading2")
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Licitația începe luna viitoare.")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Este cel mai mare buget din ultimii zece ani.")
+    menu_button(page, "blockquote").click()
+    add_link(page, "site-ul primăriei", "https://example.org/buget")
+    expect(body.locator("h2")).to_have_text("Ce urmează")
+    expect(body.locator("blockquote")).to_have_text("Este cel mai mare buget din ultimii zece ani.")
+    expect(body.locator("a")).to_have_attribute("href", "https://example.org/buget")
+
+    # Two authors, in the order chosen: the second row's author comes first in the byline.
+    choose(page, page.locator("#bylines-0"), "Andrei Ionescu")
+    page.fill("#id_bylines-0-position", "2")
+    page.locator("#bylines-group .add-row a").click()
+    choose(page, page.locator("#bylines-1"), "Mihai Dobre")
+    page.fill("#id_bylines-1-position", "1")
+
+    choose(page, page.locator(".field-section"), "Economie")
+    page.fill("#id_tags", f"Taxe, {NEW_TAG}")
+    page.fill("#id_dateline", "Cluj-Napoca")
+
+    # The wire attribution sits in a collapsed fieldset.
+    page.locator(
+        "fieldset.collapse summary, details summary", has_text=ro("Wire attribution")
+    ).click()
+    choose(page, page.locator(".field-wire_service"), "Reuters")
+    page.select_option("#id_wire_attribution", "according")
+
+    page.set_input_files("#id_image", lead_image("Autobuze electrice"))
+    page.fill("#id_image_alt", "Un autobuz electric alb în stația din Piața Unirii")
+    page.fill("#id_image_caption", "Primele autobuze electrice au ajuns în depou în martie.")
+    page.fill("#id_image_credit", "Foto: Ana Pop")
+
+    # A draft, saved, and the form again.
+    expect(page.locator("#id_status")).to_have_value("draft")
+    tab.follow(page.locator("input[name=_continue]"))
+    expect(messages(page)).to_have_count(1)
+    expect(page.locator(".field-image_preview img")).to_be_visible()
+    tab.screenshot("admin-story-form")
+    story = site.seed("find", headline=HEADLINE)
+    saved = site.seed("article", id=story["id"])
+    assert saved["status"] == "draft"
+    assert [author["name"] for author in saved["authors"]] == ["Mihai Dobre", "Andrei Ionescu"]
+    assert sorted(tag["name"] for tag in saved["tags"]) == sorted(["Taxe", NEW_TAG])
+    assert saved["wire_service"] == "reuters" and saved["wire_attribution"] == "according"
+    assert saved["dateline"] == "Cluj-Napoca" and saved["created_by"] == "reporter"
+    assert saved["image"] and saved["image_alt"].startswith("Un autobuz electric")
+    for markup in ("<h2>Ce urmează</h2>", "<blockquote>", 'href="https://example.org/buget"'):
+        assert markup in saved["body"]
+
+    # The preview, in a tab of its own, as readers would see the story.
+    preview = reporter.popup(page.locator(".object-tools a.viewsitelink"))
+    story_page = preview.page
+    expect(story_page.locator(".preview-banner")).to_contain_text(ro("Preview — not published"))
+    expect(story_page.locator("h1")).to_have_text(HEADLINE)
+    byline = story_page.locator(".story__meta .byline")
+    expect(byline.locator("a[rel=author]")).to_have_text(["Mihai Dobre", "Andrei Ionescu"])
+    expect(byline.locator(".wire-credit")).to_have_text(
+        ro("according to %(agency)s", agency="Reuters")
+    )
+    expect(story_page.locator(".dateline")).to_have_text("Cluj-Napoca")
+    body = story_page.locator(".story__body")
+    expect(body.locator("h2")).to_have_text("Ce urmează")
+    expect(body.locator("blockquote")).to_contain_text("cel mai mare buget")
+    expect(body.get_by_role("link", name="site-ul primăriei")).to_have_attribute(
+        "href", "https://example.org/buget"
+    )
+    image = story_page.locator(".story__figure img")
+    expect(image).to_have_attribute("alt", "Un autobuz electric alb în stația din Piața Unirii")
+    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    expect(story_page.locator(".story__figure figcaption")).to_contain_text("Foto: Ana Pop")
+    story_page.close()
+
+    # Submitted for review.
+    page.select_option("#id_status", "review")
+    tab.follow(page.locator("input[name=_save]"))
+    expect(messages(page)).to_have_count(1)
+    expect(row(page, HEADLINE)).to_contain_text(ro("In review"))
+    assert site.seed("article", id=story["id"])["status"] == "review"
+
+    # No way to publish: no bulk action, no "Published" status, no publishing time to set.
+    actions = page.locator("select[name=action] option")
+    assert "publish_now" not in actions.evaluate_all("options => options.map(o => o.value)")
+    tab.follow(row(page, HEADLINE).get_by_role("link", name=HEADLINE, exact=True))
+    statuses = page.locator("#id_status option").evaluate_all(
+        "options => options.map(o => o.value)"
+    )
+    assert statuses == ["draft", "review"]
+    expect(page.locator("[name^=publish_at]")).to_have_count(0)
+
+    # Nor by forging the form: the server refuses, and the story stays in review.
+    page.locator("#id_status option[value=review]").evaluate("option => option.value = 'published'")
+    page.select_option("#id_status", "published")
+    tab.follow(page.locator("input[name=_save]"))
+    expect(page.locator(".errorlist")).to_contain_text(
+        ro("Only editors can publish. Choose “Draft” or “In review”.")
+    )
+    assert site.seed("article", id=story["id"])["status"] == "review"
