@@ -23,7 +23,8 @@ class ArticlesConfig(AppConfig):
             dispatch_uid="articles.search.refresh_search_vector",
         )
 
-        # Cached feeds are dropped when a story, byline, tag, section or author changes.
-        from articles import feeds
+        # Cached pages and feeds are dropped when something they show changes. Connected after
+        # the receivers above, so a page rebuilt on the signal sees the new renditions.
+        from newsroom import page_cache
 
-        feeds.connect_signals()
+        page_cache.connect_signals()

@@ -1,9 +1,10 @@
 """RSS 2.0 and Atom feeds of the latest stories: the whole site, each section, tag and author.
 
-Each feed is rendered once and kept in the cache under a version key that every change to a
-story, byline, tag, section, author or wire service bumps (see `invalidate_feeds`); an entry
-also expires by itself when the next scheduled story in it goes live. Responses carry a strong
-ETag and Last-Modified, and answer conditional requests with 304.
+Each feed is rendered once and kept in the cache under the version of the pages' "listings"
+dependency key, which every change to a story, byline, tag, section, author or wire service that
+a list shows bumps (`newsroom.page_cache` wires it); an entry also expires by itself when the
+next scheduled story in it goes live. Responses carry a strong ETag and Last-Modified, and
+answer conditional requests with 304.
 """
 
 import hashlib
@@ -11,7 +12,6 @@ import logging
 import math
 import mimetypes
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache as once
@@ -22,13 +22,17 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed, add_domain
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.db.models import Min, Subquery, signals
+from django.db.models import Min, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import feedgenerator, timezone
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import (
+    add_never_cache_headers,
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
 from django.utils.html import escape, format_html
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
@@ -36,8 +40,9 @@ from django.utils.xmlutils import SimplerXMLGenerator
 from django_prose_editor.config import allowlist_from_extensions, expand_extensions
 from taggit.models import Tag
 
-from articles.models import Article, ArticleAuthor, Author, Section, WireService
+from articles.models import Article, Author, Section
 from articles.richtext import BODY_EXTENSIONS
+from newsroom import page_cache
 from newsroom.models import SiteSettings
 
 logger = logging.getLogger(__name__)
@@ -50,7 +55,6 @@ MEDIA_NS = "http://search.yahoo.com/mrss/"
 TTL_MINUTES = 15
 # A cached feed lives at most this long, and never past the next scheduled story's time.
 CACHE_SECONDS = 600
-VERSION_KEY = "feeds:version"
 LOGO = "img/feed-logo.png"
 LOGO_SIZE = 144
 
@@ -399,32 +403,13 @@ class RenderedFeed:
 
 
 def feeds_version() -> int:
-    """The current version of every feed: the time (ns) of the last change feeds show."""
-    try:
-        version = cache.get(VERSION_KEY)
-        if version is None:
-            cache.add(VERSION_KEY, time.time_ns(), None)
-            version = cache.get(VERSION_KEY)
-    except Exception:  # A cache outage must not take the feeds down: serve them uncached.
-        logger.warning("feed cache unavailable", exc_info=True)
-        version = None
-    return version or time.time_ns()
+    """The current version of every feed: that of the pages' "listings" key (a time in ns)."""
+    return abs(page_cache.version(page_cache.LISTINGS))
 
 
 def invalidate_feeds(**_signal_kwargs) -> None:
-    """Make every cached feed stale: called whenever something a feed shows changes."""
-
-    def bump():
-        try:
-            previous = cache.get(VERSION_KEY) or 0
-            cache.set(VERSION_KEY, max(time.time_ns(), previous + 1), None)
-        except Exception:
-            logger.warning("cannot invalidate cached feeds", exc_info=True)
-
-    bump()
-    # Again once the change is committed, so a feed rebuilt from the old rows meanwhile by
-    # another process is not kept.
-    transaction.on_commit(bump)
+    """Make every cached feed stale (and every other page listing stories)."""
+    page_cache.bump(page_cache.LISTINGS)
 
 
 def _cache_get(key: str):
@@ -440,19 +425,6 @@ def _cache_set(key: str, value, timeout: int) -> None:
         cache.set(key, value, timeout)
     except Exception:
         logger.warning("feed cache unavailable", exc_info=True)
-
-
-def connect_signals() -> None:
-    """Clear cached feeds whenever a story or anything printed with it changes."""
-    for model in (Article, ArticleAuthor, Section, Author, WireService, Tag, Article.tags.through):
-        for signal in (signals.post_save, signals.post_delete):
-            signal.connect(
-                invalidate_feeds, sender=model, dispatch_uid=f"feeds-{signal}-{model.__name__}"
-            )
-    for through in (ArticleAuthor, Article.tags.through):
-        signals.m2m_changed.connect(
-            invalidate_feeds, sender=through, dispatch_uid=f"feeds-m2m-{through.__name__}"
-        )
 
 
 # --- Feeds -----------------------------------------------------------------------------------
@@ -472,7 +444,7 @@ class LatestStoriesFeed(Feed):
     def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
-        rendered = self.rendered(request, **kwargs)
+        rendered, hit = self.cached_or_rendered(request, **kwargs)
         response = get_conditional_response(
             request, etag=rendered.etag, last_modified=rendered.last_modified
         )
@@ -480,8 +452,14 @@ class LatestStoriesFeed(Feed):
             response = HttpResponse(rendered.body, content_type=self.feed_type.content_type)
         response.headers["ETag"] = rendered.etag
         response.headers["Last-Modified"] = http_date(rendered.last_modified)
-        # Caches may keep a copy but must ask again each time; a 304 makes asking cheap.
-        patch_cache_control(response, public=True, no_cache=True)
+        if page_cache.has_session(request):
+            add_never_cache_headers(response)  # staff requests are never marked public
+            patch_vary_headers(response, ["Cookie"])
+        else:
+            # Caches may keep a copy but must ask again each time; a 304 makes asking cheap.
+            patch_cache_control(response, public=True, no_cache=True)
+            if settings.PAGE_CACHE:
+                response.headers["X-Page-Cache"] = "hit" if hit else "miss"
         return response
 
     def cache_key(self, request: HttpRequest, version: int, slug: str) -> str:
@@ -499,12 +477,16 @@ class LatestStoriesFeed(Feed):
         return f"feeds:{version}:{digest}"
 
     def rendered(self, request: HttpRequest, slug: str = "") -> RenderedFeed:
+        return self.cached_or_rendered(request, slug)[0]
+
+    def cached_or_rendered(self, request: HttpRequest, slug: str = "") -> tuple[RenderedFeed, bool]:
+        """The feed, and whether it came from the cache."""
         version = feeds_version()
         key = self.cache_key(request, version, slug)
-        rendered = _cache_get(key)
+        rendered = _cache_get(key) if settings.PAGE_CACHE else None
         now = timezone.now()
         if rendered is not None and rendered.expires_at > now:
-            return rendered
+            return rendered, True
 
         scope = self.get_object(request, slug=slug)
         generator = self.get_feed(scope, request)
@@ -527,8 +509,9 @@ class LatestStoriesFeed(Feed):
             last_modified=last_modified,
             expires_at=expires_at,
         )
-        _cache_set(key, rendered, max(1, math.ceil((expires_at - now).total_seconds())))
-        return rendered
+        if settings.PAGE_CACHE:
+            _cache_set(key, rendered, max(1, math.ceil((expires_at - now).total_seconds())))
+        return rendered, False
 
     # Subclasses name their subject and how it narrows the stories.
 

@@ -135,16 +135,39 @@ class ArticleQuerySet(models.QuerySet):
 
     def with_byline(self) -> "ArticleQuerySet":
         """Everything a listing or story page prints, fetched in a fixed number of queries."""
-        return self.select_related("section", "wire_service").prefetch_related(
-            Prefetch(
-                "bylines",
-                queryset=ArticleAuthor.objects.select_related("author").order_by("position"),
-            ),
-            "tags",
+        # The search vector is a few kilobytes a story that no page prints.
+        return (
+            self.select_related("section", "wire_service")
+            .prefetch_related(
+                Prefetch(
+                    "bylines",
+                    queryset=ArticleAuthor.objects.select_related("author").order_by("position"),
+                ),
+                "tags",
+            )
+            .defer("search_vector")
         )
 
     def latest_first(self) -> "ArticleQuerySet":
         return self.order_by("-publish_at", "-pk")
+
+    # Writes that skip save() and its signals still drop the cached pages they change.
+
+    def update(self, **kwargs) -> int:
+        from newsroom import page_cache
+
+        rows = page_cache.stories_updating(self, kwargs)
+        updated = super().update(**kwargs)
+        page_cache.stories_updated(rows, kwargs)
+        return updated
+
+    def bulk_create(self, objs, *args, **kwargs) -> list:
+        from newsroom import page_cache
+
+        created = super().bulk_create(objs, *args, **kwargs)
+        if any(story.status == Article.Status.PUBLISHED for story in created):
+            page_cache.invalidate_all()
+        return created
 
 
 class Article(models.Model):

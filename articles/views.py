@@ -7,10 +7,12 @@ queries however many stories it lists.
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.core import signing
 from django.core.paginator import InvalidPage, Page, Paginator
+from django.db import connections
 from django.db.models import Count, F, Prefetch, Q, Window, prefetch_related_objects
 from django.db.models.functions import RowNumber
 from django.http import (
@@ -35,9 +37,10 @@ from taggit.models import Tag
 from articles.models import PREVIEW_SALT, Article, ArticleAuthor, Author
 from articles.renditions import best_jpeg
 from articles.search import clean_query, highlight, match_limit, search_articles
-from newsroom import menus
+from newsroom import menus, page_cache
 from newsroom.dates import LOWERCASE_NAMES, long_date
 from newsroom.models import SiteSettings
+from newsroom.page_cache import LISTINGS, public_page
 
 PAGE_SIZE = 20
 HOME_TOP = 4
@@ -45,6 +48,11 @@ HOME_LATEST = 10
 HOME_CANDIDATES = 24
 SECTION_BLOCK = 4
 RELATED = 4
+# Related stories are ranked among this many of the newest sharing a tag: a cost that does not
+# grow with the archive.
+RELATED_CANDIDATES = 40
+# Lists go this deep (and count this far, no further); older stories are in the date archives.
+MAX_PAGES = 50
 
 
 @dataclass
@@ -79,15 +87,35 @@ def _site(request: HttpRequest) -> SiteSettings:
     return getattr(request, "site_settings", None) or SiteSettings.load()
 
 
-def paginate(request: HttpRequest, queryset, allow_empty: bool = True) -> Page:
+def paginate(request: HttpRequest, queryset, allow_empty: bool = True, paginator=None) -> Page:
     """The requested page, evaluated; a page that is not a number or is out of range is a 404."""
-    paginator = Paginator(queryset, PAGE_SIZE, allow_empty_first_page=allow_empty)
+    paginator = paginator or Paginator(queryset, PAGE_SIZE, allow_empty_first_page=allow_empty)
     try:
         page = paginator.page(request.GET.get("page") or 1)
     except InvalidPage as exc:
         raise Http404(_("No such page.")) from exc
     page.object_list = list(page.object_list)
     return page
+
+
+class ListingPaginator(Paginator):
+    """Pages of a list of stories that counts at most MAX_PAGES pages, once per change.
+
+    `counted` is the list's own queryset, lean (no joins for teasers); the count is kept in the
+    cache, under `name`, until a story joins or leaves the list (`count_keys`) or the clock
+    changes it.
+    """
+
+    def __init__(self, object_list, counted, name: str, count_keys, **kwargs):
+        super().__init__(object_list, PAGE_SIZE, **kwargs)
+        self.counted = counted
+        self.name = name
+        self.count_keys = count_keys
+
+    @cached_property
+    def count(self) -> int:
+        counted = self.counted.order_by().values("pk")[: MAX_PAGES * PAGE_SIZE]
+        return page_cache.remembered(f"count:{self.name}", self.count_keys, counted.count)
 
 
 def _page_url(request: HttpRequest, page: Page) -> str:
@@ -137,7 +165,36 @@ def _listed(queryset):
     return _teasers(queryset).prefetch_related(_bylines())
 
 
+def _section_blocks(published, sections, shown: list[int]) -> list[Article]:
+    """The newest SECTION_BLOCK stories of each section, not counting those already shown.
+
+    On PostgreSQL, one query of per-section index scans (UNION ALL of LIMITed branches): the
+    cost stays flat however many stories a section holds. Elsewhere, a window function.
+    """
+    stories = _teasers(published).exclude(pk__in=shown)
+    if connections[stories.db].features.supports_slicing_ordering_in_compound:
+        branches = [
+            stories.filter(section=section.pk).latest_first()[:SECTION_BLOCK]
+            for section in sections
+        ]
+        ranked = list(branches[0].union(*branches[1:], all=True))
+        return sorted(ranked, key=lambda story: (story.publish_at, story.pk), reverse=True)
+    return list(
+        stories.filter(section__in=[section.pk for section in sections])
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("section_id")],
+                order_by=[F("publish_at").desc(), F("pk").desc()],
+            )
+        )
+        .filter(rank__lte=SECTION_BLOCK)
+        .order_by("section_id", "rank")
+    )
+
+
 @require_GET
+@public_page(LISTINGS)
 def index(request: HttpRequest) -> HttpResponse:
     published = Article.objects.published()
     candidates = list(_teasers(published).latest_first()[:HOME_CANDIDATES])
@@ -161,22 +218,8 @@ def index(request: HttpRequest) -> HttpResponse:
     home_sections = [section for section in menus.sections() if section.show_on_home]
     blocks = []
     if home_sections:
-        ranked = (
-            _teasers(published)
-            .filter(section__in=[section.pk for section in home_sections])
-            .exclude(pk__in=shown)
-            .annotate(
-                rank=Window(
-                    RowNumber(),
-                    partition_by=[F("section_id")],
-                    order_by=[F("publish_at").desc(), F("pk").desc()],
-                )
-            )
-            .filter(rank__lte=SECTION_BLOCK)
-            .order_by("section_id", "rank")
-        )
         by_section: dict[int, list[Article]] = {}
-        for story in ranked:
+        for story in _section_blocks(published, home_sections, shown):
             by_section.setdefault(story.section_id, []).append(story)
         blocks = [
             (section, by_section[section.pk])
@@ -204,15 +247,21 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _related(article: Article, tag_ids: list[int]) -> list[Article]:
-    """Stories sharing the most tags, then from the same section, newest first."""
-    candidates = Article.objects.published().exclude(pk=article.pk)
-    if tag_ids:
-        candidates = candidates.filter(Q(tags__in=tag_ids) | Q(section=article.section_id))
-        candidates = candidates.annotate(
-            shared=Count("tags", filter=Q(tags__in=tag_ids), distinct=True)
-        ).order_by("-shared", "-publish_at", "-pk")
-    else:
-        candidates = candidates.filter(section=article.section_id).latest_first()
+    """Stories sharing the most tags, then from the same section, newest first.
+
+    Ranked among the newest RELATED_CANDIDATES stories sharing a tag and the newest of the
+    section, each found by an index walk: one query, whatever the size of the archive.
+    """
+    others = Article.objects.published().exclude(pk=article.pk).latest_first()
+    same_section = others.filter(section=article.section_id).values("pk")[:RELATED]
+    if not tag_ids:
+        return list(_teasers(Article.objects.filter(pk__in=same_section)).latest_first())
+    sharing = others.filter(tags__in=tag_ids).values("pk")[:RELATED_CANDIDATES]
+    candidates = (
+        Article.objects.filter(Q(pk__in=sharing) | Q(pk__in=same_section))
+        .annotate(shared=Count("tags", filter=Q(tags__in=tag_ids), distinct=True))
+        .order_by("-shared", "-publish_at", "-pk")
+    )
     return list(_teasers(candidates)[:RELATED])
 
 
@@ -226,12 +275,17 @@ def _neighbours(article: Article) -> tuple[Article | None, Article | None]:
         .only("headline", "slug", "publish_at")
     )
     moment = article.publish_at
-    older = in_section.filter(
-        Q(publish_at__lt=moment) | Q(publish_at=moment, pk__lt=article.pk)
-    ).latest_first()
-    newer = in_section.filter(
-        Q(publish_at__gt=moment) | Q(publish_at=moment, pk__gt=article.pk)
-    ).order_by("publish_at", "pk")
+    # A plain range on publish_at (ties ruled out after), so the index scan starts at the story.
+    older = (
+        in_section.filter(publish_at__lte=moment)
+        .exclude(publish_at=moment, pk__gte=article.pk)
+        .latest_first()
+    )
+    newer = (
+        in_section.filter(publish_at__gte=moment)
+        .exclude(publish_at=moment, pk__lte=article.pk)
+        .order_by("publish_at", "pk")
+    )
     return older.first(), newer.first()
 
 
@@ -292,6 +346,7 @@ def _previewed_story_id(token: str) -> int:
 
 
 @require_GET
+@public_page()
 def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> HttpResponse:
     # Unpublished stories are shown through this same view to staff who may read them in the
     # admin, and to anyone holding a signed preview link of that one story (?preview=…).
@@ -323,6 +378,13 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
     tags = list(article.tags.all())
     related = _related(article, [tag.pk for tag in tags])
     previous, following = _neighbours(article) if not preview else (None, None)
+    # The story, its byline, and the lists its related and neighbouring stories come from.
+    page_cache.depends_on(
+        request,
+        page_cache.section_key(article.section_id),
+        *(page_cache.tag_key(tag.pk) for tag in tags),
+    )
+    page_cache.depends_on_stories(request, [article, *related, previous, following])
     image = _image_url(request, article)
     meta = PageMeta(
         title=article.headline,
@@ -367,9 +429,20 @@ def _listing(
     description: str = "",
     allow_empty: bool = True,
     template: str = "articles/article_list.html",
+    keys: tuple[str, ...] = (),
     **context,
 ) -> HttpResponse:
-    page = paginate(request, _listed(queryset.latest_first()), allow_empty=allow_empty)
+    """A page of stories; `keys` name the list for the page cache (who joins or leaves it)."""
+    page_cache.depends_on(request, *keys)
+    paginator = ListingPaginator(
+        _listed(queryset.latest_first()),
+        queryset,
+        name=request.path,
+        count_keys=keys or (LISTINGS,),
+        allow_empty_first_page=allow_empty,
+    )
+    page = paginate(request, None, paginator=paginator)
+    page_cache.depends_on_stories(request, page.object_list)
     heading = title
     if page.number > 1:
         title = _("%(title)s, page %(number)s") % {"title": title, "number": page.number}
@@ -383,6 +456,7 @@ def _listing(
 
 
 @require_GET
+@public_page()
 def section(request: HttpRequest, slug: str) -> HttpResponse:
     section = menus.section_by_slug(slug)
     if section is None:
@@ -390,6 +464,7 @@ def section(request: HttpRequest, slug: str) -> HttpResponse:
     return _listing(
         request,
         Article.objects.published().filter(section=section.pk),
+        keys=(page_cache.section_key(section.pk),),
         title=section.name,
         description=section.description,
         section=section,
@@ -399,12 +474,14 @@ def section(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@public_page()
 def tag(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
     # A tag with no live story is not public yet (it may only be on drafts): 404.
     return _listing(
         request,
         Article.objects.published().filter(tags=tag),
+        keys=(page_cache.tag_key(tag.pk),),
         title=tag.name,
         allow_empty=False,
         tag=tag,
@@ -414,11 +491,13 @@ def tag(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@public_page()
 def author(request: HttpRequest, slug: str) -> HttpResponse:
     author = get_object_or_404(Author, slug=slug)
     return _listing(
         request,
         Article.objects.published().filter(bylines__author=author),
+        keys=(page_cache.author_key(author.pk),),
         title=author.name,
         description=author.bio,
         template="articles/author_detail.html",
@@ -466,7 +545,11 @@ def _archive(request: HttpRequest, kind: str, first: date, after: date, title: s
     published = Article.objects.published()
     in_period = published.filter(publish_at__gte=start, publish_at__lt=end)
     if kind == "year":
-        months = list(in_period.datetimes("publish_at", "month"))
+        months = page_cache.remembered(
+            f"months:{start.isoformat()}",
+            [LISTINGS],
+            lambda: list(in_period.datetimes("publish_at", "month")),
+        )
         if not months:
             raise Http404(_("No stories in this period."))
         context["months"] = [(_month_name(m), _archive_link("month", m)) for m in months]
@@ -498,6 +581,7 @@ def _checked_date(year: int, month: int = 1, day: int = 1) -> date:
 
 
 @require_GET
+@public_page(LISTINGS)
 def archive_year(request: HttpRequest, year: int) -> HttpResponse:
     first = _checked_date(year)
     title = _("Stories from %(year)s") % {"year": year}
@@ -505,6 +589,7 @@ def archive_year(request: HttpRequest, year: int) -> HttpResponse:
 
 
 @require_GET
+@public_page(LISTINGS)
 def archive_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
     first = _checked_date(year, month)
     after = date(year + (month == 12), month % 12 + 1, 1)
@@ -513,6 +598,7 @@ def archive_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
 
 
 @require_GET
+@public_page(LISTINGS)
 def archive_day(request: HttpRequest, year: int, month: int, day: int) -> HttpResponse:
     first = _checked_date(year, month, day)
     title = _("Stories from %(date)s") % {"date": long_date(_midnight(first))}
@@ -520,6 +606,7 @@ def archive_day(request: HttpRequest, year: int, month: int, day: int) -> HttpRe
 
 
 @require_GET
+@public_page(LISTINGS, seconds=60)
 def search(request: HttpRequest) -> HttpResponse:
     query = clean_query(request.GET.get("q", ""))
     page = None

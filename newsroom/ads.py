@@ -1,8 +1,9 @@
 """Ad and promo slots as the templates print them, read once and kept in the cache.
 
-The cached list holds only slots that are active now; it expires no later than the moment the
-first of them ends, and at most a minute after it was built, so a slot starting later shows
-within a minute and an ended slot never shows.
+The cached list holds the slots switched on that have not ended, with their start and end; each
+read keeps those showing at that moment, so a slot starts and ends on time even on a warm cache
+(and on cached pages, which expire at those moments). The list expires no later than the moment
+the first of them ends, and at most a minute after it was built.
 """
 
 import logging
@@ -53,6 +54,12 @@ class Ad:
     image_width: int | None
     image_height: int | None
     ends_at: datetime | None
+    starts_at: datetime | None = None
+
+    def is_showing(self, now: datetime) -> bool:
+        return (self.starts_at is None or self.starts_at <= now) and (
+            self.ends_at is None or self.ends_at > now
+        )
 
 
 def _image_size(slot) -> tuple[int | None, int | None]:
@@ -67,7 +74,9 @@ def _build() -> list[Ad]:
     from newsroom.models import AdSlot
 
     ads = []
-    for slot in AdSlot.objects.active().order_by("placement", "name", "pk"):
+    # Slots due to start later come too: they show from their start without a new query.
+    current = AdSlot.objects.filter(is_active=True).exclude(ends_at__lte=timezone.now())
+    for slot in current.order_by("placement", "name", "pk"):
         width = height = None
         if slot.image:
             width, height = _image_size(slot)
@@ -83,6 +92,7 @@ def _build() -> list[Ad]:
                 image_width=width,
                 image_height=height,
                 ends_at=slot.ends_at,
+                starts_at=slot.starts_at,
             )
         )
     return ads
@@ -100,7 +110,7 @@ def active_ads() -> list[Ad]:
                 timeout = min(timeout, (ad.ends_at - now).total_seconds())
         if timeout >= 1:
             cache.set(CACHE_KEY, ads, timeout)
-    return [ad for ad in ads if ad.ends_at is None or ad.ends_at > now]
+    return [ad for ad in ads if ad.is_showing(now)]
 
 
 def ads_for(placement: str) -> list[Ad]:

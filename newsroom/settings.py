@@ -27,7 +27,12 @@ def cache_from_url(url: str) -> dict:
     """Turn CACHE_URL (locmem://, redis://…, dummy://) into a CACHES entry."""
     scheme = urlsplit(url).scheme
     if scheme == "locmem":
-        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "newsroom"}
+        # Whole pages live here too: room for a few thousand of them and their version keys.
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "newsroom",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
     if scheme == "dummy":
         return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
     if scheme in {"redis", "rediss", "unix"}:
@@ -123,6 +128,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "newsroom.middleware.AdminContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Stored public pages are served from here, before sessions, auth and the view.
+    "newsroom.page_cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "newsroom.middleware.SiteLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -228,6 +235,8 @@ SITE_NAME = os.environ.get("SITE_NAME", "Newsroom")
 IMAGE_MAX_BYTES = 20 * 1024 * 1024
 IMAGE_MAX_PIXELS = 40_000_000
 FEED_ITEMS = int(os.environ.get("FEED_ITEMS", "20"))
+# Whole public pages (and feeds) cached for anonymous readers; 0 renders every request, to measure.
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
 # A signed preview link of an unpublished story works this long, then answers 404.
 PREVIEW_LINK_SECONDS = 24 * 60 * 60
 

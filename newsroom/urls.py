@@ -6,6 +6,11 @@ from django.views.generic import TemplateView
 
 from articles.sitemaps import NEWS_SITEMAPS, SITEMAPS
 from newsroom import views
+from newsroom.page_cache import LISTINGS, public_page
+
+# Sitemaps list stories, sections, tags and authors: cached whole until one of them changes.
+sitemap_index = public_page(LISTINGS)(sitemap_views.index)
+sitemap = public_page(LISTINGS)(sitemap_views.sitemap)
 
 handler500 = "newsroom.views.server_error"
 
@@ -15,19 +20,19 @@ urlpatterns = [
     path("live/header.json", views.live_header_json, name="live-header"),
     path(
         "sitemap.xml",
-        sitemap_views.index,
+        sitemap_index,
         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
         name="sitemap",
     ),
     path(
         "sitemap-<section>.xml",
-        sitemap_views.sitemap,
+        sitemap,
         {"sitemaps": SITEMAPS},
         name="sitemap-section",
     ),
     path(
         "news-sitemap.xml",
-        sitemap_views.sitemap,
+        sitemap,
         {"sitemaps": NEWS_SITEMAPS, "template_name": "sitemaps/news.xml"},
         name="news-sitemap",
     ),
