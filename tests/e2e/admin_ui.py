@@ -4,7 +4,7 @@ import random
 from datetime import datetime
 
 from django.utils import formats, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from playwright.sync_api import Locator, Page, expect
 
 from articles import demo
@@ -15,6 +15,11 @@ def ro(text: str, **params) -> str:
     with translation.override("ro"):
         translated = gettext(text)
     return translated % params if params else translated
+
+
+def ro_count(singular: str, plural: str, count: int) -> str:
+    with translation.override("ro"):
+        return ngettext(singular, plural, count) % {"count": count}
 
 
 def ro_date_time(moment: datetime) -> tuple[str, str]:
@@ -89,6 +94,12 @@ def add_link(page: Page, words: str, url: str) -> None:
 def messages(page: Page) -> Locator:
     """The admin's messages after a save or an action."""
     return page.locator("ul.messagelist li")
+
+
+def run_action(page: Page, headline: str, action: str) -> None:
+    """Tick the story's row in the change list and choose a bulk action (then press Go)."""
+    row(page, headline).locator("input.action-select").check()
+    page.select_option("select[name=action]", action)
 
 
 def row(page: Page, headline: str) -> Locator:

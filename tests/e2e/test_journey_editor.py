@@ -1,0 +1,117 @@
+"""Journey 2, the editor: finds a story in review, corrects it, schedules it, publishes it,
+adds a correction, then compares two versions in its history and restores the earlier
+headline."""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.e2e.admin_ui import messages, ro, ro_count, ro_date_time, row, run_action
+from tests.e2e.browsing import DESKTOP
+
+SUBMITTED = "Spitalul Județean primește un nou aparat RMN"
+CORRECTED = "Spitalul Județean primește primul său aparat RMN"
+CORRECTION = "O versiune anterioară spunea că aparatul a costat 2 milioane de lei; a costat 1,2."
+
+
+def read(browse, url: str, status: int = 200):
+    """A reader opens `url`: a new browser each time, since a browser may keep a public page
+    for a few seconds (Cache-Control max-age) and this journey checks what the site serves."""
+    reader = browse(DESKTOP)
+    reader.tab.open(url, status=status)
+    return reader.page
+
+
+def test_editor_corrects_schedules_publishes_corrects_and_restores(browse, site):
+    story = site.seed(
+        "story",
+        headline=SUBMITTED,
+        status="review",
+        section="sanatate",
+        authors=["Mihai Dobre"],
+        standfirst="Aparatul a fost cumpărat din fonduri europene.",
+        by="reporter",
+    )
+    editor = browse(DESKTOP)
+    editor.login("editor")
+    tab, page = editor.tab, editor.page
+
+    # The change list, then only the stories in review.
+    tab.follow(page.locator(".model-article th a"))
+    tab.screenshot("admin-change-list")
+    tab.follow(page.locator("#changelist-filter").get_by_role("link", name=ro("In review")))
+    expect(row(page, SUBMITTED)).to_contain_text(ro("In review"))
+    for status in page.locator("#result_list td.field-status_display").all_inner_texts():
+        assert status == ro("In review")
+
+    # The headline, corrected.
+    tab.follow(row(page, SUBMITTED).get_by_role("link", name=SUBMITTED, exact=True))
+    page.fill("#id_headline", CORRECTED)
+    tab.follow(page.locator("input[name=_continue]"))
+    expect(messages(page)).to_have_count(1)
+    assert site.seed("article", id=story["id"])["headline"] == CORRECTED
+
+    # Scheduled two minutes ahead: not on the site yet.
+    in_two_minutes = timezone.now().astimezone(ZoneInfo("Europe/Bucharest")) + timedelta(minutes=2)
+    day, time = ro_date_time(in_two_minutes)
+    page.select_option("#id_status", "published")
+    page.fill("#id_publish_at_0", day)
+    page.fill("#id_publish_at_1", time)
+    tab.follow(page.locator("input[name=_continue]"))
+    expect(messages(page)).to_have_count(1)
+    scheduled = site.seed("article", id=story["id"])
+    assert scheduled["is_scheduled"], scheduled
+    read(browse, scheduled["url"], status=404)
+
+    # Published now, from the change list: readers see it.
+    tab.follow(page.locator(".breadcrumbs a").nth(2))
+    expect(row(page, CORRECTED)).to_contain_text(ro("Scheduled"))
+    run_action(page, CORRECTED, "publish_now")
+    tab.follow(page.locator("button[name=index]"))
+    expect(messages(page)).to_have_text(
+        ro_count("%(count)d story published.", "%(count)d stories published.", 1)
+    )
+    live = site.seed("article", id=story["id"])
+    assert live["is_published"], live
+    expect(read(browse, live["url"]).locator("h1")).to_have_text(CORRECTED)
+
+    # Later, a correction, shown at the foot of the story.
+    tab.follow(row(page, CORRECTED).get_by_role("link", name=CORRECTED, exact=True))
+    page.locator("#corrections-group .add-row a").click()
+    page.fill("#id_corrections-0-text", CORRECTION)
+    tab.follow(page.locator("input[name=_continue]"))
+    expect(messages(page)).to_have_count(1)
+    expect(read(browse, live["url"]).locator(".corrections")).to_contain_text(CORRECTION)
+
+    # Later still: the history, the first version compared with the last, and a restore.
+    tab.follow(page.locator(".object-tools a.historylink"))
+    versions = page.locator("#change-history tbody tr")
+    assert versions.count() >= 4  # added, corrected, scheduled, published, corrected
+    versions.last.locator("input[name=from]").check()
+    versions.first.locator("input[name=to]").check()
+    tab.follow(page.locator("#change-history input[type=submit]"))
+    label = ro("headline")
+    headline_change = page.locator(".version-diff tbody tr").filter(
+        has=page.locator("th", has_text=label[0].upper() + label[1:])
+    )
+    expect(headline_change.locator("del")).to_have_text(["un", "nou"])
+    expect(headline_change.locator("ins")).to_have_text(["primul", "său"])
+    restore = page.locator(".submit-row input[type=submit]")
+    expect(restore).to_have_count(1)  # only the older one: the newer is the story as it is
+    tab.follow(restore)
+    expect(messages(page)).to_have_count(1)
+    expect(page.locator("#id_headline")).to_have_value(SUBMITTED)
+
+    # A version is the whole story: the restored one was in review, before the correction.
+    restored = site.seed("article", id=story["id"])
+    assert restored["headline"] == SUBMITTED
+    assert restored["status"] == "review" and restored["corrections"] == []
+    read(browse, live["url"], status=404)
+    # The editor publishes it again, under the earlier headline.
+    tab.follow(page.locator(".breadcrumbs a").nth(2))
+    run_action(page, SUBMITTED, "publish_now")
+    tab.follow(page.locator("button[name=index]"))
+    republished = site.seed("article", id=story["id"])
+    expect(read(browse, republished["url"]).locator("h1")).to_have_text(SUBMITTED)

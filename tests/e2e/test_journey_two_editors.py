@@ -1,0 +1,64 @@
+"""Journey 3, two editors at once: the second save is refused, the first one's text stands."""
+
+from playwright.sync_api import expect
+
+from tests.e2e.admin_ui import editor as body_editor
+from tests.e2e.admin_ui import messages, ro
+from tests.e2e.browsing import DESKTOP
+
+HEADLINE = "Podul de la Brăila se deschide circulației în weekend"
+FIRST_STANDFIRST = "Primele mașini trec sâmbătă la ora 10; taxa de trecere începe de luni."
+FIRST_SENTENCE = "Ministerul a confirmat data într-un comunicat."
+SECOND_HEADLINE = "Podul de la Brăila se deschide sâmbătă"
+STALE = (
+    "%(who)s saved this story at %(when)s, after you opened it, so your changes were not saved. "
+    "Fields that differ from the saved story: %(fields)s. Your text is still below. Check the "
+    "saved story (open it in another tab or compare in its history); saving again will replace "
+    "it with what is below."
+)
+
+
+def test_second_save_of_the_same_story_is_refused_and_the_first_stands(browse, site):
+    story = site.seed(
+        "story",
+        headline=HEADLINE,
+        section="economie",
+        standfirst="Podul suspendat leagă Brăila de Tulcea.",
+        body="<p>Lucrările au durat cinci ani.</p>",
+        by="editor",
+    )
+    first, second = browse(DESKTOP), browse(DESKTOP)
+    first.login("editor")
+    second.login("editor2")
+    first.tab.open(story["change_url"])
+    second.tab.open(story["change_url"])
+
+    # The first editor rewrites the standfirst and adds to the body, and saves.
+    first.page.fill("#id_standfirst", FIRST_STANDFIRST)
+    body_editor(first.page).locator("p").last.click()
+    first.page.keyboard.press("End")
+    first.page.keyboard.type(" " + FIRST_SENTENCE)
+    first.tab.follow(first.page.locator("input[name=_continue]"))
+    expect(messages(first.page)).to_have_count(1)
+
+    # The second, who opened the story before that save, changes the headline and saves.
+    second.page.fill("#id_headline", SECOND_HEADLINE)
+    second.tab.follow(second.page.locator("input[name=_continue]"))
+    refusal = second.page.locator("ul.errorlist.nonfield")
+    who_and_when = ro(STALE).split("%(when)s")[0] % {"who": "Ioana Marinescu"}
+    expect(refusal).to_contain_text(who_and_when)
+    expect(refusal).to_contain_text(ro("headline")[0].upper() + ro("headline")[1:])
+    expect(messages(second.page)).to_have_count(0)
+    # Nothing of theirs is lost from the form: they can compare, then save again on purpose.
+    expect(second.page.locator("#id_headline")).to_have_value(SECOND_HEADLINE)
+
+    # The saved story is the first editor's, whole.
+    saved = site.seed("article", id=story["id"])
+    assert saved["headline"] == HEADLINE
+    assert saved["standfirst"] == FIRST_STANDFIRST
+    assert FIRST_SENTENCE in saved["body"] and "Lucrările au durat cinci ani." in saved["body"]
+    reader = browse(DESKTOP)
+    reader.tab.open(story["url"])
+    expect(reader.page.locator("h1")).to_have_text(HEADLINE)
+    expect(reader.page.locator(".story__standfirst")).to_have_text(FIRST_STANDFIRST)
+    expect(reader.page.locator(".story__body")).to_contain_text(FIRST_SENTENCE)
