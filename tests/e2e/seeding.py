@@ -153,21 +153,21 @@ def story(
     return _links(Article.objects.with_byline().get(pk=article.pk))
 
 
-def listing(*, section: dict, count: int, headline: str) -> dict:
-    """`count` live stories in one section, a minute apart, newest numbered highest."""
-    home = _section(section)
-    now = timezone.now()
+def listing(*, headline: str, count: int, section: str = "externe", tags: list = ()) -> dict:
+    """`count` live stories, a month old (off the home page), a minute apart."""
+    month_ago = timezone.now() - timedelta(days=30)
     for number in range(1, count + 1):
-        Article.objects.create(
-            headline=f"{headline} {number}",
+        article = Article.objects.create(
+            headline=f"{headline} ({number})",
             slug=slugify(f"{headline}-{number}"),
             standfirst=f"{headline}, number {number}.",
-            body=f"<p>{headline} number {number}.</p>",
-            section=home,
+            body=f"<p>{headline}, number {number}.</p>",
+            section=_section(section),
             status=Article.Status.PUBLISHED,
-            publish_at=now - timedelta(minutes=count - number + 10),
+            publish_at=month_ago - timedelta(minutes=count - number),
         )
-    return {"url": home.get_absolute_url(), "name": home.name}
+        article.tags.add(*tags)
+    return {"count": count}
 
 
 def article(*, id: int) -> dict:
