@@ -134,6 +134,9 @@ class NewsRssFeed(feedgenerator.Rss201rev2Feed):
         return self.feed["build_date"]
 
     def add_root_elements(self, handler):
+        # Readers show a channel's description as HTML, like an item's: a section description
+        # or an author's name is text, so it is escaped (Atom's subtitle is typed as text).
+        self.feed["description"] = escape(self.feed["description"])
         super().add_root_elements(handler)
         handler.startElement("image", {})
         handler.addQuickElement("url", self.feed["logo"])
