@@ -92,7 +92,14 @@ def _links(article: Article) -> dict:
             {"name": tag.name, "url": reverse("articles:tag", kwargs={"slug": tag.slug})}
             for tag in tags
         ],
-        "authors": [{"name": a.name, "url": a.get_absolute_url()} for a in byline],
+        "authors": [
+            {
+                "name": a.name,
+                "url": a.get_absolute_url(),
+                "change_url": reverse("admin:articles_author_change", args=[a.pk]),
+            }
+            for a in byline
+        ],
     }
 
 
@@ -139,9 +146,8 @@ def story(
         article.wire_service = WireService.objects.get(slug=wire)
         article.wire_attribution = attribution or Article.Attribution.WIRE_COPY
     if image:
-        article.image.save(
-            f"{article.slug[:40]}.jpg", ContentFile(lead_image(headline)), save=False
-        )
+        picture = lead_image(article.section.name)
+        article.image.save(f"{article.slug[:40]}.jpg", ContentFile(picture), save=False)
     with reversion.create_revision():
         reversion.set_user(user)
         reversion.set_comment("Added.")
