@@ -52,7 +52,11 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
     if fmt == "webp":
         image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=4)
     else:
-        image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+        # An empty comment: Pillow would otherwise copy the source's JPEG comment (COM), which
+        # cameras and editors fill with text as private as the GPS position.
+        image.save(
+            buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True, comment=b""
+        )
     return buffer.getvalue()
 
 
