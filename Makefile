@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYPROJECT_PYTHONS := $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV)
 
-.PHONY: install run test lint format migrations-check clean
+.PHONY: install run test e2e screenshots lint format migrations-check clean
 
 # A bare `python3.13` can be a pyenv shim that fails, so every candidate is asked to run.
 $(VENV)/.installed: pyproject.toml
@@ -34,6 +34,15 @@ run: install
 test: install
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "No tests were collected." >&2; exit 1; fi; exit $$rc
+
+# The browser tests alone (Chromium at /usr/bin/chromium); here a missing browser is a failure.
+e2e: install
+	E2E_REQUIRED=1 $(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+
+# The README's pictures, taken by the journeys that visit those pages.
+screenshots: install
+	E2E_REQUIRED=1 SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -q \
+		tests/e2e/test_journey_reader.py tests/e2e/test_journey_reporter.py tests/e2e/test_journey_editor.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,11 +8,13 @@ and asserts nothing went wrong so far; every page a journey loads must be audite
 ends (the `browse` fixture checks it).
 """
 
+import io
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response
 
 from tests.e2e.site import LiveSite
@@ -201,11 +203,14 @@ class Tab:
     def check(self) -> None:
         assert self.problems == [], "\n".join(self.problems)
 
-    def screenshot(self, name: str, full_page: bool = False) -> Path:
-        """Save the page as docs/screenshots (or the artifacts folder) shows it."""
+    def screenshot(self, name: str) -> Path:
+        """Save what the viewport shows as a small PNG (256 colours) in SCREENSHOTS_DIR."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         target = SCREENSHOTS / f"{name}.png"
-        self.page.screenshot(path=target, full_page=full_page, animations="disabled")
+        shot = Image.open(io.BytesIO(self.page.screenshot(animations="disabled")))
+        shot.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(
+            target, optimize=True
+        )
         return target
 
 

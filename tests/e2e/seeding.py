@@ -160,8 +160,8 @@ def story(
 
 
 def listing(*, headline: str, count: int, section: str = "externe", tags: list = ()) -> dict:
-    """`count` live stories, a month old (off the home page), a minute apart."""
-    month_ago = timezone.now() - timedelta(days=30)
+    """`count` live stories, a year old (older than the demo content), a minute apart."""
+    year_ago = timezone.now() - timedelta(days=365)
     for number in range(1, count + 1):
         article = Article.objects.create(
             headline=f"{headline} ({number})",
@@ -170,7 +170,7 @@ def listing(*, headline: str, count: int, section: str = "externe", tags: list =
             body=f"<p>{headline}, number {number}.</p>",
             section=_section(section),
             status=Article.Status.PUBLISHED,
-            publish_at=month_ago - timedelta(minutes=count - number),
+            publish_at=year_ago - timedelta(minutes=count - number),
         )
         article.tags.add(*tags)
     return {"count": count}
