@@ -1,6 +1,7 @@
 """The editorial admin: stories written in an editor's order, roles enforced on the server,
 a history that can be compared and restored, and no lost updates."""
 
+import contextlib
 import re
 from difflib import SequenceMatcher
 
@@ -8,7 +9,7 @@ import reversion
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed
@@ -60,6 +61,30 @@ def may_edit(request: HttpRequest, article: Article | None) -> bool:
 
 class ArticleChangedMeanwhile(Exception):
     """Another save of the story landed between this form's validation and its save."""
+
+
+class StorageFailed(Exception):
+    """Storing the story's image failed (disk full, storage down); the save was rolled back."""
+
+
+def refusing_for_storage(form_class, failure: StorageFailed):
+    """The admin form, made to refuse the save with what went wrong storing the image."""
+    reason = getattr(failure.__cause__, "strerror", None) or str(failure.__cause__)
+
+    class StorageFailedForm(form_class):
+        def clean(self):
+            cleaned_data = super().clean()
+            message = _(
+                "The image could not be stored (%(reason)s), so nothing was saved. Your text "
+                "is still below: choose the image again and save, or save without it."
+            )
+            self.add_error(
+                "image" if "image" in self.fields else None,
+                ValidationError(message, code="storage", params={"reason": reason}),
+            )
+            return cleaned_data
+
+    return StorageFailedForm
 
 
 class BylineInline(admin.TabularInline):
@@ -219,6 +244,8 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         form.can_publish = can_publish(request)
+        if failure := getattr(request, "storage_failure", None):
+            form = refusing_for_storage(form, failure)
         return form
 
     def save_model(self, request, obj, form, change):
@@ -235,7 +262,19 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
             if not claimed:
                 raise ArticleChangedMeanwhile
             obj.version = loaded  # Article.save() moves it on
-        obj.save()
+        stored_image = (
+            Article.objects.filter(pk=obj.pk).values_list("image", flat=True).first()
+            if change
+            else ""
+        )
+        try:
+            obj.save()
+        except OSError as exc:
+            # The database rolls back; a new image file that made it to storage goes too.
+            if obj.image and obj.image.name != stored_image:
+                with contextlib.suppress(OSError):
+                    obj.image.storage.delete(obj.image.name)
+            raise StorageFailed from exc
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
@@ -243,6 +282,28 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         except ArticleChangedMeanwhile:
             # The lost race was rolled back; validating again reports the other save.
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+    # A save that fails after validating is rolled back, revision included (these wrap
+    # reversion's), and the form comes back with the editor's text and a clear error.
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return self.retrying_failed_save(super().add_view, request, form_url, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return self.retrying_failed_save(
+            super().change_view, request, object_id, form_url, extra_context
+        )
+
+    def retrying_failed_save(self, view, request, *args):
+        try:
+            return view(request, *args)
+        except IntegrityError:
+            # Another story took this slug between our validation and our save: validating
+            # again, against the saved story, reports it on the slug field.
+            return view(request, *args)
+        except StorageFailed as failure:
+            request.storage_failure = failure
+            return view(request, *args)
 
     # --- Bulk actions ---------------------------------------------------------------------
 
