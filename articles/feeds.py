@@ -664,7 +664,7 @@ class TagFeed(LatestStoriesFeed):
             raise Http404("No such tag.") from exc
 
     def scope_filter(self, scope: FeedScope) -> dict:
-        return {"tags": scope.subject}
+        return {"pk__in": Article.objects.tagged(scope.subject).values("pk")}
 
     def link(self, obj: FeedScope) -> str:
         return reverse("articles:tag", kwargs={"slug": obj.subject.slug})

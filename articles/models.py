@@ -6,7 +6,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.db.models.signals import pre_save
 from django.urls import reverse
 from django.utils import timezone
@@ -150,6 +150,22 @@ class ArticleQuerySet(models.QuerySet):
 
     def latest_first(self) -> "ArticleQuerySet":
         return self.order_by("-publish_at", "-pk")
+
+    def tagged(self, *tags) -> "ArticleQuerySet":
+        """Stories carrying any of these tags (Tag objects or ids).
+
+        An EXISTS on taggit's (content type, object, tag) index: filtering through `tags=`
+        joins on a cast of the object id, which no index serves.
+        """
+        from django.contrib.contenttypes.models import ContentType
+        from taggit.models import TaggedItem
+
+        items = TaggedItem.objects.filter(
+            content_type=ContentType.objects.get_for_model(self.model),
+            tag__in=tags,
+            object_id=OuterRef("pk"),
+        )
+        return self.filter(Exists(items))
 
     # Writes that skip save() and its signals still drop the cached pages they change.
 
@@ -299,7 +315,19 @@ class Article(models.Model):
         verbose_name_plural = _("articles")
         permissions = [("publish_article", "Can publish, schedule and unpublish articles")]
         indexes = [
-            models.Index(fields=["status", "-publish_at"], name="article_status_publish_idx")
+            models.Index(fields=["status", "-publish_at"], name="article_status_publish_idx"),
+            # Lists walk these newest first and stop after a page: the cost of a page does not
+            # grow with the archive (only published rows are in them).
+            models.Index(
+                fields=["-publish_at", "-id"],
+                condition=Q(status="published"),
+                name="article_live_idx",
+            ),
+            models.Index(
+                fields=["section", "-publish_at", "-id"],
+                condition=Q(status="published"),
+                name="article_section_live_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

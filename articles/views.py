@@ -10,11 +10,21 @@ from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.paginator import InvalidPage, Page, Paginator
 from django.db import connections
-from django.db.models import Count, F, Prefetch, Q, Window, prefetch_related_objects
-from django.db.models.functions import RowNumber
+from django.db.models import (
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Window,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.http import (
     Http404,
     HttpRequest,
@@ -32,7 +42,7 @@ from django.utils.text import Truncator
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-from taggit.models import Tag
+from taggit.models import Tag, TaggedItem
 
 from articles.models import PREVIEW_SALT, Article, ArticleAuthor, Author
 from articles.renditions import best_jpeg
@@ -246,8 +256,8 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _related(article: Article, tag_ids: list[int]) -> list[Article]:
-    """Stories sharing the most tags, then from the same section, newest first.
+def _related(article: Article, tag_ids: list[int]) -> list[int]:
+    """Ids of the stories sharing the most tags, then from the same section, newest first.
 
     Ranked among the newest RELATED_CANDIDATES stories sharing a tag and the newest of the
     section, each found by an index walk: one query, whatever the size of the archive.
@@ -255,24 +265,34 @@ def _related(article: Article, tag_ids: list[int]) -> list[Article]:
     others = Article.objects.published().exclude(pk=article.pk).latest_first()
     same_section = others.filter(section=article.section_id).values("pk")[:RELATED]
     if not tag_ids:
-        return list(_teasers(Article.objects.filter(pk__in=same_section)).latest_first())
-    sharing = others.filter(tags__in=tag_ids).values("pk")[:RELATED_CANDIDATES]
+        return [row["pk"] for row in same_section]
+    sharing = others.tagged(*tag_ids).values("pk")[:RELATED_CANDIDATES]
+    if connections[sharing.db].features.supports_slicing_ordering_in_compound:
+        chosen = Q(pk__in=sharing.union(same_section, all=True))
+    else:
+        chosen = Q(pk__in=sharing) | Q(pk__in=same_section)
+    items = TaggedItem.objects.filter(
+        content_type=ContentType.objects.get_for_model(Article),
+        object_id=OuterRef("pk"),
+        tag__in=tag_ids,
+    )
+    shared = items.order_by().values("object_id").annotate(count=Count("pk")).values("count")
     candidates = (
-        Article.objects.filter(Q(pk__in=sharing) | Q(pk__in=same_section))
-        .annotate(shared=Count("tags", filter=Q(tags__in=tag_ids), distinct=True))
+        Article.objects.filter(chosen)
+        .annotate(shared=Coalesce(Subquery(shared), 0))
         .order_by("-shared", "-publish_at", "-pk")
     )
-    return list(_teasers(candidates)[:RELATED])
+    return list(candidates.values_list("pk", flat=True)[:RELATED])
 
 
-def _neighbours(article: Article) -> tuple[Article | None, Article | None]:
-    """The previous (older) and next (newer) published stories in the story's section."""
+def _neighbours(article: Article) -> tuple[int | None, int | None]:
+    """Ids of the previous (older) and next (newer) published stories in the story's section."""
     if article.publish_at is None:
         return None, None
     in_section = (
         Article.objects.published()
         .filter(section=article.section_id)
-        .only("headline", "slug", "publish_at")
+        .values_list("pk", "publish_at")
     )
     moment = article.publish_at
     # A plain range on publish_at (ties ruled out after), so the index scan starts at the story.
@@ -286,7 +306,41 @@ def _neighbours(article: Article) -> tuple[Article | None, Article | None]:
         .exclude(publish_at=moment, pk__lte=article.pk)
         .order_by("publish_at", "pk")
     )
-    return older.first(), newer.first()
+    if connections[older.db].features.supports_slicing_ordering_in_compound:
+        found = list(older[:1].union(newer[:1], all=True))  # one round trip for both
+    else:
+        found = [row for row in (older.first(), newer.first()) if row]
+    here = (moment, article.pk)
+    before = [pk for pk, when in found if (when, pk) < here]
+    after = [pk for pk, when in found if (when, pk) > here]
+    return (before[0] if before else None), (after[0] if after else None)
+
+
+def _around(article: Article, tags: list[Tag], preview: bool) -> tuple[list, object, object]:
+    """Related stories and the section's previous and next ones, as teasers.
+
+    Which stories they are is kept in the cache until a story joins or leaves the section or
+    one of the tags (or the clock publishes one); the teasers themselves are read fresh, in
+    one query.
+    """
+
+    def choose() -> tuple[list[int], int | None, int | None]:
+        return _related(article, [tag.pk for tag in tags]), *_neighbours(article)
+
+    keys = [page_cache.section_key(article.section_id), *(page_cache.tag_key(t.pk) for t in tags)]
+    related_ids, previous_id, next_id = page_cache.remembered(
+        f"around:{article.pk}:{article.publish_at}", keys, choose
+    )
+    if preview:
+        previous_id = next_id = None
+    wanted = [pk for pk in (*related_ids, previous_id, next_id) if pk is not None]
+    found = {}
+    if wanted:
+        found = {
+            story.pk: story for story in _teasers(Article.objects.published()).filter(pk__in=wanted)
+        }
+    related = [found[pk] for pk in related_ids if pk in found]
+    return related, found.get(previous_id), found.get(next_id)
 
 
 def news_article_json_ld(request: HttpRequest, article: Article, image: str) -> dict:
@@ -376,8 +430,7 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
         return HttpResponsePermanentRedirect(target)
 
     tags = list(article.tags.all())
-    related = _related(article, [tag.pk for tag in tags])
-    previous, following = _neighbours(article) if not preview else (None, None)
+    related, previous, following = _around(article, tags, preview)
     # The story, its byline, and the lists its related and neighbouring stories come from.
     page_cache.depends_on(
         request,
@@ -480,7 +533,7 @@ def tag(request: HttpRequest, slug: str) -> HttpResponse:
     # A tag with no live story is not public yet (it may only be on drafts): 404.
     return _listing(
         request,
-        Article.objects.published().filter(tags=tag),
+        Article.objects.published().tagged(tag),
         keys=(page_cache.tag_key(tag.pk),),
         title=tag.name,
         allow_empty=False,
@@ -611,7 +664,11 @@ def search(request: HttpRequest) -> HttpResponse:
     query = clean_query(request.GET.get("q", ""))
     page = None
     if query:
-        page = paginate(request, search_articles(Article.objects.published().with_byline(), query))
+        found = search_articles(Article.objects.published().with_byline(), query)
+        paginator = Paginator(found, PAGE_SIZE)
+        # The count runs the whole match again: kept until a story changes, like a list's.
+        paginator.count = page_cache.remembered(f"search:{query}", [LISTINGS], found.count)
+        page = paginate(request, found, paginator=paginator)
         highlight(page.object_list, query)
         title = _("Search results for “%(query)s”") % {"query": query}
     else:

@@ -210,19 +210,19 @@ def remembered(name: str, keys: Iterable[str], compute: Callable[[], object]):
     cache_key = (
         "pages:value:" + hashlib.blake2b(f"{name}|{stamp}".encode(), digest_size=20).hexdigest()
     )
+    now = timezone.now()
     try:
         found = cache.get(cache_key)
     except Exception:
         found = None
-    if found is not None:
+    if found is not None and found[1] > now:
         return found[0]
     value = compute()
-    now = timezone.now()
     until = min(now + timedelta(seconds=PAGE_SECONDS), next_change(now, current, _zone()))
     timeout = math.floor((until - now).total_seconds())
     if timeout >= 1:
         try:
-            cache.set(cache_key, (value,), timeout)
+            cache.set(cache_key, (value, until), timeout)
         except Exception:
             logger.warning("page cache unavailable", exc_info=True)
     return value
@@ -655,9 +655,10 @@ def stories_updated(rows: list[tuple] | None, fields: dict) -> None:
     bump(*keys)
 
 
-# Fields no page prints; updating only these leaves every page as it was.
+# Fields no page prints; updating only these leaves every page as it was. (The search vector
+# is not one: it decides what search pages find.)
 INVISIBLE_FIELDS = frozenset(
-    {"version", "search_vector", "modified_by", "modified_by_id", "created_by", "created_by_id"}
+    {"version", "modified_by", "modified_by_id", "created_by", "created_by_id"}
 )
 MEMBERSHIP_FIELDS = frozenset({"status", "publish_at", "section", "section_id"})
 BULK_ROWS = 1000

@@ -206,15 +206,14 @@ class ServingTests(PageCacheTestCase):
         from articles import views
 
         url = self.older.get_absolute_url()
-        neighbours = views._neighbours
+        json_ld = views.news_article_json_ld
 
-        def edited_meanwhile(article):
+        def edited_meanwhile(*args, **kwargs):
             # Another editor saves the next story while this request is building the page.
-            found = neighbours(article)
             Article.objects.filter(pk=self.newer.pk).update(headline="Edited meanwhile")
-            return found
+            return json_ld(*args, **kwargs)
 
-        with mock.patch.object(views, "_neighbours", edited_meanwhile):
+        with mock.patch.object(views, "news_article_json_ld", edited_meanwhile):
             first = self.get(url)
         assert "Senate delays the pension law" in first.content.decode()
         second = self.get(url)

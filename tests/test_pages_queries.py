@@ -109,13 +109,13 @@ class PageQueryTests(TestCase):
         assert all(n <= MAX_QUERIES for n in counts.values()), counts
 
     def test_pages_with_fifty_stories_cost_the_same(self):
-        single = self.measure(1)
+        few = self.measure(2)  # two, so that the story page has a related story to show
         Article.objects.all().delete()
         cache.clear()
         many = self.measure(50)
         assert all(n <= MAX_QUERIES for n in many.values()), many
-        # No N+1 anywhere: listing 50 stories costs what listing one does.
-        assert many == single, (single, many)
+        # No N+1 anywhere: listing 50 stories costs what listing two does.
+        assert many == few, (few, many)
 
     def test_cold_chrome_adds_a_fixed_few_queries(self):
         story = self.add_stories(5)
@@ -132,11 +132,12 @@ class PageQueryTests(TestCase):
                 if CHROME_QUERY.match(query["sql"])
             ]
             assert len(chrome) <= 3, (name, chrome)
-            # Besides: site settings and the weather for the header, and what a list keeps
-            # until a story joins it or the clock moves on: its count, a year's months, and
+            # Besides: site settings and the weather for the header, and what a page keeps
+            # until a story joins a list or the clock moves on: a list's count, a year's months,
+            # a story's related and neighbouring stories (two queries, three on SQLite), and
             # the time of the next scheduled change.
             others = len(queries) - len(chrome)
-            assert others <= warm + 5, (name, warm, len(queries))
+            assert others <= warm + 6, (name, warm, len(queries))
 
     def test_pinned_lead_costs_one_query_more_at_most(self):
         story = self.add_stories(30)
