@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYPROJECT_PYTHONS := $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV)
 
-.PHONY: install run test e2e screenshots lint format migrations-check clean
+.PHONY: install run test e2e screenshots loadtest lint format migrations-check clean
 
 # A bare `python3.13` can be a pyenv shim that fails, so every candidate is asked to run.
 $(VENV)/.installed: pyproject.toml
@@ -43,6 +43,11 @@ e2e: install
 screenshots: install
 	E2E_REQUIRED=1 SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -q \
 		tests/e2e/test_journey_reader.py tests/e2e/test_journey_reporter.py tests/e2e/test_journey_editor.py
+
+# 64 readers for 60 s against gunicorn on 127.0.0.1 while an editor changes a story every second,
+# on its own PostgreSQL database (LOADTEST_DATABASE_URL); fails on any 5xx or stale page.
+loadtest: install
+	$(BIN)/python benchmarks/loadtest.py $(LOADTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
