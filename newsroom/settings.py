@@ -263,6 +263,8 @@ AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_RESET_ON_SUCCESS = True
+# Behind nginx, the client's address comes from X-Forwarded-For (see newsroom.auth.client_ip).
+AXES_CLIENT_IP_CALLABLE = "newsroom.auth.client_ip"
 
 # --- django-taggit ----------------------------------------------------------
 TAGGIT_CASE_INSENSITIVE = True

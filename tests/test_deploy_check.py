@@ -7,8 +7,10 @@ import sys
 import tempfile
 
 import requests
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, TestCase, override_settings
+from django.urls import reverse
 
+from tests.factories import make_user
 from tests.live_process import BASE_DIR, gunicorn
 
 STRONG_KEY = secrets.token_urlsafe(64)
@@ -150,3 +152,38 @@ class ProductionHeadersTests(SimpleTestCase):
                 f"{base_url}/", headers={**proxied, "Host": "evil.example"}, timeout=10
             )
             assert wrong_host.status_code == 400
+
+
+class LoginThrottlingBehindTheProxyTests(TestCase):
+    """Behind nginx every request comes from 127.0.0.1: throttling must still tell clients apart."""
+
+    def setUp(self):
+        make_user("editor", group="Editor", password="right-password")
+
+    def attempt(self, password: str, forwarded_for: str, remote: str = "127.0.0.1"):
+        return self.client.post(
+            reverse("admin:login"),
+            {"username": "editor", "password": password, "next": "/admin/"},
+            REMOTE_ADDR=remote,
+            HTTP_X_FORWARDED_FOR=forwarded_for,
+        )
+
+    @override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"))
+    def test_an_attacker_locks_out_only_their_own_address(self):
+        for _ in range(5):
+            # A forged first entry changes nothing: nginx appends the real address last.
+            self.attempt("wrong", "198.51.100.9, 203.0.113.66")
+        assert self.attempt("right-password", "203.0.113.66").status_code == 429
+        # The editor, from their own address through the same proxy, still gets in.
+        response = self.attempt("right-password", "198.51.100.9")
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+
+    def test_without_the_proxy_the_header_is_ignored(self):
+        # Not behind a proxy: X-Forwarded-For is whatever the client says, so it is not used.
+        for number in range(5):
+            self.attempt("wrong", f"203.0.113.{number}", remote="192.0.2.10")
+        assert (
+            self.attempt("right-password", "203.0.113.99", remote="192.0.2.10").status_code == 429
+        )
+        response = self.attempt("right-password", "203.0.113.99", remote="192.0.2.11")
+        assert response.status_code == 302
