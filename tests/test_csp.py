@@ -327,3 +327,26 @@ class BrowserPolicyTests(StaticLiveServerTestCase):
         # The toolbar and the admin's own scripts ran too.
         assert self.page.locator(".prose-menubar button").count() > 0
         assert self.violations() == [], "\n".join(self.violations())
+
+    def test_other_admin_pages_break_no_rule(self):
+        login = self.page.goto(self.live_server_url + reverse("admin:login"))
+        assert login.status == 200
+        assert self.violations() == [], "\n".join(self.violations())
+        self.client.force_login(make_user("chief", superuser=True))
+        session = self.client.cookies[settings.SESSION_COOKIE_NAME].value
+        self.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": self.live_server_url}]
+        )
+        for url in [
+            reverse("admin:index"),
+            reverse("admin:articles_article_changelist") + "?status=live",
+            reverse("admin:articles_article_add"),
+            reverse("admin:articles_article_history", args=[self.story.pk]),
+            reverse("admin:newsroom_menu_add"),
+            reverse("admin:newsroom_sitesettings_changelist"),
+        ]:
+            self.console.clear()
+            response = self.page.goto(self.live_server_url + url)
+            assert response.status == 200, url
+            self.page.wait_for_load_state("load")
+            assert self.violations() == [], (url, self.violations())
