@@ -111,7 +111,7 @@ class LiveSite:
 
 def _run(args: list[str], env: dict[str, str]) -> None:
     result = subprocess.run(
-        [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True
+        [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=300
     )
     if result.returncode:
         raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")

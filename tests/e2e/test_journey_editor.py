@@ -88,7 +88,7 @@ def test_editor_corrects_schedules_publishes_corrects_and_restores(browse, site)
     # Later still: the history, the first version compared with the last, and a restore.
     tab.follow(page.locator(".object-tools a.historylink"))
     versions = page.locator("#change-history tbody tr")
-    assert versions.count() >= 4  # added, corrected, scheduled, published, corrected
+    expect(versions).to_have_count(5)  # added, corrected, scheduled, published, corrected
     versions.last.locator("input[name=from]").check()
     versions.first.locator("input[name=to]").check()
     tab.follow(page.locator("#change-history input[type=submit]"))

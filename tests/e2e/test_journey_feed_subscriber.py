@@ -37,7 +37,8 @@ class Subscription:
         if self.last_modified:
             headers["If-Modified-Since"] = self.last_modified
         try:
-            with urllib.request.urlopen(urllib.request.Request(self.url, headers=headers)) as got:
+            request = urllib.request.Request(self.url, headers=headers)
+            with urllib.request.urlopen(request, timeout=30) as got:
                 body, status = got.read(), got.status
                 self.etag = got.headers.get("ETag", "")
                 self.last_modified = got.headers.get("Last-Modified", "")

@@ -14,12 +14,12 @@ from playwright.sync_api import expect, sync_playwright
 from newsroom import live_header
 from newsroom.dates import long_datetime
 from newsroom.models import SiteSettings, WeatherReading
+from tests.e2e.browsing import CHROMIUM, CHROMIUM_ARGS
 from tests.fake_weather import FakeWeather
 from tests.test_live_header import expected_as_of, romanian
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # One second before the spring change in București: 02:59:59 EET, then 04:00 EEST.
 BEFORE_SPRING_FORWARD = datetime(2024, 3, 31, 0, 59, 30, tzinfo=UTC)
 
@@ -35,7 +35,7 @@ class LiveHeaderBrowserTests(StaticLiveServerTestCase):
         cls.fake = cls.enterClassContext(FakeWeather())
         cls.playwright = sync_playwright().start()
         cls.browser = cls.playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
         )
 
     @classmethod
