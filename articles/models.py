@@ -161,10 +161,10 @@ class ArticleQuerySet(models.QuerySet):
         from taggit.models import TaggedItem
 
         items = TaggedItem.objects.filter(
-            content_type=ContentType.objects.get_for_model(self.model),
-            tag__in=tags,
-            object_id=OuterRef("pk"),
+            content_type=ContentType.objects.get_for_model(self.model), object_id=OuterRef("pk")
         )
+        # One tag may be an expression, such as the outer query's tag (OuterRef).
+        items = items.filter(tag=tags[0]) if len(tags) == 1 else items.filter(tag__in=tags)
         return self.filter(Exists(items))
 
     # Writes that skip save() and its signals still drop the cached pages they change.

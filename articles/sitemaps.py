@@ -88,6 +88,12 @@ def _latest_story(**match) -> Subquery:
     )
 
 
+def _latest_tagged() -> Subquery:
+    """The newest publication time among the published stories carrying the outer tag."""
+    stories = Article.objects.published().tagged(OuterRef(OuterRef("pk")))
+    return Subquery(stories.order_by("-publish_at").values("publish_at")[:1])
+
+
 class SectionSitemap(PublicSitemap):
     def items(self) -> QuerySet:
         return (
@@ -115,7 +121,8 @@ class AuthorSitemap(PublicSitemap):
 class TagSitemap(PublicSitemap):
     def items(self) -> QuerySet:
         return (
-            Tag.objects.annotate(latest=_latest_story(tags=OuterRef("pk")))
+            # tagged(): an EXISTS per story on taggit's index (a join on tags would cast ids).
+            Tag.objects.annotate(latest=_latest_tagged())
             .filter(latest__isnull=False)
             .order_by("name", "pk")
         )

@@ -141,10 +141,12 @@ def can_preview(request: HttpRequest) -> bool:
     return user.is_active and user.is_staff and user.has_perm("articles.view_article")
 
 
-def _bylines() -> Prefetch:
-    return Prefetch(
-        "bylines", queryset=ArticleAuthor.objects.select_related("author").order_by("position")
-    )
+def _bylines(teaser: bool = False) -> Prefetch:
+    """The byline in order; a teaser prints only the names (no photo or bio to load)."""
+    links = ArticleAuthor.objects.select_related("author").order_by("position")
+    if teaser:
+        links = links.only("article", "position", "author__name", "author__slug")
+    return Prefetch("bylines", queryset=links)
 
 
 # What a teaser prints; the body (and anything else heavy) stays in the database.
@@ -172,7 +174,7 @@ def _teasers(queryset):
 
 def _listed(queryset):
     """A listing's stories with what a teaser prints: section, wire credit, byline."""
-    return _teasers(queryset).prefetch_related(_bylines())
+    return _teasers(queryset).prefetch_related(_bylines(teaser=True))
 
 
 def _section_blocks(published, sections, shown: list[int]) -> list[Article]:
@@ -239,7 +241,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
     stories = [story for story in [lead, *top, *latest] if story]
     stories += [story for _section, block in blocks for story in block]
-    prefetch_related_objects(stories, _bylines())
+    prefetch_related_objects(stories, _bylines(teaser=True))
 
     site_name = settings.SITE_NAME
     meta = PageMeta(

@@ -22,7 +22,9 @@ import gzip
 import hashlib
 import logging
 import math
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -58,6 +60,10 @@ STALE_WHILE_REVALIDATE = 30
 # have been read before the change committed. Also covers clock skew between app servers.
 SETTLE_NS = 500_000_000
 GZIP_MIN_BYTES = 1024
+# Each process keeps copies of the pages it serves most, up to this many bytes.
+LOCAL_BYTES = 16 * 1024 * 1024
+# How long a process trusts versions it read from a remote (Redis) cache.
+NEAR_SECONDS = 0.5
 
 _ENTRY_PREFIX = "pages:1:"
 _VERSION_PREFIX = "pages:v:"
@@ -93,19 +99,63 @@ def versions(keys: Iterable[str]) -> dict[str, int] | None:
     recent write, and it differs from anything recorded before, so nothing stale matches it.
     """
     names = {_VERSION_PREFIX + key: key for key in keys}
-    try:
-        found = cache.get_many(names)
-        missing = [name for name in names if name not in found]
-        if missing:
-            for name in missing:
-                cache.add(name, -time.time_ns(), None)
-            found.update(cache.get_many(missing))
-    except Exception:
-        logger.warning("page cache unavailable", exc_info=True)
-        return None
+    found = near_versions.recent(names) if _shared_cache_is_remote() else {}
+    wanted = [name for name in names if name not in found]
+    if wanted:
+        try:
+            fetched = cache.get_many(wanted)
+            missing = [name for name in wanted if name not in fetched]
+            if missing:
+                for name in missing:
+                    cache.add(name, -time.time_ns(), None)
+                fetched.update(cache.get_many(missing))
+        except Exception:
+            logger.warning("page cache unavailable", exc_info=True)
+            return None
+        near_versions.remember(fetched)
+        found.update(fetched)
     if len(found) < len(names):  # dummy cache, or an outage
         return None
     return {names[name]: value for name, value in found.items()}
+
+
+class NearVersions:
+    """Versions read from a remote cache, reused for a fraction of a second in this process.
+
+    A bump made here is seen here at once; one made by another process within NEAR_SECONDS.
+    That keeps invalidation within the promised second while a busy page costs no round trip
+    to Redis on most requests. (With the local-memory cache it is not used: reads are free.)
+    """
+
+    def __init__(self):
+        self.values: dict[str, tuple[int, float]] = {}
+        self.lock = threading.Lock()
+
+    def recent(self, names) -> dict[str, int]:
+        fresh_after = time.monotonic() - NEAR_SECONDS
+        values = self.values
+        found = {}
+        for name in names:
+            entry = values.get(name)
+            if entry is not None and entry[1] > fresh_after:
+                found[name] = entry[0]
+        return found
+
+    def remember(self, values: dict[str, int]) -> None:
+        now = time.monotonic()
+        with self.lock:
+            if len(self.values) > 50_000:
+                self.values.clear()
+            for name, value in values.items():
+                self.values[name] = (value, now)
+
+
+near_versions = NearVersions()
+
+
+def _shared_cache_is_remote() -> bool:
+    backend = settings.CACHES["default"]["BACKEND"]
+    return not backend.endswith(("LocMemCache", "DummyCache"))
 
 
 def version(key: str) -> int:
@@ -116,10 +166,12 @@ def version(key: str) -> int:
 
 def _write_versions(keys: frozenset[str]) -> None:
     stamp = time.time_ns()
+    values = {_VERSION_PREFIX + key: stamp for key in keys}
     try:
-        cache.set_many({_VERSION_PREFIX + key: stamp for key in keys}, None)
+        cache.set_many(values, None)
     except Exception:
         logger.warning("cannot invalidate cached pages", exc_info=True)
+    near_versions.remember(values)
 
 
 def bump(*keys: str) -> None:
@@ -371,16 +423,68 @@ def _storable(request: HttpRequest, response: HttpResponse) -> bool:
     return not any(word in control for word in ("private", "no-store", "no-cache"))
 
 
+class LocalPages:
+    """This process's copies of recently served pages, least recently used dropped first.
+
+    A copy is served only after the same check as a page from the shared cache (its versions
+    against the shared ones, one get_many), so invalidation stays exact across processes; it
+    saves fetching (and unpickling) the page from the shared cache on every request.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.pages: OrderedDict[str, CachedPage] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def weight(page: CachedPage) -> int:
+        return len(page.body) + len(page.gzipped or b"") + 1024
+
+    def get(self, key: str) -> CachedPage | None:
+        with self.lock:
+            page = self.pages.get(key)
+            if page is not None:
+                self.pages.move_to_end(key)
+            return page
+
+    def put(self, key: str, page: CachedPage) -> None:
+        with self.lock:
+            old = self.pages.pop(key, None)
+            if old is not None:
+                self.size -= self.weight(old)
+            self.pages[key] = page
+            self.size += self.weight(page)
+            while self.size > self.max_bytes and self.pages:
+                _key, dropped = self.pages.popitem(last=False)
+                self.size -= self.weight(dropped)
+
+    def drop(self, key: str) -> None:
+        with self.lock:
+            old = self.pages.pop(key, None)
+            if old is not None:
+                self.size -= self.weight(old)
+
+
+local_pages = LocalPages(LOCAL_BYTES)
+
+
 def _lookup(request: HttpRequest, key: str, now: float) -> CachedPage | None:
-    try:
-        page = cache.get(key)
-    except Exception:
-        logger.warning("page cache unavailable", exc_info=True)
+    page = local_pages.get(key)
+    shared = page is None
+    if shared:
+        try:
+            page = cache.get(key)
+        except Exception:
+            logger.warning("page cache unavailable", exc_info=True)
+            return None
+    if page is None:
         return None
-    if page is None or page.expires_at <= now:
+    if page.expires_at <= now or versions(page.versions) != page.versions:
+        local_pages.drop(key)
         return None
-    if versions(page.versions) != page.versions:
-        return None
+    if shared:
+        local_pages.put(key, page)
     return page
 
 
@@ -425,6 +529,7 @@ def _store(
         cache.set(key, page, timeout)
     except Exception:
         logger.warning("page cache unavailable", exc_info=True)
+    local_pages.put(key, page)
     return page
 
 

@@ -8,6 +8,7 @@ import json
 import re
 
 from django import template
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
@@ -94,7 +95,25 @@ def story_body(article) -> SafeString:
     return mark_safe("".join(pieces))  # noqa: S308
 
 
+# Built <picture> elements by their renditions and attributes: a listing prints dozens, and each
+# costs some forty URL joins. Bounded; cleared whole when full.
+_PICTURES: dict[tuple, SafeString] = {}
+_PICTURES_MAX = 4096
+
+
 def _picture(record: dict, sizes: str, alt: str, eager: bool, css_class: str) -> SafeString:
+    files = tuple(name for fmt in ("jpeg", "webp") for _w, _h, name in record.get(fmt, ()))
+    key = (settings.MEDIA_URL, files, record.get("width"), record.get("height"))
+    key += (sizes, alt, eager, css_class)
+    built = _PICTURES.get(key)
+    if built is None:
+        if len(_PICTURES) >= _PICTURES_MAX:
+            _PICTURES.clear()
+        built = _PICTURES[key] = _build_picture(record, sizes, alt, eager, css_class)
+    return built
+
+
+def _build_picture(record: dict, sizes: str, alt: str, eager: bool, css_class: str) -> SafeString:
     jpeg = record["jpeg"]
     fallback = best_jpeg(record, 800)
     loading = (

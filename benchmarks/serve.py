@@ -1,0 +1,261 @@
+"""Load over HTTP on loopback: gunicorn (deploy/gunicorn.conf.py), Redis, nginx and wrk.
+
+Every server listens on 127.0.0.1 at a free port and is stopped at the end; every wrk run is
+bounded in time.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEPLOY = BASE_DIR / "deploy"
+LUA = Path(__file__).resolve().parent / "report.lua"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def ensure_program(name: str, package: str) -> str:
+    """The program's path; installs its Debian package when missing, so a new machine works."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    if found:
+        return found
+    apt = shutil.which("apt-get")
+    if apt is None:
+        raise SystemExit(f"{name} is missing; install the {package} package.")
+    command = [apt, "install", "-y", "-q", package]
+    if os.geteuid() != 0:
+        command = ["sudo", "-n", *command]
+    print(f"Installing {package} for the benchmark…", flush=True)
+    if subprocess.run(command).returncode != 0:
+        update = [apt, "update", "-q"] if os.geteuid() == 0 else ["sudo", "-n", apt, "update", "-q"]
+        subprocess.run(update, check=False)
+        subprocess.run(command, check=True)
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    if not found:
+        raise SystemExit(f"{name} is still missing after installing {package}.")
+    return found
+
+
+def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@contextmanager
+def redis_server():
+    """A throwaway Redis on loopback, or None when redis-server is not installed."""
+    program = shutil.which("redis-server")
+    if program is None:
+        yield None
+        return
+    port = free_port()
+    process = subprocess.Popen(
+        [program, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop(process)
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int = 2):
+    """The site under gunicorn with the shipped configuration; yields (base URL, process)."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "-c", str(DEPLOY / "gunicorn.conf.py")]
+    env = {
+        **os.environ,
+        **env,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers),
+    }
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [*command, "newsroom.wsgi"], cwd=BASE_DIR, env=env, stdout=log, stderr=log
+        )
+        try:
+            wait_for_port(port, process)
+            yield f"http://127.0.0.1:{port}", process
+        except BaseException:
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
+            raise
+        finally:
+            stop(process)
+
+
+def worker_rss_mb(master: subprocess.Popen) -> list[float]:
+    """Resident memory of each worker of a gunicorn master, in MB."""
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(round(int(line.split()[1]) / 1024, 1))
+    return sizes
+
+
+def nginx_config(
+    app_port: int, port: int, plain_port: int, root: Path, static: Path, media: Path
+) -> Path:
+    """The shipped deploy/nginx.conf wrapped in a main context that runs as a loopback fixture,
+    plus a server that serves plain files (for the comparison) with the same gzip settings."""
+    shipped = (DEPLOY / "nginx.conf").read_text()
+    replacements = {
+        "listen 80;": f"listen 127.0.0.1:{port};",
+        "server 127.0.0.1:8000;": f"server 127.0.0.1:{app_port};",
+        "/var/cache/nginx/newsroom": str(root / "cache"),
+        "/srv/newsroom/var/static/": f"{static}/",
+        "/srv/newsroom/var/media/": f"{media}/",
+        "/srv/newsroom/deploy/": f"{DEPLOY}/",
+    }
+    for old, new in replacements.items():
+        if old not in shipped:
+            raise RuntimeError(f"deploy/nginx.conf no longer contains {old!r}")
+        shipped = shipped.replace(old, new)
+    temp = "\n".join(
+        f"    {kind}_temp_path {root / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    config = root / "nginx.conf"
+    config.write_text(
+        f"""worker_processes auto;
+pid {root / "nginx.pid"};
+error_log {root / "error.log"} warn;
+events {{ worker_connections 1024; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+{temp}
+{shipped}
+    server {{
+        listen 127.0.0.1:{plain_port};
+        root {root / "plain"};
+        gzip on;
+        gzip_comp_level 5;
+        gzip_min_length 1024;
+        gzip_vary on;
+    }}
+}}
+"""
+    )
+    (root / "plain").mkdir(exist_ok=True)
+    (root / "cache").mkdir(exist_ok=True)
+    os.chmod(root, 0o755)
+    return config
+
+
+@contextmanager
+def nginx(config: Path, ports: list[int]):
+    program = ensure_program("nginx", "nginx-light")
+    test = subprocess.run([program, "-t", "-c", str(config)], capture_output=True, text=True)
+    if test.returncode != 0:
+        raise RuntimeError(f"nginx -t failed:\n{test.stderr}")
+    process = subprocess.Popen(
+        [program, "-c", str(config), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for port in ports:
+            wait_for_port(port, process)
+        yield test.stderr
+    finally:
+        stop(process)
+
+
+def wrk(
+    url: str, seconds: int, connections: int, threads: int = 1, paths: list[str] | None = None
+) -> dict:
+    """One bounded wrk run; requests per second and latency percentiles in ms."""
+    program = ensure_program("wrk", "wrk")
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError("load goes to loopback only")
+    env = dict(os.environ)
+    path_file = None
+    if paths:
+        descriptor, path_file = tempfile.mkstemp(suffix=".txt")
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write("\n".join(paths))
+        env["WRK_PATHS"] = path_file
+    try:
+        output = subprocess.run(
+            [
+                program,
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(LUA),
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=seconds + 30,
+            check=True,
+        ).stdout
+    finally:
+        if path_file:
+            os.unlink(path_file)
+    line = next(line for line in output.splitlines() if line.startswith("JSON "))
+    data = json.loads(line[5:])
+    seconds_run = data["duration_us"] / 1e6
+    errors = sum(data["errors"].values())
+    return {
+        "rps": round(data["requests"] / seconds_run, 1),
+        "p50_ms": round(data["latency_us"]["p50"] / 1000, 2),
+        "p99_ms": round(data["latency_us"]["p99"] / 1000, 2),
+        "requests": data["requests"],
+        "errors": errors,
+        "bytes_per_request": round(data["bytes"] / max(1, data["requests"])),
+    }

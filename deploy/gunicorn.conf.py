@@ -1,0 +1,41 @@
+"""Gunicorn for Newsroom: `gunicorn -c deploy/gunicorn.conf.py newsroom.wsgi`.
+
+One worker per core, each with one thread: a page is CPU work (templates) plus a few short
+queries, and more threads would only queue behind the GIL. The gthread worker keeps
+connections alive (nginx's upstream keepalive, or clients directly), which the sync worker
+cannot. Each worker keeps its own small psycopg connection pool (DATABASE_POOL_SIZE). With more
+than one worker, cached pages and their invalidation must live in a shared cache: set CACHE_URL
+to Redis.
+"""
+
+import logging
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+worker_class = "gthread"
+threads = 1
+keepalive = 5
+# Loading the site once, before forking, shares its code between workers (less memory each).
+preload_app = True
+# A worker is replaced after this many requests (staggered), so no leak can grow for long.
+max_requests = 20000
+max_requests_jitter = 2000
+timeout = 30
+graceful_timeout = 20
+# nginx on the same machine sets X-Forwarded-For and X-Forwarded-Proto.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = "-"
+
+
+def on_starting(server):
+    cache_url = os.environ.get("CACHE_URL", "locmem://")
+    if server.cfg.workers > 1 and cache_url.startswith("locmem"):
+        logging.getLogger("gunicorn.error").warning(
+            "CACHE_URL is %s with %d workers: each worker caches pages on its own, and a change "
+            "made through one worker is not seen by the others. Use redis:// in production.",
+            cache_url,
+            server.cfg.workers,
+        )
