@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYPROJECT_PYTHONS := $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV)
 
-.PHONY: install run test e2e screenshots loadtest lint format migrations-check clean
+.PHONY: install run test e2e screenshots loadtest bench lint format migrations-check clean
 
 # A bare `python3.13` can be a pyenv shim that fails, so every candidate is asked to run.
 $(VENV)/.installed: pyproject.toml
@@ -48,6 +48,10 @@ screenshots: install
 # on its own PostgreSQL database (LOADTEST_DATABASE_URL); fails on any 5xx or stale page.
 loadtest: install
 	$(BIN)/python benchmarks/loadtest.py $(LOADTEST_ARGS)
+
+# Speed at 100,000 stories on PostgreSQL (BENCH_ARGS="--articles 1000000" for a million).
+bench: install
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -5,14 +5,20 @@ passing test proves a cached page was dropped), changes something the way editor
 the pages again through the client.
 """
 
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from unittest import mock
 
+import requests
 from django.core.cache import cache
 from django.db import connection
-from django.test import TestCase, override_settings
+from django.test import SimpleTestCase, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +27,8 @@ from taggit.models import Tag
 from articles.models import Article, ArticleAuthor, Correction
 from newsroom import page_cache
 from newsroom.models import AdSlot, Menu, MenuItem, SiteSettings
+from tests import live_process
+from tests.availability import need_program
 from tests.factories import make_article, make_author, make_section, make_user, wire_service
 from tests.test_views import text_of
 
@@ -642,3 +650,103 @@ class DeepPageTests(PageCacheTestCase):
             assert self.get(url).context["page"].paginator.count == 2
             make_article(section=self.section)
             assert self.get(url).context["page"].paginator.count == 3
+
+
+class NearVersionTests(PageCacheTestCase):
+    """With a remote cache, a process trusts the versions it read for NEAR_SECONDS."""
+
+    def setUp(self):
+        super().setUp()
+        remote = mock.patch.object(page_cache, "_shared_cache_is_remote", return_value=True)
+        remote.start()
+        self.addCleanup(remote.stop)
+        page_cache.near_versions.values.clear()
+        self.addCleanup(page_cache.near_versions.values.clear)
+
+    def test_a_change_made_here_shows_at_once(self):
+        url = self.older.get_absolute_url()
+        self.warm(url)
+        self.older.headline = "Changed in this process"
+        self.older.save()
+        assert "Changed in this process" in self.text(url)
+
+    def test_a_change_made_elsewhere_shows_within_the_near_window(self):
+        url = self.older.get_absolute_url()
+        self.warm(url)  # this process now trusts the versions it just read
+        # Another process saves the story: its row changes, and it bumps the shared version.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE articles_article SET headline = %s WHERE id = %s",
+                ["Changed elsewhere", self.older.pk],
+            )
+        cache.set("pages:v:" + page_cache.article_key(self.older.pk), time.time_ns(), None)
+        read_at = max(stamp for _value, stamp in page_cache.near_versions.values.values())
+        within = read_at + page_cache.NEAR_SECONDS / 2
+        with mock.patch.object(page_cache.time, "monotonic", return_value=within):
+            assert self.get(url)["X-Page-Cache"] == "hit"
+        after = read_at + page_cache.NEAR_SECONDS + 0.01
+        with mock.patch.object(page_cache.time, "monotonic", return_value=after):
+            response = self.get(url)
+        assert response["X-Page-Cache"] == "miss"
+        assert "Changed elsewhere" in response.content.decode()
+
+
+class SharedCacheProcessesTests(SimpleTestCase):
+    """Two gunicorn workers and a third process share only Redis and the database."""
+
+    def setUp(self):
+        redis_server = need_program("redis-server")
+        directory = self.enterContext(tempfile.TemporaryDirectory())
+        port = live_process.free_port()
+        self.redis = subprocess.Popen(
+            [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.addCleanup(self.redis.wait, 10)
+        self.addCleanup(self.redis.terminate)
+        self.env = {
+            **live_process.PRODUCTION_ENV,
+            "DATABASE_URL": f"sqlite:///{Path(directory) / 'site.sqlite3'}",
+            "CACHE_URL": f"redis://127.0.0.1:{port}/0",
+            "WEATHER_BACKGROUND_REFRESH": "0",
+        }
+        self.manage("migrate", "--noinput", "-v0")
+        self.manage(
+            "shell",
+            "-c",
+            "from tests.factories import make_article;"
+            "make_article(headline='First headline', slug='the-story')",
+        )
+
+    def manage(self, *arguments: str) -> None:
+        subprocess.run(
+            [sys.executable, "manage.py", *arguments],
+            cwd=live_process.BASE_DIR,
+            env={**os.environ, **self.env},
+            check=True,
+        )
+
+    def test_an_edit_in_another_process_reaches_every_worker(self):
+        with live_process.gunicorn(self.env, workers=2) as base_url:
+            home = base_url + "/"
+            served = []
+            for _ in range(40):  # both workers build and keep the page
+                response = requests.get(home, timeout=10)
+                assert "First headline" in response.text
+                served.append(response.headers.get("X-Page-Cache"))
+            assert served[-10:] == ["hit"] * 10, served
+            self.manage(
+                "shell",
+                "-c",
+                "from articles.models import Article;"
+                "story = Article.objects.get(slug='the-story');"
+                "story.headline = 'Second headline'; story.save()",
+            )
+            # Workers trust versions they read for NEAR_SECONDS; after that, none is stale.
+            deadline = time.monotonic() + page_cache.NEAR_SECONDS + 5
+            fresh_in_a_row = 0
+            while fresh_in_a_row < 20:
+                assert time.monotonic() < deadline, "a worker kept serving the old page"
+                text = requests.get(home, timeout=10).text
+                fresh_in_a_row = fresh_in_a_row + 1 if "Second headline" in text else 0
