@@ -31,7 +31,7 @@ from datetime import datetime, timedelta, tzinfo
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
 from django.db.models import Subquery
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
@@ -62,8 +62,6 @@ SETTLE_NS = 500_000_000
 GZIP_MIN_BYTES = 1024
 # Each process keeps copies of the pages it serves most, up to this many bytes.
 LOCAL_BYTES = 16 * 1024 * 1024
-# How long a process trusts versions it read from a remote (Redis) cache.
-NEAR_SECONDS = 0.5
 
 _ENTRY_PREFIX = "pages:1:"
 _VERSION_PREFIX = "pages:v:"
@@ -99,7 +97,10 @@ def versions(keys: Iterable[str]) -> dict[str, int] | None:
     recent write, and it differs from anything recorded before, so nothing stale matches it.
     """
     names = {_VERSION_PREFIX + key: key for key in keys}
-    found = near_versions.recent(names) if _shared_cache_is_remote() else {}
+    if _cache_is_down():
+        return None
+    near = settings.PAGE_CACHE_NEAR_SECONDS
+    found = near_versions.recent(names, near) if near and _shared_cache_is_remote() else {}
     wanted = [name for name in names if name not in found]
     if wanted:
         try:
@@ -122,17 +123,18 @@ def versions(keys: Iterable[str]) -> dict[str, int] | None:
 class NearVersions:
     """Versions read from a remote cache, reused for a fraction of a second in this process.
 
-    A bump made here is seen here at once; one made by another process within NEAR_SECONDS.
-    That keeps invalidation within the promised second while a busy page costs no round trip
-    to Redis on most requests. (With the local-memory cache it is not used: reads are free.)
+    Off unless PAGE_CACHE_NEAR_SECONDS is set (deploy/gunicorn.conf.py sets half a second): a
+    bump made here is seen here at once, one made by another process within that time. That
+    keeps invalidation within the promised second while a busy page costs no round trip to
+    Redis on most requests. (With the local-memory cache it is never used: reads are free.)
     """
 
     def __init__(self):
         self.values: dict[str, tuple[int, float]] = {}
         self.lock = threading.Lock()
 
-    def recent(self, names) -> dict[str, int]:
-        fresh_after = time.monotonic() - NEAR_SECONDS
+    def recent(self, names, seconds: float) -> dict[str, int]:
+        fresh_after = time.monotonic() - seconds
         values = self.values
         found = {}
         for name in names:
@@ -156,6 +158,11 @@ near_versions = NearVersions()
 def _shared_cache_is_remote() -> bool:
     backend = settings.CACHES["default"]["BACKEND"]
     return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
+def _cache_is_down() -> bool:
+    """The resilient Redis cache is pausing after a failure: nothing cached can be checked."""
+    return getattr(caches["default"], "_down_until", 0.0) > time.monotonic()
 
 
 def version(key: str) -> int:

@@ -239,6 +239,8 @@ IMAGE_MAX_PIXELS = 40_000_000
 FEED_ITEMS = int(os.environ.get("FEED_ITEMS", "20"))
 # Whole public pages (and feeds) cached for anonymous readers; 0 renders every request, to measure.
 PAGE_CACHE = env_bool("PAGE_CACHE", True)
+# How long a process may trust the page versions it read from Redis (0: ask on every request).
+PAGE_CACHE_NEAR_SECONDS = float(os.environ.get("PAGE_CACHE_NEAR_SECONDS", "0"))
 # A signed preview link of an unpublished story works this long, then answers 404.
 PREVIEW_LINK_SECONDS = 24 * 60 * 60
 
