@@ -97,17 +97,22 @@ def browse(request, browser, site):
 
     yield open_browser
 
-    failed = getattr(request.node, "report_call", None) is None or request.node.report_call.failed
+    call = getattr(request.node, "report_call", None)
+    failed = call is None or call.failed
     problems = []
     for number, visitor in enumerate(visitors):
         for index, tab in enumerate(visitor.tabs):
-            if failed:
-                name = re.sub(r"\W+", "-", request.node.name)
-                ARTIFACTS.mkdir(exist_ok=True)
-                tab.page.screenshot(path=ARTIFACTS / f"{name}-{number}-{index}.png")
             problems += tab.problems
             if tab.audited != tab.loads:
                 problems.append(f"{tab.path} was loaded but not audited")
+            if failed and not tab.page.is_closed():
+                ARTIFACTS.mkdir(exist_ok=True)
+                name = re.sub(r"\W+", "-", request.node.name).strip("-")
+                tab.page.screenshot(path=ARTIFACTS / f"{name}-{number}-{index}.png")
         visitor.context.close()
     problems += site.problems_since(marks)
-    assert problems == [], "\n".join(problems)
+    if failed:
+        # The test has failed already; what else went wrong may tell why.
+        print("Also seen:", *problems, sep="\n")
+    else:
+        assert problems == [], "\n".join(problems)
