@@ -10,7 +10,6 @@ import contextlib
 import errno
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -243,12 +242,15 @@ def start_redis(port: int) -> subprocess.Popen:
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
+            # Ours answers, not another program that took the port (then ours has exited).
+            reply = redis.Redis(port=port, socket_timeout=0.5).info("server")
+            if process.poll() is None and reply["process_id"] == process.pid:
+                return process
+            break
+        except redis.ConnectionError:
             time.sleep(0.05)
     process.kill()
-    raise RuntimeError("redis-server did not start")
+    raise RuntimeError(f"redis-server did not start on port {port}")
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -261,8 +263,13 @@ class RedisOutageTests(TestCase):
 
     def setUp(self):
         SiteSettings(pk=1, language="en").save()
-        self.port = free_port()
-        self.redis = start_redis(self.port)
+        for _attempt in range(3):  # a free port can be taken by someone else meanwhile
+            self.port = free_port()
+            with contextlib.suppress(RuntimeError):
+                self.redis = start_redis(self.port)
+                break
+        else:
+            raise RuntimeError("could not start redis-server")
         self.addCleanup(lambda: self.redis.poll() is not None or stop(self.redis))
         url = f"redis://127.0.0.1:{self.port}/0"
         self.enterContext(override_settings(CACHES={"default": self.cache_config(url)}))

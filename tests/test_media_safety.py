@@ -119,9 +119,10 @@ class MediaServingTests(MediaTestCase):
         super().setUp()
         debug = override_settings(DEBUG=True)
         debug.enable()
+        # Cleanups run last first: DEBUG goes off, then the URLs are loaded again without media.
+        self.addCleanup(self.reload_urls)
         self.addCleanup(debug.disable)
         self.reload_urls()
-        self.addCleanup(self.reload_urls)
 
     def reload_urls(self):
         import newsroom.urls
