@@ -54,6 +54,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections to gunicorn")
     parser.add_argument("--iterations", type=int, default=100, help="in-process timings per page")
     parser.add_argument("--skip-http", action="store_true", help="only the in-process figures")
+    parser.add_argument("--reload", action="store_true", help="rebuild the database even if loaded")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -380,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(env)
     VAR.mkdir(parents=True, exist_ok=True)
     before = load_average()
-    loading = load.needs_loading(args.database_url, args.articles, args.seed)
+    loading = load.needs_loading(args.database_url, args.articles, args.seed, force=args.reload)
 
     import django
 

@@ -388,12 +388,12 @@ LINK_COPIES = [
 ]
 
 
-def needs_loading(database_url: str, count: int, seed: int) -> bool:
+def needs_loading(database_url: str, count: int, seed: int, force: bool = False) -> bool:
     """Whether the database lacks a finished load of `count` stories from `seed`.
 
     Asked before Django connects: a database that must be rebuilt is dropped and made afresh.
     """
-    if loaded(database_url) == {"articles": count, "seed": seed}:
+    if not force and loaded(database_url) == {"articles": count, "seed": seed}:
         return False
     recreate_database(database_url)
     return True
