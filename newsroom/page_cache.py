@@ -291,6 +291,30 @@ def _zone() -> tzinfo:
     return timezone.get_current_timezone()
 
 
+@dataclass(frozen=True)
+class ChromeState:
+    """What the chrome (menus, ad slots, sections, site settings) is now, and until when."""
+
+    version: int
+    until: datetime
+
+
+def chrome_state(request: HttpRequest | None) -> ChromeState | None:
+    """The chrome's version and how long it holds, read once per request; None if unknown."""
+    state = getattr(request, "_chrome_state", None) if request is not None else None
+    if state is not None:
+        return state
+    current = versions([CHROME, LISTINGS])
+    if current is None:
+        return None
+    now = timezone.now()
+    until = min(now + timedelta(seconds=PAGE_SECONDS), next_change(now, current, _zone()))
+    state = ChromeState(current[CHROME], until)
+    if request is not None:
+        request._chrome_state = state
+    return state
+
+
 # --- What a view says about its page -----------------------------------------------------------
 
 

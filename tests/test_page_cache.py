@@ -753,3 +753,57 @@ class SharedCacheProcessesTests(SimpleTestCase):
                 assert time.monotonic() < deadline, "a worker kept serving the old page"
                 text = requests.get(home, timeout=10).text
                 fresh_in_a_row = fresh_in_a_row + 1 if "Second headline" in text else 0
+
+
+@override_settings(PAGE_CACHE=False)
+class ChromeFragmentTests(PageCacheTestCase):
+    """Menus, ad slots and the footer are rendered once and reused until the chrome changes."""
+
+    def setUp(self):
+        super().setUp()
+        menu = Menu.objects.create(name="Main", slug="main")
+        MenuItem.objects.create(menu=menu, label="Politics desk", section=self.section)
+        MenuItem.objects.create(menu=menu, label="Sport desk", section=self.other_section)
+
+    def test_rendered_once_then_reused(self):
+        from newsroom import ads
+
+        url = self.older.get_absolute_url()
+
+        def chrome_slots(ads_for) -> int:
+            return sum(call.args[0] in ("top", "footer") for call in ads_for.call_args_list)
+
+        with mock.patch.object(ads, "ads_for", wraps=ads.ads_for) as ads_for:
+            self.client.get(url)
+            assert chrome_slots(ads_for) == 2  # the header's and the footer's slots
+            self.client.get(self.newer.get_absolute_url())
+            assert chrome_slots(ads_for) == 2  # kept: the second page rendered its own slots only
+
+    def test_a_change_to_the_chrome_shows_at_once(self):
+        url = self.older.get_absolute_url()
+        self.client.get(url)
+        AdSlot.objects.create(name="Top", placement="top", html="<b>New promo</b>")
+        assert "New promo" in self.text(url)
+        self.other_section.name = "Sport and games"
+        self.other_section.save()
+        assert "Sport and games" in self.text(url)
+
+    def test_the_current_page_is_marked_in_the_menu(self):
+        politics = reverse("articles:section", args=["politics"])
+        sport = reverse("articles:section", args=["sport"])
+        for url, current in ((politics, politics), (sport, sport), (politics, politics)):
+            html = self.client.get(url).content.decode()
+            assert f'href="{current}" aria-current="page"' in html, url
+            assert html.count('aria-current="page"') == 1, url
+        story = self.client.get(self.older.get_absolute_url()).content.decode()
+        assert 'aria-current="page"' not in story
+
+    def test_an_ad_slot_starts_on_time_in_the_kept_chrome(self):
+        start = timezone.now() + timedelta(minutes=2)
+        AdSlot.objects.create(
+            name="Later", placement="top", html="<b>Noon sale</b>", starts_at=start
+        )
+        url = self.older.get_absolute_url()
+        assert "Noon sale" not in self.text(url)
+        with mock.patch("django.utils.timezone.now", return_value=start + timedelta(seconds=1)):
+            assert "Noon sale" in self.text(url)
