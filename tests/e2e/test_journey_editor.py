@@ -1,6 +1,7 @@
 """Journey 2, the editor: finds a story in review, corrects it, schedules it, publishes it,
 adds a correction, then compares two versions in its history and restores the earlier
-headline."""
+headline. The story is a reporter's submission, saved in a first revision as the admin saves
+one (journey 1 writes one through the form; this test does not depend on it)."""
 
 from datetime import timedelta
 from zoneinfo import ZoneInfo
