@@ -27,12 +27,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import feedgenerator, timezone
-from django.utils.cache import (
-    add_never_cache_headers,
-    get_conditional_response,
-    patch_cache_control,
-    patch_vary_headers,
-)
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.html import escape, format_html
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
@@ -447,7 +442,13 @@ class LatestStoriesFeed(Feed):
     def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
+        # Stored whole by the page cache too, so a poll costs no more than a cached page.
+        return page_cache.public_page(page_cache.LISTINGS)(self.respond)(request, **kwargs)
+
+    def respond(self, request: HttpRequest, **kwargs) -> HttpResponse:
         rendered, hit = self.cached_or_rendered(request, **kwargs)
+        if plan := getattr(request, "page_plan", None):
+            plan.until = rendered.expires_at  # the next go-live in this feed
         response = get_conditional_response(
             request, etag=rendered.etag, last_modified=rendered.last_modified
         )
@@ -455,10 +456,7 @@ class LatestStoriesFeed(Feed):
             response = HttpResponse(rendered.body, content_type=self.feed_type.content_type)
         response.headers["ETag"] = rendered.etag
         response.headers["Last-Modified"] = http_date(rendered.last_modified)
-        if page_cache.has_session(request):
-            add_never_cache_headers(response)  # staff requests are never marked public
-            patch_vary_headers(response, ["Cookie"])
-        else:
+        if not page_cache.has_session(request):  # staff get private headers from public_page
             # Caches may keep a copy but must ask again each time; a 304 makes asking cheap.
             patch_cache_control(response, public=True, no_cache=True)
             if settings.PAGE_CACHE:

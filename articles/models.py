@@ -6,7 +6,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.signals import pre_save
 from django.urls import reverse
 from django.utils import timezone
@@ -160,8 +160,11 @@ class ArticleQuerySet(models.QuerySet):
         from django.contrib.contenttypes.models import ContentType
         from taggit.models import TaggedItem
 
+        meta = self.model._meta
+        # The content type as a subquery the database runs once (no query of its own here).
+        content_type = ContentType.objects.filter(app_label=meta.app_label, model=meta.model_name)
         items = TaggedItem.objects.filter(
-            content_type=ContentType.objects.get_for_model(self.model), object_id=OuterRef("pk")
+            content_type=Subquery(content_type.values("pk")[:1]), object_id=OuterRef("pk")
         )
         # One tag may be an expression, such as the outer query's tag (OuterRef).
         items = items.filter(tag=tags[0]) if len(tags) == 1 else items.filter(tag__in=tags)

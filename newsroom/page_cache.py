@@ -43,7 +43,7 @@ from django.utils.cache import (
     patch_cache_control,
     patch_vary_headers,
 )
-from django.utils.http import http_date
+from django.utils.http import http_date, parse_http_date_safe
 
 logger = logging.getLogger(__name__)
 
@@ -325,6 +325,8 @@ class PagePlan:
     keys: set[str]
     seconds: int
     started_ns: int = field(default_factory=time.time_ns)
+    # When the view knows the page's own next change (feeds do), the general one is not asked.
+    until: datetime | None = None
     # The site's zone while the view runs: local midnight is the site's, not the server's.
     zone: tzinfo = field(default_factory=timezone.get_current_timezone)
 
@@ -393,6 +395,8 @@ class CachedPage:
     last_modified: int
     expires_at: float
     versions: dict[str, int]
+    # The view's own Cache-Control, if it set one (feeds: "public, no-cache"); else max-age.
+    cache_control: str = ""
 
 
 def page_key(request: HttpRequest) -> str:
@@ -430,18 +434,24 @@ def _finish(request: HttpRequest, page: CachedPage, now: float, hit: bool) -> Ht
     response = HttpResponse(status=page.status)
     for name, value in page.headers:
         response.headers[name] = value
+    etag = page.etag
     if page.gzipped is not None and _accepts_gzip(request):
         body = page.gzipped
         response.headers["Content-Encoding"] = "gzip"
+        if not etag.startswith("W/"):
+            etag = "W/" + etag  # another encoding of the same page: the same weak validator
     response.content = body
     response.headers["Content-Length"] = str(len(body))
-    response.headers["ETag"] = page.etag
+    response.headers["ETag"] = etag
     response.headers["Last-Modified"] = http_date(page.last_modified)
     patch_vary_headers(response, ("Cookie", "Accept-Encoding"))
     response.headers["X-Page-Cache"] = "hit" if hit else "miss"
-    _cache_control(response, page.expires_at - now)
+    if page.cache_control:
+        response.headers["Cache-Control"] = page.cache_control
+    else:
+        _cache_control(response, page.expires_at - now)
     return get_conditional_response(
-        request, etag=page.etag, last_modified=page.last_modified, response=response
+        request, etag=etag, last_modified=page.last_modified, response=response
     )
 
 
@@ -450,8 +460,9 @@ def _storable(request: HttpRequest, response: HttpResponse) -> bool:
         return False
     if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):  # the page holds a CSRF token
         return False
+    # "no-cache" (revalidate each time) is fine: this cache is the origin's, checked every time.
     control = response.get("Cache-Control", "")
-    return not any(word in control for word in ("private", "no-store", "no-cache"))
+    return not any(word in control for word in ("private", "no-store"))
 
 
 class LocalPages:
@@ -529,25 +540,29 @@ def _store(
     headers = [
         (name, value) for name, value in response.items() if name.lower() not in _OWN_HEADERS
     ]
+    # A view's own validators (feeds compute theirs) are kept.
+    last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
     page = CachedPage(
         status=response.status_code,
         headers=headers,
         body=body,
         gzipped=None,
-        etag=f'W/"{hashlib.blake2b(body, digest_size=16).hexdigest()}"',
-        last_modified=int(now),
+        etag=response.get("ETag") or f'W/"{hashlib.blake2b(body, digest_size=16).hexdigest()}"',
+        last_modified=int(now) if last_modified is None else last_modified,
         expires_at=now + min(plan.seconds, SHARED_MAX_AGE),
         versions={},
+        cache_control=response.get("Cache-Control", ""),
     )
     if key is None:
         return page
-    current = versions(plan.keys | {LISTINGS})
+    current = versions(plan.keys | ({LISTINGS} if plan.until is None else set()))
     if current is None:
         return page
     settled = plan.started_ns - SETTLE_NS
     if any(current[name] > settled for name in plan.keys):
         return page  # changed while (or just before) this page was built
-    expires = min(moment + timedelta(seconds=plan.seconds), next_change(moment, current, plan.zone))
+    changes = plan.until or next_change(moment, current, plan.zone)
+    expires = min(moment + timedelta(seconds=plan.seconds), changes)
     page.expires_at = now + (expires - moment).total_seconds()
     timeout = math.floor(page.expires_at - now)
     if timeout < 1:
