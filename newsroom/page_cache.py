@@ -232,15 +232,25 @@ def _next_scheduled_change(now: datetime) -> datetime | None:
     return min(moments, default=None)
 
 
+# Next changes this process has read, by the versions they were computed for (they never
+# change for those versions, except by the clock, which is checked on every use).
+_next_changes: dict[str, tuple] = {}
+
+
 def next_change(now: datetime, current: dict[str, int], zone: tzinfo) -> datetime:
     """The next moment a page may change with nobody saving anything, cached per version."""
     key = f"{_NEXT_CHANGE_PREFIX}{current[LISTINGS]}:{current[CHROME]}"
-    try:
-        cached = cache.get(key)
-    except Exception:
-        cached = None
+    cached = _next_changes.get(key)  # this process's copy first: no round trip
+    if cached is None:
+        try:
+            cached = cache.get(key)
+        except Exception:
+            cached = None
     if cached is not None and (cached[0] is None or cached[0] > now):
         moment = cached[0]
+        if len(_next_changes) > 256:
+            _next_changes.clear()
+        _next_changes[key] = cached
     else:
         moment = _next_scheduled_change(now)
         seconds = _SECONDS_PER_DAY if moment is None else (moment - now).total_seconds()

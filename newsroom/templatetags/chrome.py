@@ -31,9 +31,8 @@ class ChromeNode(template.Node):
         if state is None:  # no cache to tell when the chrome changes: render it
             return self.nodelist.render(context)
         path = getattr(request, "path", "")
-        linked = {link.url for slug in menus.MENU_SLUGS for link in _links(menus.menu(slug))}
         key = (self.name, get_language(), context.get("site_name"), state.version)
-        key += (path if path in linked else "",)
+        key += (path if path in _linked(state) else "",)
         found = _FRAGMENTS.get(key)
         if found is not None and found[0] > timezone.now():
             return found[1]
@@ -48,6 +47,21 @@ def _links(links):
     for link in links:
         yield link
         yield from link.children
+
+
+_LINKED: dict[int, tuple] = {}
+
+
+def _linked(state: page_cache.ChromeState) -> frozenset[str]:
+    """The addresses the menus link to, read once per version of the chrome."""
+    found = _LINKED.get(state.version)
+    if found is not None and found[0] > timezone.now():
+        return found[1]
+    if len(_LINKED) > 64:
+        _LINKED.clear()
+    urls = frozenset(link.url for slug in menus.MENU_SLUGS for link in _links(menus.menu(slug)))
+    _LINKED[state.version] = (state.until, urls)
+    return urls
 
 
 @register.tag
