@@ -274,7 +274,10 @@ def evaluate(report: dict) -> list[tuple[str, bool, str]]:
         nginx = http["nginx"]
         uncached_story = runs["uncached"]["pages"]["story"]["rps"]
         cached = runs["cached"]["pages"]
-        slowest_cached = min(cached.items(), key=lambda item: item[1]["rps"])
+        # The header's JSON is live by design (not a page the page cache keeps; browsers and
+        # nginx keep it 60 s by its Cache-Control): reported, not counted as a cached page.
+        pages_cached = {name: run for name, run in cached.items() if name != "live header"}
+        slowest_cached = min(pages_cached.items(), key=lambda item: item[1]["rps"])
         checks += [
             (
                 "uncached story ≥ 400 req/s (gunicorn, 2 workers)",

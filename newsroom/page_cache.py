@@ -598,6 +598,8 @@ class PageCacheMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        # Addresses whose view is not a public page (the admin, the header's JSON…): no lookup.
+        self.not_public: OrderedDict[str, None] = OrderedDict()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         enabled = settings.PAGE_CACHE
@@ -605,6 +607,7 @@ class PageCacheMiddleware:
             request.method not in ("GET", "HEAD")
             or has_session(request)
             or "preview" in request.GET
+            or request.path in self.not_public
         ):
             enabled = False
         key = page_key(request) if enabled else None
@@ -615,6 +618,10 @@ class PageCacheMiddleware:
                 return _finish(request, page, now, hit=True)
         response = self.get_response(request)
         plan = getattr(request, "page_plan", None)
+        if plan is None and key is not None and response.status_code == 200:
+            self.not_public[request.path] = None
+            if len(self.not_public) > 4096:
+                self.not_public.popitem(last=False)
         if plan is None or response.status_code != 200:
             return response
         if not _storable(request, response):
