@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 
 from django.test import Client
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
@@ -80,7 +80,6 @@ KNOWN_PREFIXES = [
     "2024/",
     "2024/12/",
     "2024/12/23/",
-    "media/",
     "static/",
     "sitemap-",
     "healthz/",
@@ -109,6 +108,8 @@ class PathFuzzTests(FuzzTestCase):
     @given(prefix=st.sampled_from(KNOWN_PREFIXES), segments=st.lists(SEGMENT, max_size=4))
     def test_arbitrary_paths(self, prefix, segments):
         path = "/" + prefix + "/".join(segments)
+        # Uploads are nginx's to serve in production; only DEBUG routes /media/ to Django.
+        assume(not path.startswith("/media/"))
         self.assert_answers(self.client.get(path), path)
 
     @FUZZ
