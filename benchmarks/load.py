@@ -8,10 +8,11 @@ search vector as rows arrive (the expression is articles.search's own); indexes 
 the tables vacuumed at the end. A row in `bench_loaded` marks a finished load.
 """
 
+import contextlib
 import threading
 import time
 from datetime import timedelta
-from queue import Queue
+from queue import Full, Queue
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -266,6 +267,10 @@ class Loader:
             while any(worker.is_alive() for worker in workers):
                 time.sleep(0.5)
                 progress.update(done.value - progress.n)
+                if any(worker.exitcode not in (None, 0) for worker in workers):
+                    for worker in workers:  # one failed: the load is lost, stop the other
+                        if worker.is_alive():
+                            worker.kill()
             progress.update(done.value - progress.n)
         failed = [worker.name for worker in workers if worker.exitcode != 0]
         if failed:
@@ -275,7 +280,20 @@ class Loader:
 WORKERS = 2
 
 
-def copy_share(
+def copy_share(*args, **kwargs) -> None:
+    """copy_share_of() in a child process; any failure ends the process at once, with status 1
+    (a lost connection must not leave a thread waiting for work that will never come)."""
+    import os
+    import traceback
+
+    try:
+        copy_share_of(*args, **kwargs)
+    except BaseException:
+        traceback.print_exc()
+        os._exit(1)
+
+
+def copy_share_of(
     database_url: str,
     desk,
     worker: int,
@@ -325,7 +343,7 @@ def copy_share(
             while links.get() is not None:  # let the producer finish
                 pass
 
-    helper = threading.Thread(target=copy_links, name="copy-links")
+    helper = threading.Thread(target=copy_links, name="copy-links", daemon=True)
     helper.start()
     now = desk.now
     try:
@@ -368,15 +386,21 @@ def copy_share(
                         tagged += [(content_type, pk, desk.tag_ids[name]) for name in extra["tags"]]
                         if note := extra["note"]:
                             notes.append((pk, note["kind"], note["text"], note["created_at"]))
-                    if link_error:
-                        raise link_error[0]
-                    links.put((bylines, tagged, notes))
+                    while True:  # hand the chunk over, unless the other connection failed
+                        if link_error:
+                            raise link_error[0]
+                        try:
+                            links.put((bylines, tagged, notes), timeout=1)
+                            break
+                        except Full:
+                            continue
                     with done.get_lock():
                         done.value += min(start + CHUNK, last) - start
             connection.commit()
     finally:
-        links.put(None)
-        helper.join()
+        with contextlib.suppress(Full):
+            links.put(None, timeout=5)
+        helper.join(timeout=60)
     if link_error:
         raise link_error[0]
 
