@@ -124,6 +124,34 @@ class HomeTests(SiteTestCase):
             assert stories == sorted(stories, key=lambda s: s.publish_at, reverse=True)
         assert "Sport draft" not in response.content.decode()
 
+    def test_home_blocks_follow_changes_to_their_sections(self):
+        sport = make_section(name="Sport", position=1)
+        politics = make_section(name="Politics", position=2)
+        stories = [make_article(section=sport, headline=f"Sport story {n}") for n in range(8)]
+        self.client.get(reverse("articles:index"))  # which stories the blocks hold is remembered
+
+        def block_headlines():
+            response = self.client.get(reverse("articles:index"))
+            return {
+                section.name: [story.headline for story in block]
+                for section, block in response.context["blocks"]
+            }
+
+        assert "Sport story 3" not in block_headlines()["Sport"]  # a top story
+        make_article(section=sport, headline="Fresh sport story")  # pushes it into the block
+        assert "Sport story 3" in block_headlines()["Sport"]
+        oldest = stories[0]
+        assert "Sport story 0" in block_headlines()["Sport"]
+        oldest.headline = "Sport story renamed"
+        oldest.save()
+        assert "Sport story renamed" in block_headlines()["Sport"]
+        oldest.section = politics
+        oldest.save()
+        assert block_headlines()["Politics"] == ["Sport story renamed"]
+        oldest.status = Article.Status.DRAFT
+        oldest.save()
+        assert "Politics" not in block_headlines()
+
 
 class StoryPageTests(SiteTestCase):
     def setUp(self):
