@@ -35,7 +35,7 @@ from django.utils.xmlutils import SimplerXMLGenerator
 from django_prose_editor.config import allowlist_from_extensions, expand_extensions
 from taggit.models import Tag
 
-from articles.models import Article, Author, Section
+from articles.models import Article, Author, Section, load_tags
 from articles.richtext import BODY_EXTENSIONS
 from newsroom import page_cache
 from newsroom.models import SiteSettings
@@ -383,7 +383,7 @@ def feed_item(scope: FeedScope, article: Article) -> FeedItem:
         pubdate=published,
         updateddate=max(published, updated),
         creators=[(author.name, scope.absolute(author.get_absolute_url())) for author in authors],
-        categories=[article.section.name, *sorted(tag.name for tag in article.tags.all())],
+        categories=[article.section.name, *(tag.name for tag in article.tag_list)],
         wire=Wire(wire.credit, wire.website) if wire else None,
         media=image,
     )
@@ -575,6 +575,7 @@ class LatestStoriesFeed(Feed):
         )
         if not obj.articles and not self.allow_empty:
             raise Http404("Nothing published here yet.")
+        load_tags(obj.articles)
         return [feed_item(obj, article) for article in obj.articles]
 
     def item_title(self, item: FeedItem) -> str:

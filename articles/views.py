@@ -402,7 +402,7 @@ def news_article_json_ld(request: HttpRequest, article: Article, image: str) -> 
         if article.wire_service.website:
             agency["url"] = article.wire_service.website
         data["sourceOrganization"] = agency
-    keywords = [tag.name for tag in article.tags.all()]
+    keywords = [tag.name for tag in article.tag_list]
     if keywords:
         data["keywords"] = keywords
     return data
@@ -432,7 +432,7 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
         lookup["pk"] = _previewed_story_id(token)
     article = get_object_or_404(
         queryset.select_related("section", "wire_service").prefetch_related(
-            _bylines(), "tags", "corrections"
+            _bylines(), "corrections"
         ),
         **lookup,
     )
@@ -449,7 +449,7 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
             target += "?" + request.META["QUERY_STRING"]
         return HttpResponsePermanentRedirect(target)
 
-    tags = list(article.tags.all())
+    tags = article.tag_list
     related, previous, following = _around(article, tags, preview)
     # The story, its byline, and the lists its related and neighbouring stories come from.
     page_cache.depends_on(
