@@ -1,11 +1,13 @@
 """Gunicorn for Newsroom: `gunicorn -c deploy/gunicorn.conf.py newsroom.wsgi`.
 
-One worker per core, each with one thread: a page is CPU work (templates) plus a few short
-queries, and more threads would only queue behind the GIL. The gthread worker keeps
-connections alive (nginx's upstream keepalive, or clients directly), which the sync worker
-cannot. Each worker keeps its own small psycopg connection pool (DATABASE_POOL_SIZE). With more
-than one worker, cached pages and their invalidation must live in a shared cache: set CACHE_URL
-to Redis.
+One worker per core, each serving one request at a time: a page is CPU work (templates) plus
+a few short queries, and threads would only queue behind the GIL. Sync workers, because each
+takes a connection only when it is free: a gthread worker accepts kept-alive connections while
+busy, so under load one worker could hold every client while the other sat idle (measured:
+half the throughput, at random). Sync workers need a buffering proxy in front for slow
+clients, which nginx is (deploy/nginx.conf). Each worker keeps its own small psycopg
+connection pool (DATABASE_POOL_SIZE). With more than one worker, cached pages and their
+invalidation must live in a shared cache: set CACHE_URL to Redis.
 """
 
 import logging
@@ -18,9 +20,7 @@ os.environ.setdefault("PAGE_CACHE_NEAR_SECONDS", "0.5")
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-worker_class = "gthread"
-threads = 1
-keepalive = 5
+worker_class = "sync"
 # Loading the site once, before forking, shares its code between workers (less memory each).
 preload_app = True
 # A worker is replaced after this many requests (staggered), so no leak can grow for long.
