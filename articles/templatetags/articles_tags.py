@@ -234,7 +234,7 @@ def teaser(
     """
     url = story.get_absolute_url()
     media = kicker = standfirst = ""
-    if story.image and variant != "compact":
+    if story.image:
         media = format_html(
             '<a class="teaser__media" href="{}" tabindex="-1" aria-hidden="true">{}</a>',
             url,
