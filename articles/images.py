@@ -1,20 +1,27 @@
-"""Upload validation for lead images and author photos: only honest, bounded raster images.
+"""Upload validation for lead images and author photos: only honest, bounded raster images,
+kept without the metadata a camera writes.
 
 An upload is refused, with a message that says why, when it is over settings.IMAGE_MAX_BYTES,
 is SVG (it can carry scripts), is not an image Pillow can read, is not one of the web formats we
 serve, has a name whose extension lies about its format, carries web-page code besides the
 pixels (a polyglot), has more than settings.IMAGE_MAX_PIXELS pixels (a decompression bomb:
 checked from the header, before any pixel is decoded) or is truncated.
+
+An accepted upload is re-encoded upright with no EXIF, GPS, XMP or comment before it is stored:
+the original stays on disk as the source of the renditions, and anyone who learns its address
+could fetch it.
 """
 
+import io
 import re
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 # Pillow refuses to open anything over twice this size and warns above it. Our own, lower limit
 # is checked below from the header; this keeps Pillow's last line of defence at our scale
@@ -129,6 +136,28 @@ def _too_many_pixels(width: int | None = None, height: int | None = None) -> Val
     )
 
 
+def without_metadata(upload, image: Image.Image):
+    """The upload re-encoded upright, keeping only its pixels, colour profile and transparency.
+
+    GIFs and animations are kept as they came: GIF has no place for EXIF, and re-encoding one
+    frame would lose the animation. (A phone's MPO is a JPEG with extra frames, not animated.)
+    """
+    animated = getattr(image, "is_animated", False) and image.format != "MPO"
+    if image.format == "GIF" or animated:
+        return upload
+    fmt = "JPEG" if image.format == "MPO" else image.format
+    options = {key: image.info[key] for key in ("icc_profile", "transparency") if key in image.info}
+    if fmt in ("JPEG", "WEBP", "AVIF"):
+        options["quality"] = 95
+    upright = ImageOps.exif_transpose(image)  # a copy
+    upright.info = {}  # Pillow would write a JPEG comment or PNG text found here back out
+    buffer = io.BytesIO()
+    upright.save(buffer, fmt, **options)
+    cleaned = SimpleUploadedFile(upload.name, buffer.getvalue(), Image.MIME.get(fmt))
+    cleaned.image = upright
+    return cleaned
+
+
 class ImageUploadField(forms.ImageField):
     """A form ImageField that runs validate_image_upload instead of Django's lighter check."""
 
@@ -139,4 +168,4 @@ class ImageUploadField(forms.ImageField):
         image = validate_image_upload(upload)
         upload.image = image
         upload.content_type = Image.MIME.get(image.format)
-        return upload
+        return without_metadata(upload, image)

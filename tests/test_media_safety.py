@@ -1,5 +1,6 @@
-"""Uploaded pictures: renditions carry no location or other metadata, and files are served as
-what they are (X-Content-Type-Options: nosniff), never as pages."""
+"""Uploaded pictures: neither the stored originals nor their renditions carry a location or other
+metadata, and files are served as what they are (X-Content-Type-Options: nosniff), never as
+pages."""
 
 import importlib
 import io
@@ -9,11 +10,13 @@ import tempfile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase, override_settings
-from django.urls import clear_url_caches
-from PIL import ExifTags, Image
+from django.urls import clear_url_caches, reverse
+from PIL import ExifTags, Image, PngImagePlugin
 
+from articles.models import Article, Author
 from newsroom.models import SiteSettings
-from tests.factories import make_article, make_author
+from tests.admin_forms import errors, form_data
+from tests.factories import make_article, make_author, make_user
 
 SECRET_PLACE = "Str. Sursei 7"  # where a source lives: must never reach a reader
 GPS = {
@@ -110,6 +113,63 @@ class RenditionPrivacyTests(MediaTestCase):
         for _width, _height, name in author.photo_renditions["jpeg"]:
             data = stored_bytes(name)
             assert b"Exif\x00\x00" not in data and SECRET_PLACE.encode() not in data
+
+
+def png_with_secrets() -> SimpleUploadedFile:
+    """A PNG with a text chunk and EXIF (GPS) naming the secret place."""
+    exif = Image.Exif()
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update(GPS)
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Location", SECRET_PLACE)
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 120), (20, 120, 220)).save(buffer, "PNG", pnginfo=text, exif=exif)
+    return SimpleUploadedFile("chart.png", buffer.getvalue(), content_type="image/png")
+
+
+class UploadedOriginalPrivacyTests(MediaTestCase):
+    """Uploads through the admin are stored upright and without metadata: the original stays
+    on disk as the renditions' source, and its address could be guessed."""
+
+    def setUp(self):
+        super().setUp()
+        self.client.force_login(make_user("editor", group="Editor"))
+
+    def upload(self, url: str, field: str, picture: SimpleUploadedFile, typed: dict):
+        data = form_data(self.client.get(url)) | typed | {field: picture}
+        response = self.client.post(url, data)
+        assert response.status_code == 302, errors(response)
+
+    def assert_clean(self, name: str, size: tuple[int, int]):
+        data = stored_bytes(name)
+        for secret in [b"Exif\x00\x00", b"eXIf", b"SecretCam", SECRET_PLACE.encode(), b"xmpmeta"]:
+            assert secret not in data, (name, secret)
+        with Image.open(io.BytesIO(data)) as stored:
+            assert not stored.getexif() and "comment" not in stored.info
+            assert stored.size == size
+
+    def test_lead_image_original_is_upright_and_without_metadata(self):
+        story = make_article(headline="Storm")
+        url = reverse("admin:articles_article_change", args=[story.pk])
+        typed = {"image_alt": "A street", "image_caption": "Tuesday"}
+        self.upload(url, "image", phone_photo(), typed)
+        story = Article.objects.get(pk=story.pk)
+        assert story.image.name.endswith(".jpg")
+        assert (story.image_width, story.image_height) == (200, 400)  # turned upright
+        self.assert_clean(story.image.name, (200, 400))
+        with Image.open(io.BytesIO(stored_bytes(story.image.name))) as stored:
+            rgb = stored.convert("RGB")
+            assert rgb.getpixel((rgb.width - 3, 2))[0] > 180  # red now top right
+        self.upload(url, "image", png_with_secrets(), typed)
+        story = Article.objects.get(pk=story.pk)
+        assert story.image.name.endswith(".png")
+        self.assert_clean(story.image.name, (300, 120))
+
+    def test_author_photo_original_too(self):
+        author = make_author(name="Ana Pop")
+        url = reverse("admin:articles_author_change", args=[author.pk])
+        self.client.force_login(make_user("boss", superuser=True))
+        self.upload(url, "photo", phone_photo("portrait.jpg"), {})
+        self.assert_clean(Author.objects.get(pk=author.pk).photo.name, (200, 400))
 
 
 class MediaServingTests(MediaTestCase):
