@@ -49,6 +49,9 @@ class ArticleAdminForm(forms.ModelForm):
             "updated_at",
         ]
         field_classes = {"image": ImageUploadField}
+        help_texts = {
+            "tags": _("Separate tags with commas. Quote a tag that has a comma in it."),
+        }
         error_messages = {
             "slug": {"unique": _("Another story already uses this slug. Choose a different one.")},
         }

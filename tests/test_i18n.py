@@ -7,10 +7,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache
 from django.test import TestCase
+from django.urls import reverse
 from django.utils import translation
 
 from newsroom.models import SiteSettings
-from tests.factories import make_article, make_author, make_section, wire_service
+from tests.factories import make_article, make_author, make_section, make_user, wire_service
 from tests.test_views import text_of
 
 
@@ -53,6 +54,13 @@ class LanguageTests(TestCase):
         assert "De Ioana Popescu" in story
         assert "potrivit Reuters" in story
         assert "Published" not in story and "according to" not in story
+
+    def test_admin_story_form_speaks_romanian_too(self):
+        self.use("ro")
+        self.client.force_login(make_user("editor", group="Editor"))
+        html = self.client.get(reverse("admin:articles_article_add")).content.decode()
+        assert "Despărțiți etichetele prin virgule" in html  # taggit's help text is English only
+        assert "A comma-separated list of tags" not in html
 
     def test_english_site(self):
         self.use("en")
