@@ -334,10 +334,13 @@ def backoff_seconds(failures: int, retry_after: int | None = None) -> int:
     return seconds
 
 
-def _acquire_lock(now: datetime) -> str | None:
+def _acquire_lock(now: datetime) -> tuple[str, WeatherRefresh] | None:
+    """A token for the lease and the refresh record as it was when taken, or None."""
     token = uuid.uuid4().hex
     try:
-        WeatherRefresh.objects.get_or_create(pk=1)
+        # The record is read here, not again once the lease is ours: on SQLite a second read
+        # would meet the table locks of the processes that have just lost the race.
+        record, _created = WeatherRefresh.objects.get_or_create(pk=1)
         taken = (
             WeatherRefresh.objects.filter(pk=1)
             .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
@@ -348,7 +351,7 @@ def _acquire_lock(now: datetime) -> str | None:
     except DatabaseError as exc:
         logger.warning("Could not take the weather refresh lock: %s", exc)
         return None
-    return token if taken else None
+    return (token, record) if taken else None
 
 
 def _release_lock(token: str, **state) -> None:
@@ -365,12 +368,12 @@ def refresh(*, force: bool = False) -> Outcome:
     site = SiteSettings.load()
     latitude, longitude = coordinates(site)
     now = timezone.now()
-    token = _acquire_lock(now)
-    if token is None:
+    lease = _acquire_lock(now)
+    if lease is None:
         return Outcome.LOCKED
+    token, record = lease
     state: dict = {}
     try:
-        record = WeatherRefresh.objects.get(pk=1)
         if not force:
             latest = _latest(latitude, longitude)
             if latest is not None and not refresh_due(_as_dict(latest), now):
