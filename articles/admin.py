@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Prefetch
+from django.forms import Script
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
@@ -135,6 +136,11 @@ class StatusFilter(admin.SimpleListFilter):
 @admin.register(Article)
 class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
     form = ArticleAdminForm
+
+    class Media:
+        # The body editor's editing area gets its field's label as its accessible name.
+        js = [Script("js/admin-prose-label.js", type="module")]
+
     inlines = [BylineInline, CorrectionInline]
     fieldsets = [
         (None, {"fields": ["headline", "slug", "standfirst", "body", "loaded_version"]}),

@@ -85,16 +85,7 @@ DJANGO_ADMIN = [
 # Findings in our own pages that the journeys found and reported to the files' owners. They are
 # bugs, accepted here only until fixed, so that the journeys keep guarding everything else:
 # delete each entry with its fix.
-AWAITING_FIX = [
-    Exclusion(
-        "aria-input-field-name",
-        ".prose-editor .ProseMirror[contenteditable]",
-        ADMIN,
-        "The body's rich-text editor (django-prose-editor 0.28) has an editing area "
-        "(role=textbox) with no accessible name: the field's <label> points at the hidden "
-        "<textarea>. Fix: aria-labelledby on the editing area, pointing at that label.",
-    ),
-]
+AWAITING_FIX: list[Exclusion] = []
 EXCLUSIONS = DJANGO_ADMIN + AWAITING_FIX
 
 RUN_AXE = """
