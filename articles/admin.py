@@ -500,24 +500,8 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
 
 # --- Comparing and restoring versions --------------------------------------------------------
 
-COMPARED_FIELDS = [
-    "headline",
-    "slug",
-    "standfirst",
-    "body",
-    "section",
-    "dateline",
-    "wire_service",
-    "wire_attribution",
-    "wire_story_id",
-    "image",
-    "image_alt",
-    "image_caption",
-    "image_credit",
-    "status",
-    "publish_at",
-    "updated_at",
-]
+# The story form's own fields; tags are compared with the byline and corrections, below.
+COMPARED_FIELDS = [name for name in ArticleAdminForm.Meta.fields if name != "tags"]
 
 # Markup, words, spaces and punctuation: the units a diff of a story is read in.
 TOKENS = re.compile(r"<[^>]*>|\w+|\s+|[^\w\s]", re.UNICODE)

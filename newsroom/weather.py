@@ -103,7 +103,9 @@ class _Watchdog:
                         sock.shutdown(socket.SHUT_RDWR)
 
 
-class _WatchedHTTPPool(HTTPConnectionPool):
+class _Watched:
+    """A connection pool whose every new connection the watchdog can cut."""
+
     watchdog: _Watchdog | None = None
 
     def _new_conn(self):
@@ -113,14 +115,12 @@ class _WatchedHTTPPool(HTTPConnectionPool):
         return connection
 
 
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    watchdog: _Watchdog | None = None
+class _WatchedHTTPPool(_Watched, HTTPConnectionPool):
+    pass
 
-    def _new_conn(self):
-        connection = super()._new_conn()
-        if self.watchdog is not None:
-            self.watchdog.watch(connection)
-        return connection
+
+class _WatchedHTTPSPool(_Watched, HTTPSConnectionPool):
+    pass
 
 
 _WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
