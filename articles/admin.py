@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -203,7 +204,7 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         return article.wire_credit
 
     @admin.display(description=_("status"), ordering="status")
-    def status_display(self, article: Article) -> str:
+    def status_display(self, article: Article) -> str | Promise:
         if article.is_scheduled():
             return _("Scheduled")
         return article.get_status_display()
@@ -503,6 +504,14 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
 # The story form's own fields; tags are compared with the byline and corrections, below.
 COMPARED_FIELDS = [name for name in ArticleAdminForm.Meta.fields if name != "tags"]
 
+
+def compared_field(name: str) -> models.Field:
+    """One of COMPARED_FIELDS: the form's fields but tags are all columns of the story."""
+    field = Article._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
 # Markup, words, spaces and punctuation: the units a diff of a story is read in.
 TOKENS = re.compile(r"<[^>]*>|\w+|\s+|[^\w\s]", re.UNICODE)
 
@@ -548,12 +557,12 @@ def describe_version(article: Article, version: Version) -> dict[str, str]:
     data = version.field_dict
     values = {}
     for name in COMPARED_FIELDS:
-        field = Article._meta.get_field(name)
+        field = compared_field(name)
         value = data.get(field.attname)
         if value in (None, ""):
             values[name] = ""
         elif isinstance(field, models.ForeignKey):
-            related = field.related_model.objects.filter(pk=value).first()
+            related = field.related_model._default_manager.filter(pk=value).first()
             values[name] = str(related) if related else f"#{value}"
         elif field.choices:
             values[name] = str(dict(field.flatchoices).get(value, value))
@@ -582,7 +591,7 @@ def describe_version(article: Article, version: Version) -> dict[str, str]:
 def compare_versions(article: Article, older: Version, newer: Version) -> list[dict]:
     """The fields that differ between two versions, each with an inline diff."""
     before, after = describe_version(article, older), describe_version(article, newer)
-    labels = {name: Article._meta.get_field(name).verbose_name for name in COMPARED_FIELDS}
+    labels = {name: compared_field(name).verbose_name for name in COMPARED_FIELDS}
     labels |= {"byline": _("byline"), "tags": _("tags"), "corrections": _("corrections")}
     return [
         {"label": labels[name], "diff": inline_diff(before[name], after[name])}
@@ -601,7 +610,8 @@ def restore_version(article: Article, version: Version, user) -> Article:
     old = related_versions(article, version)
     kept = {(v.content_type_id, v.object_id) for v in old}
     # Bylines, corrections and tag links added since that version go.
-    for manager in (current.bylines, current.corrections, current.tagged_items):
+    # tagged_items is the reverse accessor of taggit's TaggedItem, which ships no types.
+    for manager in (current.bylines, current.corrections, current.tagged_items):  # type: ignore[attr-defined]
         for obj in manager.all():
             if (ContentType.objects.get_for_model(obj).pk, str(obj.pk)) not in kept:
                 obj.delete()

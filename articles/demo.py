@@ -10,6 +10,7 @@ import random
 import string
 import unicodedata
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
@@ -384,7 +385,18 @@ PHOTOGRAPHERS = ["Gabriel Lungu", "Ana Pavel", "Horia Avram", "Corina Manole", "
 # people quoted ("m:" or "f:" where Romanian marks the speaker's gender), links and captions.
 # Slots in braces are filled by Facts below.
 
-COPY = {
+
+class SectionCopy(TypedDict):
+    stories: list[tuple[str, str]]
+    sentences: list[str]
+    subheads: list[str]
+    quotes: list[str]
+    roles: list[str]
+    links: list[tuple[str, str]]
+    captions: list[str]
+
+
+COPY: dict[str, SectionCopy] = {
     "politica": {
         "stories": [
             (

@@ -12,6 +12,7 @@ import logging
 import math
 import mimetypes
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache as once
@@ -98,9 +99,9 @@ class RssXMLGenerator(FeedXMLGenerator):
             self.ignorableWhitespace(text)
 
 
-def _latest(dates) -> datetime | None:
-    dates = [date for date in dates if date is not None]
-    return max(dates) if dates else None
+def _latest(dates: Iterable[datetime | None]) -> datetime | None:
+    known = [date for date in dates if date is not None]
+    return max(known) if known else None
 
 
 class NewsRssFeed(feedgenerator.Rss201rev2Feed):
@@ -292,6 +293,11 @@ class FeedScope:
     def absolute(self, url: str) -> str:
         return add_domain(self.request.get_host(), url, self.request.is_secure())
 
+    def subject_as[S](self, kind: type[S]) -> S:
+        """The subject of a section's, tag's or author's feed, which get_subject() found."""
+        assert isinstance(self.subject, kind)
+        return self.subject
+
 
 @once
 def body_allowlist() -> dict:
@@ -342,7 +348,7 @@ def lead_image(scope: FeedScope, article: Article) -> MediaImage | None:
 
 def item_content(article: Article, link: str, byline: list[str], image: MediaImage | None) -> str:
     """Byline and wire credit, the lead image with its caption, then the full body."""
-    parts = []
+    parts: list[str] = []
     credit_line = [*byline, str(article.wire_credit)] if article.wire_credit else byline
     if credit_line:
         parts.append(format_html("<p>{}</p>", " · ".join(credit_line)))
@@ -435,7 +441,7 @@ def site_settings(request: HttpRequest) -> SiteSettings:
 class LatestStoriesFeed(Feed):
     """The latest published stories of the whole site, newest first (RSS 2.0)."""
 
-    feed_type = NewsRssFeed
+    feed_type: type[NewsRssFeed | NewsAtomFeed] = NewsRssFeed
     ttl = TTL_MINUTES
     allow_empty = True
 
@@ -465,10 +471,10 @@ class LatestStoriesFeed(Feed):
 
     def cache_key(self, request: HttpRequest, version: int, slug: str) -> str:
         site = site_settings(request)
-        parts = [
+        parts: list[str] = [
             type(self).__name__,
             slug,
-            request.scheme,
+            request.scheme,  # type: ignore[list-item]  # always a str; the stubs say str | None
             request.get_host(),
             site.language,
             site.time_zone,
@@ -498,7 +504,7 @@ class LatestStoriesFeed(Feed):
             math.floor(generator.feed["build_date"].timestamp()), version // 1_000_000_000
         )
         if scope.articles:
-            next_publish = scope.articles[0].next_go_live
+            next_publish = scope.articles[0].next_go_live  # type: ignore[attr-defined]  # items()
         else:
             next_publish = self.next_go_live(scope).aggregate(next=Min("publish_at"))["next"]
         expires_at = now + timedelta(seconds=CACHE_SECONDS)
@@ -531,7 +537,11 @@ class LatestStoriesFeed(Feed):
         generator.feed["id"] = generator.feed["feed_url"]
         generator.feed["logo"] = obj.absolute(static(LOGO))
         # The channel changed when a story in it last did; an empty one, at the last change.
-        changed = _latest(max(article.modified_at, article.publish_at) for article in obj.articles)
+        changed = _latest(
+            moment
+            for article in obj.articles
+            for moment in (article.modified_at, article.publish_at)
+        )
         generator.feed["build_date"] = timezone.localtime(
             changed or datetime.fromtimestamp(feeds_version() / 1e9, UTC)
         ).replace(microsecond=0)
@@ -637,11 +647,12 @@ class SectionFeed(LatestStoriesFeed):
         return {"section": scope.subject}
 
     def link(self, obj: FeedScope) -> str:
-        return obj.subject.get_absolute_url()
+        return obj.subject_as(Section).get_absolute_url()
 
     def description(self, obj: FeedScope) -> str:
-        return obj.subject.description or _("The latest stories in %(section)s from %(site)s.") % {
-            "section": obj.subject.name,
+        subject = obj.subject_as(Section)
+        return subject.description or _("The latest stories in %(section)s from %(site)s.") % {
+            "section": subject.name,
             "site": settings.SITE_NAME,
         }
 
@@ -666,11 +677,12 @@ class TagFeed(LatestStoriesFeed):
         return {"pk__in": Article.objects.tagged(scope.subject).values("pk")}
 
     def link(self, obj: FeedScope) -> str:
-        return reverse("articles:tag", kwargs={"slug": obj.subject.slug})
+        return reverse("articles:tag", kwargs={"slug": obj.subject_as(Tag).slug})
 
     def description(self, obj: FeedScope) -> str:
+        subject = obj.subject_as(Tag)
         return _("The latest stories tagged “%(tag)s” from %(site)s.") % {
-            "tag": obj.subject.name,
+            "tag": subject.name,
             "site": settings.SITE_NAME,
         }
 
@@ -692,11 +704,12 @@ class AuthorFeed(LatestStoriesFeed):
         return {"bylines__author": scope.subject}
 
     def link(self, obj: FeedScope) -> str:
-        return obj.subject.get_absolute_url()
+        return obj.subject_as(Author).get_absolute_url()
 
     def description(self, obj: FeedScope) -> str:
+        subject = obj.subject_as(Author)
         return _("The latest stories by %(author)s from %(site)s.") % {
-            "author": obj.subject.name,
+            "author": subject.name,
             "site": settings.SITE_NAME,
         }
 

@@ -1,5 +1,7 @@
 """The editorial admin's article form: who may publish, and no lost updates."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -9,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from articles.images import ImageUploadField
 from articles.models import Article
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DRAFTING_STATUSES = [Article.Status.DRAFT, Article.Status.REVIEW]
 
@@ -97,13 +102,13 @@ class ArticleAdminForm(forms.ModelForm):
         current = self.instance  # fetched when the request came in
         if self.cleaned_data.get("loaded_version") == current.version:
             return
-        fields = [
+        fields: list[StrOrPromise] = [
             str(self.fields[name].label)
             for name in self.changed_data
             if name in self.fields and name != "loaded_version"
         ]
         # Show the current version number from now on: saving again replaces theirs, deliberately.
-        data = self.data.copy()
+        data = self.data.copy()  # type: ignore[attr-defined]  # the POST QueryDict
         data[self.add_prefix("loaded_version")] = str(current.version)
         self.data = data
         raise ValidationError(

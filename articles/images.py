@@ -14,6 +14,7 @@ could fetch it.
 
 import io
 import re
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -146,15 +147,19 @@ def without_metadata(upload, image: Image.Image):
     if image.format == "GIF" or animated:
         return upload
     fmt = "JPEG" if image.format == "MPO" else image.format
-    options = {key: image.info[key] for key in ("icc_profile", "transparency") if key in image.info}
+    # A checked upload: Pillow named its format, one of ALLOWED_FORMATS, all with a known type.
+    assert fmt is not None
+    options: dict[str, Any] = {
+        key: image.info[key] for key in ("icc_profile", "transparency") if key in image.info
+    }
     if fmt in ("JPEG", "WEBP", "AVIF"):
         options["quality"] = 95
     upright = ImageOps.exif_transpose(image)  # a copy
     upright.info = {}  # Pillow would write a JPEG comment or PNG text found here back out
     buffer = io.BytesIO()
     upright.save(buffer, fmt, **options)
-    cleaned = SimpleUploadedFile(upload.name, buffer.getvalue(), Image.MIME.get(fmt))
-    cleaned.image = upright
+    cleaned = SimpleUploadedFile(upload.name, buffer.getvalue(), Image.MIME[fmt])
+    cleaned.image = upright  # type: ignore[attr-defined]  # as Django's ImageField does
     return cleaned
 
 

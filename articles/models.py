@@ -128,7 +128,7 @@ class WireService(models.Model):
         return self.name
 
 
-class ArticleQuerySet(models.QuerySet):
+class ArticleQuerySet(models.QuerySet["Article"]):
     def published(self) -> "ArticleQuerySet":
         """Stories the public may see: published, with their time come."""
         return self.filter(status=Article.Status.PUBLISHED, publish_at__lte=timezone.now())
@@ -415,7 +415,7 @@ class Article(models.Model):
     @property
     def wire_credit(self) -> str:
         """The credit as printed: "Reuters", "according to Reuters", "with reporting by AFP"."""
-        if not self.wire_service_id:
+        if not self.wire_service_id or self.wire_service is None:
             return ""
         credit = self.wire_service.credit
         if self.wire_attribution == self.Attribution.ACCORDING_TO:

@@ -7,6 +7,7 @@ as ``bulk_create`` or ``QuerySet.update()`` of the text, call ``update_search_ve
 
 import html
 import re
+from typing import Any
 
 from django.contrib.postgres.search import (
     SearchHeadline,
@@ -16,6 +17,7 @@ from django.contrib.postgres.search import (
 )
 from django.db import connections
 from django.db.models import F, Func, Q, QuerySet, TextField, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Concat
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
@@ -48,7 +50,7 @@ class BodyText(Func):
     output_field = TextField()
 
 
-def search_vector() -> SearchVector:
+def search_vector() -> CombinedExpression:
     """The weighted vector stored per story: headline A, standfirst B, body C."""
     return (
         SearchVector("headline", weight="A", config=SEARCH_CONFIG)
@@ -104,7 +106,11 @@ def search_articles(queryset: QuerySet, query: str) -> QuerySet:
 
 def _full_text(queryset: QuerySet, query: str) -> QuerySet:
     tsquery = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-    marks = {"start_sel": HIGHLIGHT_START, "stop_sel": HIGHLIGHT_STOP, "config": SEARCH_CONFIG}
+    marks: dict[str, Any] = {
+        "start_sel": HIGHLIGHT_START,
+        "stop_sel": HIGHLIGHT_STOP,
+        "config": SEARCH_CONFIG,
+    }
     # Ranking scores every candidate, and a common word matches half the archive: rank only the
     # newest matches, so a search costs the same at a thousand stories or a million.
     newest_matches = (

@@ -36,6 +36,8 @@ class PrimaryKeyPaginator(Paginator):
     drafts or deleted. ``count`` is the highest id, which sizes the range of pages.
     """
 
+    object_list: QuerySet
+
     @cached_property
     def count(self) -> int:
         return self.object_list.aggregate(last=Max("pk"))["last"] or 0
@@ -103,7 +105,7 @@ class SectionSitemap(PublicSitemap):
         )
 
     def lastmod(self, section: Section) -> datetime:
-        return section.latest
+        return section.latest  # type: ignore[attr-defined]  # annotated by items()
 
 
 class AuthorSitemap(PublicSitemap):
@@ -115,7 +117,7 @@ class AuthorSitemap(PublicSitemap):
         )
 
     def lastmod(self, author: Author) -> datetime:
-        return author.latest
+        return author.latest  # type: ignore[attr-defined]  # annotated by items()
 
 
 class TagSitemap(PublicSitemap):

@@ -319,7 +319,7 @@ def _neighbours(article: Article) -> tuple[int | None, int | None]:
     older = (
         in_section.filter(publish_at__lte=moment)
         .exclude(publish_at=moment, pk__gte=article.pk)
-        .latest_first()
+        .order_by("-publish_at", "-pk")
     )
     newer = (
         in_section.filter(publish_at__gte=moment)
@@ -393,14 +393,15 @@ def news_article_json_ld(request: HttpRequest, article: Article, image: str) -> 
         }
         for author in article.byline
     ]
+    wire = article.wire_service if article.wire_service_id else None
     if authors:
         data["author"] = authors
-    elif article.wire_service_id:
-        data["author"] = [{"@type": "Organization", "name": article.wire_service.name}]
-    if article.wire_service_id:
-        agency: dict = {"@type": "NewsMediaOrganization", "name": article.wire_service.name}
-        if article.wire_service.website:
-            agency["url"] = article.wire_service.website
+    elif wire is not None:
+        data["author"] = [{"@type": "Organization", "name": wire.name}]
+    if wire is not None:
+        agency: dict = {"@type": "NewsMediaOrganization", "name": wire.name}
+        if wire.website:
+            agency["url"] = wire.website
         data["sourceOrganization"] = agency
     keywords = [tag.name for tag in article.tag_list]
     if keywords:
@@ -427,7 +428,7 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
     token = request.GET.get("preview")
     previewer = token is not None or can_preview(request)
     queryset = Article.objects.all() if previewer else Article.objects.published()
-    lookup = {"slug": slug}
+    lookup: dict[str, str | int] = {"slug": slug}
     if token is not None:
         lookup["pk"] = _previewed_story_id(token)
     article = get_object_or_404(
@@ -439,9 +440,9 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
     preview = not article.is_published()
     if token is not None and not preview:
         # Published since the link was made: send its holder to the public address.
-        response = HttpResponseRedirect(article.get_absolute_url())
-        add_never_cache_headers(response)
-        return response
+        redirect = HttpResponseRedirect(article.get_absolute_url())
+        add_never_cache_headers(redirect)
+        return redirect
     if not preview and request.path != article.get_absolute_url():
         # The date in the address is the first publication's; a wrong one finds the story.
         target = article.get_absolute_url()

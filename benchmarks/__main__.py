@@ -151,10 +151,12 @@ def database_connections(database_url: str) -> int:
     import psycopg
 
     with psycopg.connect(load.conninfo(database_url), autocommit=True) as connection:
-        return connection.execute(
+        row = connection.execute(
             "SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = %s",
             [load.database_name(database_url)],
-        ).fetchone()[0]
+        ).fetchone()
+        assert row is not None  # an aggregate always returns its one row
+        return row[0]
 
 
 def http_runs(targets: dict, env: dict, args: argparse.Namespace) -> dict:

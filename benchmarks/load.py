@@ -13,6 +13,7 @@ import threading
 import time
 from datetime import timedelta
 from queue import Full, Queue
+from typing import cast
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -321,7 +322,8 @@ def copy_share_of(
         for field in Article._meta.concrete_fields
         if field.attname not in ("id", "search_vector")
     ]
-    columns = ["id", *(field.column for field in fields)]
+    # Concrete fields all have a column (the stubs allow None for the others).
+    columns = ["id", *(cast(str, field.column) for field in fields)]
     links: Queue = Queue(maxsize=8)
     link_error: list[BaseException] = []
 

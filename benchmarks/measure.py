@@ -35,6 +35,7 @@ def pick_targets(seed: int = 1) -> dict[str, list[str]]:
     section = Section.objects.annotate(n=Count("articles")).order_by("-n").first()
     tag = Tag.objects.annotate(n=Count("taggit_taggeditem_items")).order_by("-n").first()
     author = Author.objects.annotate(n=Count("bylines")).order_by("-n").first()
+    assert section is not None and author is not None  # the benchmark database is loaded
     last = published.order_by("-pk").values_list("pk", flat=True).first() or 0
     rng = random.Random(seed)
     ids = sorted(rng.sample(range(1, last + 1), min(last, STORY_SAMPLE * 3)))

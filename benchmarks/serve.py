@@ -16,6 +16,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEPLOY = BASE_DIR / "deploy"
@@ -32,7 +33,8 @@ def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 30) -> 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+            program = cast(list[str], process.args)[0]  # started from a list of arguments
+            raise RuntimeError(f"{program} exited with {process.returncode}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return

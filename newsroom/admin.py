@@ -1,8 +1,12 @@
+from typing import TYPE_CHECKING, cast
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.db.models import ForeignObjectRel
+from django.db.models.fields.related import RelatedField
 from django.utils.translation import gettext_lazy as _
 
 from newsroom import live_header, weather
@@ -12,7 +16,14 @@ from newsroom.models import AdSlot, Menu, MenuItem, SiteSettings
 FILTER_LOOKUPS = ("exact", "isnull", "isempty", "gte", "lt", "year", "month", "day")
 
 
-class AllowlistedLookupsMixin:
+# The mixin goes before a ModelAdmin; the type checker is told so.
+if TYPE_CHECKING:
+    _ModelAdminBase = admin.ModelAdmin
+else:
+    _ModelAdminBase = object
+
+
+class AllowlistedLookupsMixin(_ModelAdminBase):
     """Changelist filters only as the admin's own filters write them; no NUL in search terms.
 
     Django lets any lookup on a model's own fields through (`?headline__regex=(` reaches the
@@ -21,16 +32,19 @@ class AllowlistedLookupsMixin:
     """
 
     def filter_parameters(self, request) -> set[str]:
-        names, paths = set(), [self.date_hierarchy] if self.date_hierarchy else []
+        names: set[str] = set()
+        paths = [self.date_hierarchy] if self.date_hierarchy else []
         for item in self.get_list_filter(request):
             if isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
-                names.add(item.parameter_name)
+                if item.parameter_name is not None:  # Django refuses a filter without one
+                    names.add(item.parameter_name)
             else:
-                paths.append(item[0] if isinstance(item, list | tuple) else item)
+                # The admin's checks allow a field path here, alone or with its filter class.
+                paths.append(cast(str, item[0] if isinstance(item, list | tuple) else item))
         for path in paths:
             names |= {f"{path}__{lookup}" for lookup in FILTER_LOOKUPS}
             field = get_fields_from_path(self.model, path)[-1]
-            if field.is_relation:
+            if isinstance(field, RelatedField | ForeignObjectRel):  # what is_relation means
                 names.add(f"{path}__{field.target_field.name}__exact")
         return names
 

@@ -189,9 +189,9 @@ def bump(*keys: str) -> None:
     """
     if not keys:
         return
-    keys = frozenset(keys)
-    _write_versions(keys)
-    transaction.on_commit(lambda: _write_versions(keys), robust=True)
+    bumped = frozenset(keys)
+    _write_versions(bumped)
+    transaction.on_commit(lambda: _write_versions(bumped), robust=True)
 
 
 def invalidate_all() -> None:
@@ -226,9 +226,9 @@ def _next_scheduled_change(now: datetime) -> datetime | None:
             slots.filter(starts_at__gt=now).order_by("starts_at").values_list("starts_at").first(),
             slots.filter(ends_at__gt=now).order_by("ends_at").values_list("ends_at").first(),
         ]
-        moments = [moment[0] for moment in times if moment]
+        moments = [moment[0] for moment in times if moment and moment[0] is not None]
     else:
-        moments = [moment for moment in row.values() if moment is not None]
+        moments = [moment for moment in row.values() if isinstance(moment, datetime)]
     return min(moments, default=None)
 
 
@@ -321,7 +321,7 @@ def chrome_state(request: HttpRequest | None) -> ChromeState | None:
     until = min(now + timedelta(seconds=PAGE_SECONDS), next_change(now, current, _zone()))
     state = ChromeState(current[CHROME], until)
     if request is not None:
-        request._chrome_state = state
+        request._chrome_state = state  # type: ignore[attr-defined]  # per-request memo
     return state
 
 
@@ -384,7 +384,8 @@ def public_page(*keys: str, seconds: int = PAGE_SECONDS) -> Callable:
                 add_never_cache_headers(response)
                 patch_vary_headers(response, ["Cookie"])
                 return response
-            request.page_plan = PagePlan(keys={CHROME, *keys}, seconds=seconds)
+            # Read back with getattr() by the middleware and the views that extend the plan.
+            request.page_plan = PagePlan(keys={CHROME, *keys}, seconds=seconds)  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
 
         return wrapper
@@ -412,7 +413,7 @@ class CachedPage:
 def page_key(request: HttpRequest) -> str:
     parts = "\n".join(
         [
-            request.scheme,
+            request.scheme,  # type: ignore[list-item]  # always a str; the stubs say str | None
             request.get_host().lower(),
             request.path,
             request.META.get("QUERY_STRING", ""),
@@ -460,7 +461,8 @@ def _finish(request: HttpRequest, page: CachedPage, now: float, hit: bool) -> Ht
         response.headers["Cache-Control"] = page.cache_control
     else:
         _cache_control(response, page.expires_at - now)
-    return get_conditional_response(
+    # Given a response, it returns that or a 304/412: never None, as the stubs allow.
+    return get_conditional_response(  # type: ignore[return-value]
         request, etag=etag, last_modified=page.last_modified, response=response
     )
 

@@ -208,7 +208,7 @@ X_FRAME_OPTIONS = "DENY"
 # their scripts and django-prose-editor's import map, and the hash of the base style block
 # its Tiptap editor injects (fixed for django-prose-editor 0.28; tests/test_csp.py checks it
 # in a browser).
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],

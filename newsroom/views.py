@@ -39,5 +39,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
 @cache_control(public=True, max_age=60)
 def live_header_json(request: HttpRequest) -> JsonResponse:
     """The live header's data for its script; no database query while the cache is warm."""
-    context = live_header.header_context(request.site_settings)
+    # Set on every request by SiteLocaleMiddleware.
+    context = live_header.header_context(request.site_settings)  # type: ignore[attr-defined]
     return JsonResponse(live_header.as_json(context), json_dumps_params={"ensure_ascii": False})

@@ -201,10 +201,10 @@ def _deadline_error(host: str, deadline: float) -> WeatherError:
     return WeatherError(f"{host} did not finish answering within {deadline:g} s")
 
 
-def _cause(exc: BaseException, kind: type) -> BaseException | None:
+def _cause[E: BaseException](exc: BaseException, kind: type[E]) -> E | None:
     """The first exception of `kind` behind exc (requests and urllib3 wrap the real cause)."""
     seen = set()
-    pending = [exc]
+    pending: list[BaseException | None] = [exc]
     while pending:
         current = pending.pop()
         if current is None or id(current) in seen:

@@ -16,9 +16,10 @@ def _form_fields(form) -> dict:
             continue  # a browser sends no file unless one is chosen
         if isinstance(widget, MultiWidget):
             parts = value if isinstance(value, list) else widget.decompress(value)
-            for suffix, subwidget, part in zip(
-                widget.widgets_names, widget.widgets, parts, strict=True
-            ):
+            assert parts is not None  # a multi-value field's widget decompresses to a list
+            # MultiWidget sets widgets_names in __init__; the stubs leave it out.
+            names = widget.widgets_names  # type: ignore[attr-defined]
+            for suffix, subwidget, part in zip(names, widget.widgets, parts, strict=True):
                 data[name + suffix] = subwidget.format_value(part) or ""
         elif isinstance(widget, CheckboxInput):
             if widget.check_test(value):

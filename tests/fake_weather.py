@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 BUCHAREST = {
@@ -67,7 +68,7 @@ class FakeWeather:
         self.weather_code = 3  # overcast
         self.is_day = 1
         self.observed = int(time.time()) - 300
-        self.places = [BUCHAREST, CLUJ, NEW_YORK]
+        self.places: list[dict[str, Any]] = [BUCHAREST, CLUJ, NEW_YORK]
         self.fault: str | None = None
         self.fault_status = 500
         self.fault_headers: dict[str, str] = {}
@@ -119,7 +120,7 @@ class FakeWeather:
             "cod": 200,
         }
 
-    def answer(self, path: str, query: dict) -> tuple[int, object]:
+    def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, object]:
         name = query.get("name", query.get("q", [""]))[0].casefold()
         matches = [place for place in self.places if place["name"].casefold() == name]
         if path == "/v1/forecast":

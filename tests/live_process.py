@@ -67,6 +67,7 @@ def gunicorn(env: dict[str, str], workers: int = 1):
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
+                    assert process.stderr is not None  # stderr=PIPE
                     raise RuntimeError(process.stderr.read().decode()) from None
                 time.sleep(0.1)
         yield base_url

@@ -13,7 +13,7 @@ import reversion
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.admin import helpers
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.test import Client, TestCase
 from django.urls import reverse
 from reversion.models import Version
@@ -41,6 +41,10 @@ def admin_url(name: str, *args) -> str:
 
 
 class RoleTestCase(TestCase):
+    users: dict[str, User]
+    section: Section
+    author: Author
+
     @classmethod
     def setUpTestData(cls):
         cls.users = {

@@ -67,7 +67,7 @@ def expected_as_of(reading: WeatherReading) -> str:
 
 def render_header(site: SiteSettings | None = None) -> str:
     request = RequestFactory().get("/")
-    request.site_settings = site or SiteSettings.load()
+    request.site_settings = site or SiteSettings.load()  # type: ignore[attr-defined]  # as the middleware
     return render_to_string("includes/live_header.html", request=request)
 
 

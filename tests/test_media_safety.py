@@ -19,7 +19,7 @@ from tests.admin_forms import errors, form_data
 from tests.factories import make_article, make_author, make_user
 
 SECRET_PLACE = "Str. Sursei 7"  # where a source lives: must never reach a reader
-GPS = {
+GPS: dict[int, object] = {
     ExifTags.GPS.GPSLatitudeRef: "N",
     ExifTags.GPS.GPSLatitude: (44.0, 25.0, 36.5),
     ExifTags.GPS.GPSLongitudeRef: "E",

@@ -46,8 +46,10 @@ def full_scans(sql: str) -> set[str]:
         cursor.execute("EXPLAIN QUERY PLAN " + sql)
         steps = [row[-1] for row in cursor.fetchall()]
     # Django names tables in subqueries U0, V1…: map those back to the tables.
-    aliases = {alias: table for table, alias in re.findall(r'"(\w+)" ([A-Z]\d+)\b', sql)}
-    scanned = set()
+    aliases: dict[str, str] = {
+        alias: table for table, alias in re.findall(r'"(\w+)" ([A-Z]\d+)\b', sql)
+    }
+    scanned: set[str] = set()
     for step in steps:
         match = re.match(r"SCAN (\w+)$", step.strip())  # a SCAN without USING … INDEX
         if match:

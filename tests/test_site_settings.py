@@ -31,6 +31,8 @@ def post_data(site: SiteSettings, **changes) -> dict:
 
 
 class SiteSettingsAdminTests(TestCase):
+    fake: FakeWeather
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

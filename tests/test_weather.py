@@ -15,6 +15,8 @@ BUCHAREST = (Decimal("44.4268"), Decimal("26.1025"))
 
 
 class FakeServerTestCase(SimpleTestCase):
+    fake: FakeWeather
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -112,7 +112,8 @@ class InertnessChecker(HTMLParser):
 
     # Elements whose content a browser does not parse as tags (noscript: with scripting on),
     # so that "<noscript><p title='</noscript><img onerror=…>'>" is read as a browser does.
-    CDATA_CONTENT_ELEMENTS = (
+    # typeshed marks it Final, but the parser reads it from the instance to be overridden.
+    CDATA_CONTENT_ELEMENTS = (  # type: ignore[misc]
         "script",
         "style",
         "noscript",

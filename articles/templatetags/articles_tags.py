@@ -104,7 +104,7 @@ _PICTURES_MAX = 4096
 
 def _picture(record: dict, sizes: str, alt: str, eager: bool, css_class: str) -> SafeString:
     files = tuple(name for fmt in ("jpeg", "webp") for _w, _h, name in record.get(fmt, ()))
-    key = (settings.MEDIA_URL, files, record.get("width"), record.get("height"))
+    key: tuple = (settings.MEDIA_URL, files, record.get("width"), record.get("height"))
     key += (sizes, alt, eager, css_class)
     built = _PICTURES.get(key)
     if built is None:

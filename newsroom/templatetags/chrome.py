@@ -31,7 +31,7 @@ class ChromeNode(template.Node):
         if state is None:  # no cache to tell when the chrome changes: render it
             return self.nodelist.render(context)
         path = getattr(request, "path", "")
-        key = (self.name, get_language(), context.get("site_name"), state.version)
+        key: tuple = (self.name, get_language(), context.get("site_name"), state.version)
         key += (path if path in _linked(state) else "",)
         found = _FRAGMENTS.get(key)
         if found is not None and found[0] > timezone.now():

@@ -6,6 +6,7 @@ history and cache invalidation are the site's own.
 """
 
 import random
+from collections.abc import Sequence
 from datetime import timedelta
 
 import reversion
@@ -110,8 +111,8 @@ def story(
     status: str = Article.Status.PUBLISHED,
     minutes_ago: float = 5,
     section: dict | str = "economie",
-    authors: list = (),
-    tags: list = (),
+    authors: Sequence = (),
+    tags: Sequence = (),
     standfirst: str = "",
     body: str = "",
     image: bool = False,
@@ -159,7 +160,7 @@ def story(
     return _links(Article.objects.with_byline().get(pk=article.pk))
 
 
-def listing(*, headline: str, count: int, section: str = "externe", tags: list = ()) -> dict:
+def listing(*, headline: str, count: int, section: str = "externe", tags: Sequence = ()) -> dict:
     """`count` live stories, a year old (older than the demo content), a minute apart."""
     year_ago = timezone.now() - timedelta(days=365)
     for number in range(1, count + 1):

@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -40,7 +41,8 @@ def e2e_database(folder: Path) -> Iterator[str]:
 
     config = dj_database_url.parse(url)
     name = f"{config['NAME']}_e2e"
-    server = {
+    # Keyword arguments of psycopg.connect().
+    server: dict[str, Any] = {
         "host": config["HOST"] or None,
         "port": config["PORT"] or None,
         "user": config["USER"] or None,

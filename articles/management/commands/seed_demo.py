@@ -45,7 +45,7 @@ WIRE_SHARE = {"externe": 0.6, "economie": 0.35, "sport": 0.3, "opinii": 0.0}
 DOMESTIC_AGENCY = "agerpres"
 
 # The first stories of every run cover each case once, so even a small run shows them all.
-COVERAGE = [
+COVERAGE: list[dict] = [
     {"status": Status.PUBLISHED, "recent": True},
     {"status": Status.DRAFT},
     {"status": Status.REVIEW},
@@ -326,7 +326,7 @@ class Newsdesk:
             **picture,
         )
 
-        note = None
+        note: dict | None = None
         if plan["status"] == Status.PUBLISHED:
             if plan.get("scheduled"):
                 article.publish_at = self.now + timedelta(minutes=rng.uniform(60, 10 * 24 * 60))
