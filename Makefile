@@ -47,7 +47,7 @@ screenshots: install
 # 64 readers for 60 s against gunicorn on 127.0.0.1 while an editor changes a story every second,
 # on its own PostgreSQL database (LOADTEST_DATABASE_URL); fails on any 5xx or stale page.
 loadtest: install
-	$(BIN)/python benchmarks/loadtest.py $(LOADTEST_ARGS)
+	$(BIN)/python -m benchmarks.loadtest $(LOADTEST_ARGS)
 
 # Speed at 100,000 stories on PostgreSQL (BENCH_ARGS="--articles 1000000" for a million).
 bench: install

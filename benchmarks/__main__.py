@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import secrets
 import subprocess
 import sys
 import time
@@ -57,23 +56,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--reload", action="store_true", help="rebuild the database even if loaded")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
-
-
-def bench_environment(database_url: str) -> dict[str, str]:
-    """Production settings on loopback; nothing reaches the internet (the weather is stored)."""
-    return {
-        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-        "DATABASE_URL": database_url,
-        "DEBUG": "0",
-        "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(60),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "SECURE_SSL_REDIRECT": "0",
-        "STATIC_ROOT": str(VAR / "static"),
-        "MEDIA_ROOT": str(VAR / "media"),
-        "CACHE_URL": "locmem://",
-        "WEATHER_URL": "http://127.0.0.1:9",
-        "WEATHER_BACKGROUND_REFRESH": "0",
-    }
 
 
 def machine() -> dict:
@@ -382,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("The benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
-    env = bench_environment(args.database_url)
+    env = serve.site_environment(args.database_url, VAR, "locmem://")
     os.environ.update(env)
     VAR.mkdir(parents=True, exist_ok=True)
     before = load_average()

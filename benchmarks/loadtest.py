@@ -1,6 +1,6 @@
 """Load test: readers at 64 connections for 60 s while an editor changes the site every second.
 
-    python benchmarks/loadtest.py [--connections 64] [--seconds 60] [--database-url …]
+    python -m benchmarks.loadtest [--connections 64] [--seconds 60] [--database-url …]
 
 `make loadtest` runs it. Everything stays on 127.0.0.1 and ends by itself:
 
@@ -25,7 +25,6 @@ import json
 import os
 import random
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,12 +32,14 @@ import threading
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+
+from benchmarks import serve
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 WORK_DIR = BASE_DIR / "var" / "loadtest"
@@ -55,40 +56,6 @@ MIX = {
     "feed": 10,
     "header": 12,
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"nothing listens on port {port}") from None
-            time.sleep(0.1)
-
-
-def site_environment(database_url: str, cache_url: str) -> dict[str, str]:
-    """Production settings on loopback; the weather provider is never asked (no internet)."""
-    return {
-        "DEBUG": "0",
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": database_url,
-        "CACHE_URL": cache_url,
-        "STATIC_ROOT": str(WORK_DIR / "static"),
-        "MEDIA_ROOT": str(WORK_DIR / "media"),
-        "WEATHER_URL": "http://127.0.0.1:9",
-        "WEATHER_BACKGROUND_REFRESH": "0",
-    }
 
 
 def manage(env: dict[str, str], *args: str) -> None:
@@ -117,47 +84,6 @@ def prepare_database(database_url: str, env: dict[str, str]) -> None:
     # that make a search take seconds instead of milliseconds.
     with psycopg.connect(parts._replace(scheme="postgresql").geturl(), autocommit=True) as db:
         db.execute("ANALYZE")
-
-
-@contextmanager
-def redis_server():
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-        + ["--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, process)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
-@contextmanager
-def gunicorn_server(env: dict[str, str]):
-    port = free_port()
-    config = BASE_DIR / "deploy" / "gunicorn.conf.py"
-    command = [sys.executable, "-m", "gunicorn", "newsroom.wsgi"]
-    if config.exists():
-        command += ["-c", str(config)]
-    else:
-        command += ["--workers", str(os.cpu_count() or 2), "--bind", f"127.0.0.1:{port}"]
-    process = subprocess.Popen(
-        command,
-        cwd=BASE_DIR,
-        env={**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
-        stdout=subprocess.DEVNULL,
-        stderr=open(WORK_DIR / "gunicorn.log", "w"),  # noqa: SIM115 - closed with the process
-    )
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 # --- What readers ask for ----------------------------------------------------------------------
@@ -447,15 +373,15 @@ def main() -> int:
     WORK_DIR.mkdir(parents=True, exist_ok=True)
 
     with ExitStack() as stack:
-        cache_url = stack.enter_context(redis_server())
-        env = site_environment(options.database_url, cache_url)
+        cache_url = stack.enter_context(serve.redis_server())
+        if cache_url is None:
+            raise SystemExit("The load test needs redis-server (Debian's redis-server package).")
+        env = serve.site_environment(options.database_url, WORK_DIR, cache_url)
         print(f"Preparing {options.database_url} …", flush=True)
         prepare_database(options.database_url, env)
-        base_url = stack.enter_context(gunicorn_server(env))
+        base_url, _master = stack.enter_context(serve.gunicorn(env, workers=os.cpu_count() or 2))
         # This process is the editor: the same database and cache as the site.
         os.environ.update(env)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
-        sys.path.insert(0, str(BASE_DIR))
         import django
 
         django.setup()

@@ -6,6 +6,7 @@ bounded in time.
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -21,6 +22,23 @@ from typing import cast
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEPLOY = BASE_DIR / "deploy"
 LUA = Path(__file__).resolve().parent / "report.lua"
+
+
+def site_environment(database_url: str, work_dir: Path, cache_url: str) -> dict[str, str]:
+    """The site with production settings on loopback; the weather provider is never asked."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+        "DATABASE_URL": database_url,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "SECURE_SSL_REDIRECT": "0",
+        "STATIC_ROOT": str(work_dir / "static"),
+        "MEDIA_ROOT": str(work_dir / "media"),
+        "CACHE_URL": cache_url,
+        "WEATHER_URL": "http://127.0.0.1:9",
+        "WEATHER_BACKGROUND_REFRESH": "0",
+    }
 
 
 def free_port() -> int:
