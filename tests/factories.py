@@ -53,6 +53,33 @@ def make_article(*, authors=(), tags=(), **fields) -> Article:
     return article
 
 
+def bulk_published(
+    count: int,
+    section: Section,
+    *,
+    headline: str,
+    slug: str,
+    newest: timedelta,
+    apart: timedelta,
+    body: str = "<p>Text.</p>",
+) -> None:
+    """`count` published stories in one INSERT, the n-th `newest + n * apart` old, titled
+    f"{headline} {n}" at f"{slug}-{n}". bulk_create skips save(): no search vector, no
+    renditions, no signals — as a bulk import would leave them."""
+    now = timezone.now()
+    Article.objects.bulk_create(
+        Article(
+            headline=f"{headline} {n}",
+            slug=f"{slug}-{n}",
+            body=body,
+            section=section,
+            status=Article.Status.PUBLISHED,
+            publish_at=now - newest - n * apart,
+        )
+        for n in range(count)
+    )
+
+
 def make_user(
     username: str, *, group: str | None = None, superuser: bool = False, password: str = "pw"
 ):

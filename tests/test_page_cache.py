@@ -30,7 +30,14 @@ from newsroom import page_cache
 from newsroom.models import AdSlot, Menu, MenuItem, SiteSettings
 from tests import live_process
 from tests.availability import need_program
-from tests.factories import make_article, make_author, make_section, make_user, wire_service
+from tests.factories import (
+    bulk_published,
+    make_article,
+    make_author,
+    make_section,
+    make_user,
+    wire_service,
+)
 from tests.test_views import text_of
 
 MEDIA_ROOT = tempfile.mkdtemp(prefix="newsroom-page-cache-tests-")
@@ -622,17 +629,13 @@ class DeepPageTests(PageCacheTestCase):
     def test_lists_stop_at_the_page_cap_with_a_clean_404(self):
         from articles.views import MAX_PAGES, PAGE_SIZE
 
-        now = timezone.now()
-        Article.objects.bulk_create(
-            Article(
-                headline=f"Story {n}",
-                slug=f"bulk-story-{n}",
-                body="<p>Text.</p>",
-                section=self.other_section,
-                status=Article.Status.PUBLISHED,
-                publish_at=now - timedelta(hours=2, minutes=n),
-            )
-            for n in range(MAX_PAGES * PAGE_SIZE + 5)
+        bulk_published(
+            MAX_PAGES * PAGE_SIZE + 5,
+            self.other_section,
+            headline="Story",
+            slug="bulk-story",
+            newest=timedelta(hours=2),
+            apart=timedelta(minutes=1),
         )
         url = reverse("articles:section", args=["sport"])
         first = self.get(url)

@@ -20,7 +20,7 @@ from articles.models import Article
 from articles.search import uses_full_text
 from articles.views import MAX_PAGES, PAGE_SIZE
 from newsroom.models import SiteSettings
-from tests.factories import make_article, make_author, make_section
+from tests.factories import bulk_published, make_article, make_author, make_section
 
 BIG_TABLES = (
     "articles_article",
@@ -144,16 +144,12 @@ class IndexedListTests(TestCase):
             return sizes
 
         before = counted()
-        now = timezone.now()
-        Article.objects.bulk_create(
-            Article(
-                headline=f"Bulk headline {n}",
-                slug=f"bulk-{n}",
-                body="<p>Text.</p>",
-                section=self.section,
-                status=Article.Status.PUBLISHED,
-                publish_at=now - timedelta(days=3, minutes=n),
-            )
-            for n in range(200)
+        bulk_published(
+            200,
+            self.section,
+            headline="Bulk headline",
+            slug="bulk",
+            newest=timedelta(days=3),
+            apart=timedelta(minutes=1),
         )
         assert counted() == before

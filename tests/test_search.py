@@ -23,7 +23,7 @@ from articles.search import (
 )
 from articles.views import PAGE_SIZE
 from newsroom.models import SiteSettings
-from tests.factories import make_article, make_author, make_section
+from tests.factories import bulk_published, make_article, make_author, make_section
 
 ON_POSTGRESQL = connection.vendor == "postgresql"
 ODD_QUERIES = [
@@ -322,17 +322,14 @@ class SearchVectorTests(TestCase):
 
     def test_bulk_loaded_stories_are_found_after_update_search_vectors(self):
         section = make_section()
-        now = timezone.now()
-        Article.objects.bulk_create(
-            Article(
-                headline=f"Avalanșă {n}",
-                slug=f"avalansa-{n}",
-                body="<p>Munte.</p>",
-                section=section,
-                status=Article.Status.PUBLISHED,
-                publish_at=now - timedelta(hours=n + 1),
-            )
-            for n in range(3)
+        bulk_published(
+            3,
+            section,
+            headline="Avalanșă",
+            slug="avalansa",
+            newest=timedelta(hours=1),
+            apart=timedelta(hours=1),
+            body="<p>Munte.</p>",
         )
         if ON_POSTGRESQL:
             # bulk_create skips save(): nothing to search until the vectors are computed.

@@ -20,7 +20,7 @@ from articles.sitemaps import (
     TagSitemap,
 )
 from newsroom.models import SiteSettings
-from tests.factories import make_article, make_author, make_section
+from tests.factories import bulk_published, make_article, make_author, make_section
 
 NS = {
     "sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
@@ -270,18 +270,13 @@ class NewsSitemapTests(TestCase):
         assert self.get().find("sm:url/news:news/news:publication/news:language", NS).text == "en"
 
     def test_at_most_1000_stories(self):
-        section = make_section()
-        now = timezone.now()
-        Article.objects.bulk_create(
-            Article(
-                headline=f"Știre {n}",
-                slug=f"stire-{n}",
-                body="<p>Text.</p>",
-                section=section,
-                status=Article.Status.PUBLISHED,
-                publish_at=now - timedelta(seconds=n + 1),
-            )
-            for n in range(1005)
+        bulk_published(
+            1005,
+            make_section(),
+            headline="Știre",
+            slug="stire",
+            newest=timedelta(seconds=1),
+            apart=timedelta(seconds=1),
         )
         items = NewsSitemap().items()
         assert len(items) == 1000
