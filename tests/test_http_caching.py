@@ -10,10 +10,8 @@ import time
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from unittest import mock
 
 import requests
-from django.core.cache import cache
 from django.test import SimpleTestCase, TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +22,7 @@ from newsroom.models import SiteSettings
 from tests.availability import need_program
 from tests.factories import make_article, make_author, make_section, make_user
 from tests.live_process import BASE_DIR, PRODUCTION_ENV, collected_static, free_port, gunicorn
+from tests.test_page_cache import StoresPagesAtOnce
 
 
 def cache_control(response) -> dict[str, str]:
@@ -39,13 +38,9 @@ def vary(response) -> set[str]:
 
 
 @override_settings(PAGE_CACHE=True)
-class HeaderTests(TestCase):
+class HeaderTests(StoresPagesAtOnce, TestCase):
     def setUp(self):
-        cache.clear()
-        self.addCleanup(cache.clear)
-        settle = mock.patch.object(page_cache, "SETTLE_NS", 0)
-        settle.start()
-        self.addCleanup(settle.stop)
+        super().setUp()
         SiteSettings(pk=1, language="en").save()
         self.section = make_section(slug="politics")
         self.author = make_author(slug="ana-pop")

@@ -5,7 +5,6 @@ import re
 import shutil
 import tempfile
 from datetime import timedelta
-from unittest import mock
 
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
@@ -16,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
-from newsroom import page_cache
 from newsroom.models import AdSlot, Menu, MenuItem, SiteSettings
 from tests.factories import image_upload, make_article, make_author, make_section
+from tests.test_page_cache import StoresPagesAtOnce
 
 MAX_QUERIES = 8
 # A query reading the chrome's own tables (not merely naming one in a subquery).
@@ -152,14 +151,8 @@ class PageQueryTests(TestCase):
 
 
 @override_settings(PAGE_CACHE=True)
-class PageCacheQueryTests(PageQueryTests):
+class PageCacheQueryTests(StoresPagesAtOnce, PageQueryTests):
     """With the page cache on: building a page still costs at most 8 queries; serving it, none."""
-
-    def setUp(self):
-        super().setUp()
-        settle = mock.patch.object(page_cache, "SETTLE_NS", 0)
-        settle.start()
-        self.addCleanup(settle.stop)
 
     def test_built_once_then_served_without_queries(self):
         story = self.add_stories(10)
