@@ -7,6 +7,17 @@ from django.forms import CheckboxInput, ClearableFileInput, MultiWidget
 from django.test import override_settings
 from django.utils import formats, timezone, translation
 
+# The change lists editors work in (users and groups are the superuser's).
+EDITORIAL_CHANGELISTS = [
+    "articles_article",
+    "articles_section",
+    "articles_author",
+    "articles_wireservice",
+    "taggit_tag",
+    "newsroom_menu",
+    "newsroom_adslot",
+]
+
 
 def _form_fields(form) -> dict:
     data = {}

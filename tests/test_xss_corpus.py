@@ -43,6 +43,7 @@ from articles.models import (
 from articles.renditions import ARTICLE_WIDTHS, make_renditions
 from newsroom import ads
 from newsroom.models import AdSlot, Menu, MenuItem, SiteSettings
+from tests.admin_forms import EDITORIAL_CHANGELISTS
 from tests.factories import image_bytes, make_user
 
 PAYLOAD_FILE = Path(__file__).with_name("xss_payloads.txt")
@@ -503,15 +504,7 @@ class CorpusPagesTests(CorpusTestCase):
 
     def test_admin_changelists(self):
         self.client.force_login(self.editor)
-        for name in [
-            "articles_article",
-            "articles_section",
-            "articles_author",
-            "articles_wireservice",
-            "taggit_tag",
-            "newsroom_menu",
-            "newsroom_adslot",
-        ]:
+        for name in EDITORIAL_CHANGELISTS:
             response = self.client.get(reverse(f"admin:{name}_changelist"), {"all": "1"})
             self.assert_inert(response, admin=True)
         response = self.client.get(reverse("admin:articles_article_changelist"), {"all": "1"})
