@@ -177,22 +177,24 @@ def _listed(queryset):
     return _teasers(queryset).prefetch_related(_bylines(teaser=True))
 
 
-def _section_blocks(published, sections, shown: list[int]) -> list[Article]:
-    """The newest SECTION_BLOCK stories of each section, not counting those already shown.
+def _section_block_ids(published, sections, shown: list[int]) -> list[int]:
+    """Ids of the newest SECTION_BLOCK stories of each section, not counting those shown.
 
     On PostgreSQL, one query of per-section index scans (UNION ALL of LIMITed branches): the
     cost stays flat however many stories a section holds. Elsewhere, a window function.
     """
-    stories = _teasers(published).exclude(pk__in=shown)
+    stories = published.exclude(pk__in=shown).only("section", "publish_at")
     if connections[stories.db].features.supports_slicing_ordering_in_compound:
         branches = [
             stories.filter(section=section.pk).latest_first()[:SECTION_BLOCK]
             for section in sections
         ]
         ranked = list(branches[0].union(*branches[1:], all=True))
-        return sorted(ranked, key=lambda story: (story.publish_at, story.pk), reverse=True)
-    return list(
-        stories.filter(section__in=[section.pk for section in sections])
+        ranked.sort(key=lambda story: (story.publish_at, story.pk), reverse=True)
+        return [story.pk for story in ranked]
+    return [
+        story.pk
+        for story in stories.filter(section__in=[section.pk for section in sections])
         .annotate(
             rank=Window(
                 RowNumber(),
@@ -202,22 +204,19 @@ def _section_blocks(published, sections, shown: list[int]) -> list[Article]:
         )
         .filter(rank__lte=SECTION_BLOCK)
         .order_by("section_id", "rank")
-    )
+    ]
 
 
-def _remembered_section_blocks(published, sections, shown: list[int]) -> list[Article]:
-    """_section_blocks(), with which stories they are kept in the cache until a story joins or
-    leaves one of the sections (or the clock publishes one); the teasers are read fresh, in
-    one query. Building the per-section query costs more than running it."""
-
-    def choose() -> list[int]:
-        return [story.pk for story in _section_blocks(published, sections, shown)]
-
+def _section_blocks(published, sections, shown: list[int]) -> list[Article]:
+    """The teasers of _section_block_ids(). Which stories they are is kept in the cache until a
+    story joins or leaves one of the sections (or the clock publishes one), since building
+    the per-section query costs more than running it; the teasers are read fresh, in one
+    query."""
     section_ids = [section.pk for section in sections]
     ids = page_cache.remembered(
         f"home-blocks:{section_ids}:{shown}",
         [page_cache.section_key(pk) for pk in section_ids],
-        choose,
+        lambda: _section_block_ids(published, sections, shown),
     )
     found = {story.pk: story for story in _teasers(published).filter(pk__in=ids)}
     return [found[pk] for pk in ids if pk in found]
@@ -249,7 +248,7 @@ def index(request: HttpRequest) -> HttpResponse:
     blocks = []
     if home_sections:
         by_section: dict[int, list[Article]] = {}
-        for story in _remembered_section_blocks(published, home_sections, shown):
+        for story in _section_blocks(published, home_sections, shown):
             by_section.setdefault(story.section_id, []).append(story)
         blocks = [
             (section, by_section[section.pk])
