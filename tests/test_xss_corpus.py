@@ -13,8 +13,6 @@ same pages shows to be none at all. Feeds and sitemaps are parsed as XML, the JS
 
 import json
 import re
-import shutil
-import tempfile
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from html import escape, unescape
@@ -43,7 +41,7 @@ from articles.models import (
 from articles.renditions import ARTICLE_WIDTHS, make_renditions
 from newsroom import ads
 from newsroom.models import AdSlot, Menu, MenuItem, SiteSettings
-from tests.admin_forms import EDITORIAL_CHANGELISTS
+from tests.admin_forms import EDITORIAL_CHANGELISTS, TempMediaMixin
 from tests.factories import image_bytes, make_user
 
 PAYLOAD_FILE = Path(__file__).with_name("xss_payloads.txt")
@@ -218,22 +216,10 @@ def visible(html: str) -> str:
 # --- The corpus, in every field --------------------------------------------------------------
 
 
-class CorpusTestCase(TestCase):
+@override_settings(FEED_ITEMS=N + 10)
+class CorpusTestCase(TempMediaMixin, TestCase):
     payload_text = staticmethod(value)
     menu_address = staticmethod(lambda i: PAYLOADS[i][:300])
-
-    @classmethod
-    def setUpClass(cls):
-        cls._media = tempfile.mkdtemp(prefix="newsroom-xss-")
-        cls._media_override = override_settings(MEDIA_ROOT=cls._media, FEED_ITEMS=N + 10)
-        cls._media_override.enable()
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        cls._media_override.disable()
-        shutil.rmtree(cls._media, ignore_errors=True)
 
     @classmethod
     def setUpTestData(cls):
