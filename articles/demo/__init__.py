@@ -1,0 +1,112 @@
+"""Demo content for `seed_demo`: Romanian news copy from templates, and images drawn with Pillow.
+
+Everything here is pure (no database): given a `random.Random`, the same seed writes the same
+stories and draws the same pictures. The people, clubs, companies and books are invented.
+
+The words, copy and colours are in `data/*.json`; the modules beside this one hold the code:
+`masthead` (sections, authors, tags), `facts` (template slots), `stories` (story text and
+credits) and `pictures` (lead images and portraits).
+"""
+
+from .facts import (
+    APP_TOPICS,
+    BOOKS,
+    CITIES,
+    COMPANIES,
+    COMPETITIONS,
+    COUNTRIES,
+    DRAWN_SCORES,
+    FACTS,
+    FOREIGN_CITIES,
+    INTL_TOPICS,
+    LAST_NAMES,
+    LOCAL_TOPICS,
+    MEN,
+    MINISTRIES,
+    MONTHS,
+    OPINION_TOPICS,
+    POLICIES,
+    PROTEST_TOPICS,
+    QUAKE_COUNTRIES,
+    SENSOR_TOPICS,
+    STARTUPS,
+    TEAMS,
+    TOURNAMENTS,
+    WINNING_SCORES,
+    WOMEN,
+    Facts,
+)
+from .facts import _de as _de
+from .masthead import AUTHORS, COMMON_TAGS, PHOTOGRAPHERS, SECTION_TAGS, SECTIONS
+from .pictures import (
+    COLOUR_NAMES,
+    FONT_FILES,
+    LEAD_SIZE,
+    PALETTES,
+    lead_image,
+    lead_image_alt,
+    portrait,
+)
+from .stories import (
+    COMMON_SENTENCES,
+    COPY,
+    CORRECTIONS,
+    UPDATES,
+    WIRE_SENTENCES,
+    SectionCopy,
+    Story,
+    photo_credit,
+    wire_story_id,
+    write_story,
+)
+
+__all__ = [
+    "APP_TOPICS",
+    "AUTHORS",
+    "BOOKS",
+    "CITIES",
+    "COLOUR_NAMES",
+    "COMMON_SENTENCES",
+    "COMMON_TAGS",
+    "COMPANIES",
+    "COMPETITIONS",
+    "COPY",
+    "CORRECTIONS",
+    "COUNTRIES",
+    "DRAWN_SCORES",
+    "FACTS",
+    "FONT_FILES",
+    "FOREIGN_CITIES",
+    "INTL_TOPICS",
+    "LAST_NAMES",
+    "LEAD_SIZE",
+    "LOCAL_TOPICS",
+    "MEN",
+    "MINISTRIES",
+    "MONTHS",
+    "OPINION_TOPICS",
+    "PALETTES",
+    "PHOTOGRAPHERS",
+    "POLICIES",
+    "PROTEST_TOPICS",
+    "QUAKE_COUNTRIES",
+    "SECTIONS",
+    "SECTION_TAGS",
+    "SENSOR_TOPICS",
+    "STARTUPS",
+    "TEAMS",
+    "TOURNAMENTS",
+    "UPDATES",
+    "WINNING_SCORES",
+    "WIRE_SENTENCES",
+    "WOMEN",
+    "Facts",
+    "SectionCopy",
+    "Story",
+    "lead_image",
+    "lead_image_alt",
+    "photo_credit",
+    "portrait",
+    "wire_story_id",
+    "write_story",
+]
