@@ -34,7 +34,7 @@ from taggit.models import Tag, TaggedItem
 from articles.forms import ArticleAdminForm
 from articles.images import ImageUploadField
 from articles.models import Article, ArticleAuthor, Author, Correction, Section, WireService
-from newsroom.admin import AllowlistedLookupsMixin
+from newsroom.admin_lookups import AllowlistedLookupsMixin
 
 PUBLISHED = Article.Status.PUBLISHED
 

@@ -23,8 +23,8 @@ class ArticlesConfig(AppConfig):
             dispatch_uid="articles.search.refresh_search_vector",
         )
 
-        # Cached pages and feeds are dropped when something they show changes. Connected after
-        # the receivers above, so a page rebuilt on the signal sees the new renditions.
-        from newsroom import page_cache
+        # Cached pages are dropped when something they show changes. Connected after the
+        # receivers above, so a page rebuilt on the signal sees the new renditions.
+        from articles import invalidation
 
-        page_cache.connect_signals()
+        invalidation.connect()

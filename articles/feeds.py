@@ -1,45 +1,41 @@
 """RSS 2.0 and Atom feeds of the latest stories: the whole site, each section, tag and author.
 
-Each feed is rendered once and kept in the cache under the version of the pages' "listings"
-dependency key, which every change to a story, byline, tag, section, author or wire service that
-a list shows bumps (`newsroom.page_cache` wires it); an entry also expires by itself when the
-next scheduled story in it goes live. Responses carry a strong ETag and Last-Modified, and
-answer conditional requests with 304.
+Django's `Feed` with its documented hooks, and generators that add full content, bylines,
+pictures and the wire credit. The page cache keeps each feed whole (`feed_view`), until a story
+it may list changes; responses carry a strong ETag and Last-Modified and answer conditional
+requests with 304.
 """
 
-import hashlib
 import logging
-import math
 import mimetypes
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from datetime import UTC, datetime
 from functools import cache as once
 from urllib.parse import urlsplit
 
 import nh3
 from django.conf import settings
 from django.contrib.syndication.views import Feed, add_domain
-from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db.models import Min, Subquery
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import feedgenerator, timezone
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import patch_cache_control, set_response_etag
 from django.utils.html import escape, format_html
-from django.utils.http import http_date
+from django.utils.http import http_date, parse_http_date
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.utils.xmlutils import SimplerXMLGenerator
+from django.views.decorators.http import require_safe
 from django_prose_editor.config import allowlist_from_extensions, expand_extensions
 from taggit.models import Tag
 
+from articles.invalidation import LISTINGS
 from articles.models import Article, Author, Section, load_tags
 from articles.richtext import BODY_EXTENSIONS
-from newsroom import page_cache
-from newsroom.models import SiteSettings
+from newsroom.pagecache import public_page, version
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +45,6 @@ MEDIA_NS = "http://search.yahoo.com/mrss/"
 
 # Readers may poll every 15 minutes; conditional GET makes polling more often cheap anyway.
 TTL_MINUTES = 15
-# A cached feed lives at most this long, and never past the next scheduled story's time.
-CACHE_SECONDS = 600
 LOGO = "img/feed-logo.png"
 LOGO_SIZE = 144
 
@@ -68,35 +62,28 @@ def xml_safe(text: str) -> str:
 # --- Generators -------------------------------------------------------------------------------
 
 
-class FeedXMLGenerator(SimplerXMLGenerator):
-    """Drops characters XML forbids from text and attributes instead of failing the feed."""
-
-    def characters(self, content):
-        super().characters(xml_safe(content) if content else content)
-
-    def startElement(self, name, attrs):
-        super().startElement(
-            name,
-            {
-                key: xml_safe(value) if isinstance(value, str) else value
-                for key, value in attrs.items()
-            },
-        )
+def _xml_safe_values(value):
+    """`value` with every string in it (lists, dicts and the items' dataclasses too) XML-safe."""
+    if isinstance(value, str):
+        return xml_safe(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_xml_safe_values(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _xml_safe_values(item) for key, item in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _xml_safe_values(getattr(value, f.name)) for f in fields(value)}
+        return replace(value, **changes)
+    return value
 
 
-class RssXMLGenerator(FeedXMLGenerator):
-    """Character data with "&", "<" and ">" as hexadecimal references.
+class XMLSafeFeed(feedgenerator.SyndicationFeed):
+    """Drops the characters XML forbids from whatever it is given, instead of failing the feed."""
 
-    The RSS Best Practices Profile recommends this form: it is what the widest range of
-    aggregators decode correctly in plain-text elements such as titles.
-    """
+    def __init__(self, *args, **kwargs):
+        super().__init__(*_xml_safe_values(args), **_xml_safe_values(kwargs))
 
-    def characters(self, content):
-        if content:
-            text = xml_safe(content)
-            text = text.replace("&", "&#x26;").replace("<", "&#x3C;").replace(">", "&#x3E;")
-            # ignorableWhitespace() is the SAX generator's public way to write text unescaped.
-            self.ignorableWhitespace(text)
+    def add_item(self, *args, **kwargs):
+        super().add_item(*_xml_safe_values(args), **_xml_safe_values(kwargs))
 
 
 def _latest(dates: Iterable[datetime | None]) -> datetime | None:
@@ -104,19 +91,8 @@ def _latest(dates: Iterable[datetime | None]) -> datetime | None:
     return max(known) if known else None
 
 
-class NewsRssFeed(feedgenerator.Rss201rev2Feed):
+class NewsRssFeed(XMLSafeFeed, feedgenerator.Rss201rev2Feed):
     """RSS 2.0 plus content:encoded, dc:creator, media:content, a channel image and the wire."""
-
-    def write(self, outfile, encoding):
-        handler = RssXMLGenerator(outfile, encoding, short_empty_elements=True)
-        handler.startDocument()
-        self.add_stylesheets(handler)
-        handler.startElement("rss", self.rss_attributes())
-        handler.startElement("channel", self.root_attributes())
-        self.add_root_elements(handler)
-        self.write_items(handler)
-        self.endChannelElement(handler)
-        handler.endElement("rss")
 
     def rss_attributes(self):
         return {
@@ -135,7 +111,7 @@ class NewsRssFeed(feedgenerator.Rss201rev2Feed):
         self.feed["description"] = escape(self.feed["description"])
         super().add_root_elements(handler)
         handler.startElement("image", {})
-        handler.addQuickElement("url", self.feed["logo"])
+        handler.addQuickElement("url", xml_safe(self.feed["logo"]))
         handler.addQuickElement("title", self.feed["title"])
         handler.addQuickElement("link", self.feed["link"])
         handler.addQuickElement("width", str(LOGO_SIZE))
@@ -143,19 +119,29 @@ class NewsRssFeed(feedgenerator.Rss201rev2Feed):
         handler.endElement("image")
 
     def add_item_elements(self, handler, item):
-        handler.addQuickElement("title", item["title"])
-        handler.addQuickElement("link", item["link"])
+        def text(name: str, value: str, attrs: dict | None = None) -> None:
+            # "&", "<" and ">" as hexadecimal references: the RSS Best Practices Profile's
+            # advice, the form the widest range of aggregators decode in plain-text elements.
+            # ignorableWhitespace() is the SAX generator's public way to write text unescaped.
+            handler.startElement(name, attrs or {})
+            handler.ignorableWhitespace(
+                value.replace("&", "&#x26;").replace("<", "&#x3C;").replace(">", "&#x3E;")
+            )
+            handler.endElement(name)
+
+        text("title", item["title"])
+        text("link", item["link"])
         if item["description"]:
-            handler.addQuickElement("description", item["description"])
-        handler.addQuickElement("content:encoded", item["content"])
+            text("description", item["description"])
+        text("content:encoded", item["content"])
         for name, _link in item["creators"]:
-            handler.addQuickElement("dc:creator", name)
-        handler.addQuickElement("pubDate", feedgenerator.rfc2822_date(item["pubdate"]))
-        handler.addQuickElement(
+            text("dc:creator", name)
+        text("pubDate", feedgenerator.rfc2822_date(item["pubdate"]))
+        text(
             "guid", item["unique_id"], {"isPermaLink": str(item["unique_id_is_permalink"]).lower()}
         )
         for category in item["categories"]:
-            handler.addQuickElement("category", category)
+            text("category", category)
         for enclosure in item["enclosures"]:
             handler.addQuickElement(
                 "enclosure",
@@ -164,21 +150,13 @@ class NewsRssFeed(feedgenerator.Rss201rev2Feed):
             )
         add_media_content(handler, item["media"])
         if wire := item["wire"]:
-            handler.addQuickElement("dc:contributor", wire.name)
+            text("dc:contributor", wire.name)
             if wire.website:
-                handler.addQuickElement("source", wire.name, {"url": wire.website})
+                text("source", wire.name, {"url": wire.website})
 
 
-class NewsAtomFeed(feedgenerator.Atom1Feed):
+class NewsAtomFeed(XMLSafeFeed, feedgenerator.Atom1Feed):
     """Atom 1.0 with full content, every author, media:content, a logo and the wire credited."""
-
-    def write(self, outfile, encoding):
-        handler = FeedXMLGenerator(outfile, encoding, short_empty_elements=True)
-        handler.startDocument()
-        handler.startElement("feed", self.root_attributes())
-        self.add_root_elements(handler)
-        self.write_items(handler)
-        handler.endElement("feed")
 
     def root_attributes(self):
         return {**super().root_attributes(), "xmlns:media": MEDIA_NS}
@@ -188,8 +166,8 @@ class NewsAtomFeed(feedgenerator.Atom1Feed):
 
     def add_root_elements(self, handler):
         super().add_root_elements(handler)
-        handler.addQuickElement("icon", self.feed["logo"])
-        handler.addQuickElement("logo", self.feed["logo"])
+        handler.addQuickElement("icon", xml_safe(self.feed["logo"]))
+        handler.addQuickElement("logo", xml_safe(self.feed["logo"]))
 
     def add_item_elements(self, handler, item):
         handler.addQuickElement("title", item["title"])
@@ -395,47 +373,12 @@ def feed_item(scope: FeedScope, article: Article) -> FeedItem:
     )
 
 
-# --- Caching ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RenderedFeed:
-    body: bytes
-    etag: str
-    last_modified: int
-    expires_at: datetime
-
-
-def feeds_version() -> int:
-    """The current version of every feed: that of the pages' "listings" key (a time in ns)."""
-    return abs(page_cache.version(page_cache.LISTINGS))
-
-
-def invalidate_feeds(**_signal_kwargs) -> None:
-    """Make every cached feed stale (and every other page listing stories)."""
-    page_cache.bump(page_cache.LISTINGS)
-
-
-def _cache_get(key: str):
-    try:
-        return cache.get(key)
-    except Exception:
-        logger.warning("feed cache unavailable", exc_info=True)
-        return None
-
-
-def _cache_set(key: str, value, timeout: int) -> None:
-    try:
-        cache.set(key, value, timeout)
-    except Exception:
-        logger.warning("feed cache unavailable", exc_info=True)
-
-
 # --- Feeds -----------------------------------------------------------------------------------
 
 
-def site_settings(request: HttpRequest) -> SiteSettings:
-    return getattr(request, "site_settings", None) or SiteSettings.load()
+def last_change() -> datetime:
+    """When a story last joined, left or changed in a list (the "listings" key's version)."""
+    return datetime.fromtimestamp(abs(version(LISTINGS)) / 1e9, UTC)
 
 
 class LatestStoriesFeed(Feed):
@@ -444,81 +387,6 @@ class LatestStoriesFeed(Feed):
     feed_type: type[NewsRssFeed | NewsAtomFeed] = NewsRssFeed
     ttl = TTL_MINUTES
     allow_empty = True
-
-    def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method not in ("GET", "HEAD"):
-            return HttpResponseNotAllowed(["GET", "HEAD"])
-        # Stored whole by the page cache too, so a poll costs no more than a cached page.
-        return page_cache.public_page(page_cache.LISTINGS)(self.respond)(request, **kwargs)
-
-    def respond(self, request: HttpRequest, **kwargs) -> HttpResponse:
-        rendered, hit = self.cached_or_rendered(request, **kwargs)
-        if plan := getattr(request, "page_plan", None):
-            plan.until = rendered.expires_at  # the next go-live in this feed
-        response = get_conditional_response(
-            request, etag=rendered.etag, last_modified=rendered.last_modified
-        )
-        if response is None:
-            response = HttpResponse(rendered.body, content_type=self.feed_type.content_type)
-        response.headers["ETag"] = rendered.etag
-        response.headers["Last-Modified"] = http_date(rendered.last_modified)
-        if not page_cache.has_session(request):  # staff get private headers from public_page
-            # Caches may keep a copy but must ask again each time; a 304 makes asking cheap.
-            patch_cache_control(response, public=True, no_cache=True)
-            if settings.PAGE_CACHE:
-                response.headers["X-Page-Cache"] = "hit" if hit else "miss"
-        return response
-
-    def cache_key(self, request: HttpRequest, version: int, slug: str) -> str:
-        site = site_settings(request)
-        parts: list[str] = [
-            type(self).__name__,
-            slug,
-            request.scheme,  # type: ignore[list-item]  # always a str; the stubs say str | None
-            request.get_host(),
-            site.language,
-            site.time_zone,
-            str(settings.FEED_ITEMS),
-        ]
-        digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
-        return f"feeds:{version}:{digest}"
-
-    def rendered(self, request: HttpRequest, slug: str = "") -> RenderedFeed:
-        return self.cached_or_rendered(request, slug)[0]
-
-    def cached_or_rendered(self, request: HttpRequest, slug: str = "") -> tuple[RenderedFeed, bool]:
-        """The feed, and whether it came from the cache."""
-        version = feeds_version()
-        key = self.cache_key(request, version, slug)
-        rendered = _cache_get(key) if settings.PAGE_CACHE else None
-        now = timezone.now()
-        if rendered is not None and rendered.expires_at > now:
-            return rendered, True
-
-        scope = self.get_object(request, slug=slug)
-        generator = self.get_feed(scope, request)
-        body = generator.writeString("utf-8").encode()
-        # Removals (an unpublished story, a dropped tag) leave no date in the feed itself: the
-        # time of the last change anywhere keeps Last-Modified moving forward with them.
-        last_modified = max(
-            math.floor(generator.feed["build_date"].timestamp()), version // 1_000_000_000
-        )
-        if scope.articles:
-            next_publish = scope.articles[0].next_go_live  # type: ignore[attr-defined]  # items()
-        else:
-            next_publish = self.next_go_live(scope).aggregate(next=Min("publish_at"))["next"]
-        expires_at = now + timedelta(seconds=CACHE_SECONDS)
-        if next_publish is not None:
-            expires_at = min(expires_at, next_publish)
-        rendered = RenderedFeed(
-            body=body,
-            etag=f'"{hashlib.sha256(body).hexdigest()[:40]}"',
-            last_modified=last_modified,
-            expires_at=expires_at,
-        )
-        if settings.PAGE_CACHE:
-            _cache_set(key, rendered, max(1, math.ceil((expires_at - now).total_seconds())))
-        return rendered, False
 
     # Subclasses name their subject and how it narrows the stories.
 
@@ -533,7 +401,7 @@ class LatestStoriesFeed(Feed):
 
     def get_feed(self, obj: FeedScope, request: HttpRequest):
         generator = super().get_feed(obj, request)
-        generator.feed["language"] = site_settings(request).language
+        generator.feed["language"] = get_language()
         generator.feed["id"] = generator.feed["feed_url"]
         generator.feed["logo"] = obj.absolute(static(LOGO))
         # The channel changed when a story in it last did; an empty one, at the last change.
@@ -542,9 +410,9 @@ class LatestStoriesFeed(Feed):
             for article in obj.articles
             for moment in (article.modified_at, article.publish_at)
         )
-        generator.feed["build_date"] = timezone.localtime(
-            changed or datetime.fromtimestamp(feeds_version() / 1e9, UTC)
-        ).replace(microsecond=0)
+        generator.feed["build_date"] = timezone.localtime(changed or last_change()).replace(
+            microsecond=0
+        )
         return generator
 
     # Channel.
@@ -555,7 +423,7 @@ class LatestStoriesFeed(Feed):
         return f"{settings.SITE_NAME} · {obj.subject.name}"
 
     def link(self, obj: FeedScope) -> str:
-        return reverse("articles:index")
+        return reverse("home")
 
     def description(self, obj: FeedScope) -> str:
         return _("The latest stories from %(site)s.") % {"site": settings.SITE_NAME}
@@ -565,21 +433,14 @@ class LatestStoriesFeed(Feed):
         return settings.SITE_NAME
 
     def author_link(self, obj: FeedScope) -> str:
-        return obj.absolute(reverse("articles:index"))
+        return obj.absolute(reverse("home"))
 
     # Items.
 
-    def next_go_live(self, scope: FeedScope):
-        return Article.objects.scheduled().filter(**self.scope_filter(scope))
-
     def items(self, obj: FeedScope) -> list[FeedItem]:
-        # The next scheduled story's time rides along as an uncorrelated subquery (evaluated
-        # once by the database), which saves a query.
-        next_go_live = self.next_go_live(obj).order_by("publish_at").values("publish_at")[:1]
         obj.articles = list(
             Article.objects.published()
             .filter(**self.scope_filter(obj))
-            .annotate(next_go_live=Subquery(next_go_live))
             .with_byline()
             .latest_first()[: settings.FEED_ITEMS]
         )
@@ -716,3 +577,20 @@ class AuthorFeed(LatestStoriesFeed):
 
 class AuthorAtomFeed(AuthorFeed, LatestStoriesAtomFeed):
     pass
+
+
+def feed_view(feed: Feed):
+    """The feed as the site serves it: GET and HEAD, kept whole by the page cache, with a strong
+    ETag; caches may keep a copy but must ask again each time (a 304 makes asking cheap)."""
+
+    def view(request: HttpRequest, **kwargs) -> HttpResponse:
+        response = feed(request, **kwargs)
+        # Removals (an unpublished story, a dropped tag) leave no date in the feed itself: the
+        # time of the last change to any list keeps Last-Modified moving forward with them.
+        changed = max(parse_http_date(response["Last-Modified"]), last_change().timestamp())
+        response.headers["Last-Modified"] = http_date(changed)
+        set_response_etag(response)
+        patch_cache_control(response, public=True, no_cache=True)
+        return response
+
+    return require_safe(public_page(LISTINGS)(view))

@@ -7,8 +7,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchVectorField
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.db import connections, models
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.db.models.signals import pre_save
 from django.urls import reverse
 from django.utils import timezone
@@ -19,16 +20,38 @@ from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItem
 
 from articles.richtext import BODY_EXTENSIONS, has_text, sanitize_body
+from newsroom.pagecache import EVERY_PAGE, remembered
 
 # What no text field may hold: NUL (PostgreSQL refuses it, so a save would fail), the other
 # control characters XML 1.0 forbids (one would break a feed or a sitemap), lone surrogates
 # and the non-characters U+FFFE and U+FFFF. Tab, newline and carriage return stay.
 FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # The apps whose text readers see: the newsroom's content, its tags and the site's chrome.
-CLEANED_APPS = {"articles", "newsroom", "taggit"}
+CLEANED_APPS = {"articles", "chrome", "taggit"}
 
 # Signed preview links: salted so that no other signed value of the site can pass for one.
 PREVIEW_SALT = "articles.preview"
+
+RELATED = 4
+# Related stories are ranked among this many of the newest sharing a tag: a cost that does not
+# grow with the archive.
+RELATED_CANDIDATES = 40
+# What a teaser prints; the body (and anything else heavy) stays in the database.
+TEASER_FIELDS = (
+    "headline",
+    "slug",
+    "standfirst",
+    "section",
+    "wire_service",
+    "wire_attribution",
+    "image",
+    "image_width",
+    "image_height",
+    "image_alt",
+    "image_renditions",
+    "status",
+    "publish_at",
+)
 
 
 def strip_forbidden_characters(sender, instance, raw=False, **kwargs):
@@ -45,6 +68,13 @@ def strip_forbidden_characters(sender, instance, raw=False, **kwargs):
 pre_save.connect(strip_forbidden_characters, dispatch_uid="strip-forbidden-characters")
 
 
+class SectionManager(models.Manager["Section"]):
+    def in_order(self) -> list["Section"]:
+        """Every section in position order, kept until one changes (footer, home, listings)."""
+        sections = lambda: list(self.order_by("position", "name"))  # noqa: E731
+        return remembered("sections", [EVERY_PAGE], sections, timeless=True)
+
+
 class Section(models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
@@ -59,6 +89,8 @@ class Section(models.Model):
         default=True,
         help_text=_("Gives the section its own block on the home page."),
     )
+
+    objects = SectionManager()
 
     class Meta:
         ordering = ["position", "name"]
@@ -143,12 +175,7 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         # The search vector is a few kilobytes a story that no page prints.
         return (
             self.select_related("section", "wire_service")
-            .prefetch_related(
-                Prefetch(
-                    "bylines",
-                    queryset=ArticleAuthor.objects.select_related("author").order_by("position"),
-                ),
-            )
+            .prefetch_related(bylines())
             .defer("search_vector")
         )
 
@@ -161,9 +188,6 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         An EXISTS on taggit's (content type, object, tag) index: filtering through `tags=`
         joins on a cast of the object id, which no index serves.
         """
-        from django.contrib.contenttypes.models import ContentType
-        from taggit.models import TaggedItem
-
         meta = self.model._meta
         # The content type as a subquery the database runs once (no query of its own here).
         content_type = ContentType.objects.filter(app_label=meta.app_label, model=meta.model_name)
@@ -174,22 +198,112 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         items = items.filter(tag=tags[0]) if len(tags) == 1 else items.filter(tag__in=tags)
         return self.filter(Exists(items))
 
+    def teasers(self) -> "ArticleQuerySet":
+        """Only what a teaser prints, with section and wire service; the body stays behind."""
+        return self.select_related("section", "wire_service").only(*TEASER_FIELDS)
+
+    def listed(self) -> "ArticleQuerySet":
+        """Teasers with their byline names, as listings print them."""
+        return self.teasers().prefetch_related(bylines(teaser=True))
+
+    def related_to(self, article: "Article", tag_ids: list[int]) -> list[int]:
+        """Ids of the stories sharing the most tags with `article`, then from its section, newest
+        first.
+
+        Ranked among the newest RELATED_CANDIDATES sharing a tag and the newest of the section,
+        each found by an index walk: one query, whatever the size of the archive.
+        """
+        others = self.exclude(pk=article.pk).latest_first()
+        same_section = others.filter(section=article.section_id).values("pk")[:RELATED]
+        if not tag_ids:
+            return [row["pk"] for row in same_section]
+        sharing = others.tagged(*tag_ids).values("pk")[:RELATED_CANDIDATES]
+        if connections[sharing.db].features.supports_slicing_ordering_in_compound:
+            chosen = Q(pk__in=sharing.union(same_section, all=True))
+        else:
+            chosen = Q(pk__in=sharing) | Q(pk__in=same_section)
+        items = TaggedItem.objects.filter(
+            content_type=ContentType.objects.get_for_model(Article),
+            object_id=OuterRef("pk"),
+            tag__in=tag_ids,
+        )
+        shared = items.order_by().values("object_id").annotate(count=Count("pk")).values("count")
+        candidates = (
+            self.model.objects.filter(chosen)
+            .annotate(shared=Coalesce(Subquery(shared), 0))
+            .order_by("-shared", "-publish_at", "-pk")
+        )
+        return list(candidates.values_list("pk", flat=True)[:RELATED])
+
+    def neighbours(self, article: "Article") -> tuple[int | None, int | None]:
+        """Ids of the previous (older) and next (newer) stories in the story's section."""
+        if article.publish_at is None:
+            return None, None
+        in_section = self.filter(section=article.section_id).values_list("pk", "publish_at")
+        moment = article.publish_at
+        # A plain range on publish_at (ties ruled out after), so the index scan starts at it.
+        older = (
+            in_section.filter(publish_at__lte=moment)
+            .exclude(publish_at=moment, pk__gte=article.pk)
+            .order_by("-publish_at", "-pk")
+        )
+        newer = (
+            in_section.filter(publish_at__gte=moment)
+            .exclude(publish_at=moment, pk__lte=article.pk)
+            .order_by("publish_at", "pk")
+        )
+        if connections[older.db].features.supports_slicing_ordering_in_compound:
+            found = list(older[:1].union(newer[:1], all=True))  # one round trip for both
+        else:
+            found = [row for row in (older.first(), newer.first()) if row]
+        here = (moment, article.pk)
+        before = [pk for pk, when in found if (when, pk) < here]
+        after = [pk for pk, when in found if (when, pk) > here]
+        return (before[0] if before else None), (after[0] if after else None)
+
+    def newest_by_section(self, section_ids: list[int], per_section: int) -> list[int]:
+        """Ids of the newest `per_section` stories of each section, newest first.
+
+        On PostgreSQL, one query of per-section index scans (UNION ALL of LIMITed branches):
+        the cost stays flat however many stories a section holds. Elsewhere, a window function.
+        """
+        stories = self.only("section", "publish_at")
+        if connections[stories.db].features.supports_slicing_ordering_in_compound:
+            branches = [
+                stories.filter(section=pk).latest_first()[:per_section] for pk in section_ids
+            ]
+            ranked = list(branches[0].union(*branches[1:], all=True))
+            ranked.sort(key=lambda story: (story.publish_at, story.pk), reverse=True)
+            return [story.pk for story in ranked]
+        return [
+            story.pk
+            for story in stories.filter(section__in=section_ids)
+            .annotate(
+                rank=Window(
+                    RowNumber(),
+                    partition_by=[F("section_id")],
+                    order_by=[F("publish_at").desc(), F("pk").desc()],
+                )
+            )
+            .filter(rank__lte=per_section)
+            .order_by("section_id", "rank")
+        ]
+
     # Writes that skip save() and its signals still drop the cached pages they change.
 
     def update(self, **kwargs) -> int:
-        from newsroom import page_cache
+        from articles import invalidation
 
-        rows = page_cache.stories_updating(self, kwargs)
+        rows = invalidation.stories_updating(self, kwargs)
         updated = super().update(**kwargs)
-        page_cache.stories_updated(rows, kwargs)
+        invalidation.stories_update_done(rows, kwargs)
         return updated
 
     def bulk_create(self, objs, *args, **kwargs) -> list:
-        from newsroom import page_cache
+        from articles import invalidation
 
         created = super().bulk_create(objs, *args, **kwargs)
-        if any(story.status == Article.Status.PUBLISHED for story in created):
-            page_cache.invalidate_all()
+        invalidation.bulk_created(created)
         return created
 
 
@@ -463,6 +577,14 @@ class Correction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.text[:60]}"
+
+
+def bylines(teaser: bool = False) -> Prefetch:
+    """The byline in order; a teaser prints only the names (no photo or bio to load)."""
+    links = ArticleAuthor.objects.select_related("author").order_by("position")
+    if teaser:
+        links = links.only("article", "position", "author__name", "author__slug")
+    return Prefetch("bylines", queryset=links)
 
 
 def load_tags(stories) -> None:

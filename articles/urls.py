@@ -39,27 +39,30 @@ class TagSlugConverter:
         return value
 
 
+def feed(kind: type[feeds.LatestStoriesFeed]):
+    return feeds.feed_view(kind())
+
+
 register_converter(YearConverter, "yyyy")
 register_converter(TwoDigitConverter, "mm")
 register_converter(TwoDigitConverter, "dd")
 register_converter(TagSlugConverter, "tagslug")
 
 urlpatterns = [
-    path("", views.index, name="index"),
-    path("<yyyy:year>/", views.archive_year, name="archive-year"),
-    path("<yyyy:year>/<mm:month>/", views.archive_month, name="archive-month"),
-    path("<yyyy:year>/<mm:month>/<dd:day>/", views.archive_day, name="archive-day"),
+    path("<yyyy:year>/", views.YearArchive.as_view(), name="archive-year"),
+    path("<yyyy:year>/<mm:month>/", views.MonthArchive.as_view(), name="archive-month"),
+    path("<yyyy:year>/<mm:month>/<dd:day>/", views.DayArchive.as_view(), name="archive-day"),
     path("<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/", views.detail, name="detail"),
     path("section/<slug:slug>/", views.section, name="section"),
     path("tag/<tagslug:slug>/", views.tag, name="tag"),
     path("author/<slug:slug>/", views.author, name="author"),
     path("search/", views.search, name="search"),
-    path("feed/", feeds.LatestStoriesFeed(), name="feed"),
-    path("feed/atom/", feeds.LatestStoriesAtomFeed(), name="feed-atom"),
-    path("section/<slug:slug>/feed/", feeds.SectionFeed(), name="section-feed"),
-    path("section/<slug:slug>/feed/atom/", feeds.SectionAtomFeed(), name="section-feed-atom"),
-    path("tag/<tagslug:slug>/feed/", feeds.TagFeed(), name="tag-feed"),
-    path("tag/<tagslug:slug>/feed/atom/", feeds.TagAtomFeed(), name="tag-feed-atom"),
-    path("author/<slug:slug>/feed/", feeds.AuthorFeed(), name="author-feed"),
-    path("author/<slug:slug>/feed/atom/", feeds.AuthorAtomFeed(), name="author-feed-atom"),
+    path("feed/", feed(feeds.LatestStoriesFeed), name="feed"),
+    path("feed/atom/", feed(feeds.LatestStoriesAtomFeed), name="feed-atom"),
+    path("section/<slug:slug>/feed/", feed(feeds.SectionFeed), name="section-feed"),
+    path("section/<slug:slug>/feed/atom/", feed(feeds.SectionAtomFeed), name="section-feed-atom"),
+    path("tag/<tagslug:slug>/feed/", feed(feeds.TagFeed), name="tag-feed"),
+    path("tag/<tagslug:slug>/feed/atom/", feed(feeds.TagAtomFeed), name="tag-feed-atom"),
+    path("author/<slug:slug>/feed/", feed(feeds.AuthorFeed), name="author-feed"),
+    path("author/<slug:slug>/feed/atom/", feed(feeds.AuthorAtomFeed), name="author-feed-atom"),
 ]

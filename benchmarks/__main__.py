@@ -111,12 +111,13 @@ def prepare_site() -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from newsroom import live_header
-    from newsroom.models import SiteSettings, WeatherReading
+    from newsroom.chrome.models import SiteSettings
+    from newsroom.weather import refresh
+    from newsroom.weather.models import WeatherReading
 
     call_command("collectstatic", interactive=False, verbosity=0)
     site = SiteSettings.load()
-    latitude, longitude = live_header.coordinates(site)
+    latitude, longitude = refresh.coordinates(site)
     now = timezone.now()
     WeatherReading.objects.create(
         provider="open-meteo",

@@ -202,8 +202,8 @@ class Loader:
         from django.db import transaction
 
         from articles.management.commands import seed_demo
+        from newsroom.chrome.models import AdSlot, Menu, SiteSettings
         from newsroom.management.commands.setup_demo import create_menus
-        from newsroom.models import AdSlot, Menu, SiteSettings
 
         with transaction.atomic():
             sections = seed_demo.ensure_sections()

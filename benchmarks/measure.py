@@ -45,7 +45,7 @@ def pick_targets(seed: int = 1) -> dict[str, list[str]]:
     ]
     day = timezone.localdate() - timedelta(days=100)
     return {
-        "home": [reverse("articles:index")],
+        "home": [reverse("home")],
         "story": stories,
         "section": [section.get_absolute_url()],
         "tag": [reverse("articles:tag", args=[tag.slug])],

@@ -11,9 +11,3 @@ class NewsroomConfig(AppConfig):
         from newsroom.auth import log_lockout
 
         user_locked_out.connect(log_lockout, dispatch_uid="newsroom-log-lockout")
-
-        # Cached menus, sections and ad slots are dropped on every write, in every process.
-        from newsroom import ads, menus
-
-        menus.connect_signals()
-        ads.connect_signals()

@@ -3,7 +3,7 @@ from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from newsroom.models import SiteSettings
+from newsroom.chrome.models import SiteSettings
 
 
 class SiteLocaleMiddleware:

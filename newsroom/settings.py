@@ -37,7 +37,7 @@ def cache_from_url(url: str) -> dict:
         return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
     if scheme in {"redis", "rediss", "unix"}:
         return {
-            "BACKEND": "newsroom.cache.ResilientRedisCache",
+            "BACKEND": "newsroom.pagecache.backend.ResilientRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "newsroom",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
@@ -104,7 +104,9 @@ INSTALLED_APPS = [
     "reversion",
     "taggit",
     "newsroom",
+    "newsroom.weather",
     "articles",
+    "newsroom.chrome",
 ]
 
 LANGUAGE_CODE = "ro"
@@ -131,7 +133,7 @@ MIDDLEWARE = [
     "newsroom.middleware.AdminContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Stored public pages are served from here, before sessions, auth and the view.
-    "newsroom.page_cache.PageCacheMiddleware",
+    "newsroom.pagecache.middleware.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "newsroom.middleware.SiteLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

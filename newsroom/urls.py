@@ -2,22 +2,27 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
+from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
+from articles.invalidation import LISTINGS
 from articles.sitemaps import NEWS_SITEMAPS, SITEMAPS
 from newsroom import views
-from newsroom.page_cache import LISTINGS, public_page
+from newsroom.chrome.views import home
+from newsroom.pagecache import public_page
+from newsroom.weather.views import live_header_json
 
 # Sitemaps list stories, sections, tags and authors: cached whole until one of them changes.
-sitemap_index = public_page(LISTINGS)(sitemap_views.index)
-sitemap = public_page(LISTINGS)(sitemap_views.sitemap)
+sitemap_index = require_safe(public_page(LISTINGS)(sitemap_views.index))
+sitemap = require_safe(public_page(LISTINGS, reads=("p",))(sitemap_views.sitemap))
 
 handler500 = "newsroom.views.server_error"
 
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
-    path("live/header.json", views.live_header_json, name="live-header"),
+    path("live/header.json", live_header_json, name="live-header"),
     path(
         "sitemap.xml",
         sitemap_index,

@@ -3,14 +3,12 @@ import sys
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
-from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
-from django.views.decorators.http import require_GET
-
-from newsroom import live_header
+from django.views.decorators.http import require_safe
 
 
-@require_GET
+@require_safe
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     try:
@@ -33,12 +31,3 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response.headers["Retry-After"] = "10"
         return response
     return HttpResponse(loader.get_template("500.html").render(), status=500)
-
-
-@require_GET
-@cache_control(public=True, max_age=60)
-def live_header_json(request: HttpRequest) -> JsonResponse:
-    """The live header's data for its script; no database query while the cache is warm."""
-    # Set on every request by SiteLocaleMiddleware.
-    context = live_header.header_context(request.site_settings)  # type: ignore[attr-defined]
-    return JsonResponse(live_header.as_json(context), json_dumps_params={"ensure_ascii": False})

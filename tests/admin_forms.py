@@ -14,8 +14,8 @@ EDITORIAL_CHANGELISTS = [
     "articles_author",
     "articles_wireservice",
     "taggit_tag",
-    "newsroom_menu",
-    "newsroom_adslot",
+    "chrome_menu",
+    "chrome_adslot",
 ]
 
 

@@ -12,7 +12,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 
 from articles.models import Article, ArticleAuthor
-from newsroom.models import AdSlot, Menu, SiteSettings
+from newsroom.chrome.models import AdSlot, Menu, SiteSettings
 from tests.admin_forms import TempMediaMixin, errors, form_data
 from tests.factories import (
     image_upload,

@@ -6,8 +6,8 @@ import pytest
 from django.core.cache.backends.redis import RedisCache
 from django.test import SimpleTestCase
 
-from newsroom import cache as resilient
-from newsroom.cache import ResilientRedisCache
+from newsroom.pagecache import backend as resilient
+from newsroom.pagecache.backend import ResilientRedisCache
 from newsroom.settings import cache_from_url
 from tests.availability import need_program
 
@@ -56,7 +56,7 @@ class CacheUrlTests(SimpleTestCase):
         assert cache_from_url("dummy://")["BACKEND"].endswith("DummyCache")
         assert (
             cache_from_url("redis://127.0.0.1:6379/0")["BACKEND"]
-            == "newsroom.cache.ResilientRedisCache"
+            == "newsroom.pagecache.backend.ResilientRedisCache"
         )
 
     def test_unknown_scheme_is_refused(self):
@@ -69,7 +69,7 @@ class CacheUrlTests(SimpleTestCase):
 class RedisOutageTests(SimpleTestCase):
     def test_unreachable_redis_is_a_cache_miss_and_logged_once(self):
         cache = make_cache(free_port())
-        with self.assertLogs("newsroom.cache", "WARNING") as logs:
+        with self.assertLogs("newsroom.pagecache.backend", "WARNING") as logs:
             assert cache.get("key", "fallback") == "fallback"
             assert cache.set("key", "value") is None
             assert cache.add("key", "value") is False
@@ -80,7 +80,7 @@ class RedisOutageTests(SimpleTestCase):
 
     def test_get_or_set_computes_the_value_while_redis_is_down(self):
         cache = make_cache(free_port())
-        with self.assertLogs("newsroom.cache", "WARNING"):
+        with self.assertLogs("newsroom.pagecache.backend", "WARNING"):
             assert cache.get_or_set("key", lambda: "computed") == "computed"
 
     def test_cache_is_used_again_when_redis_returns(self):
@@ -92,11 +92,11 @@ class RedisOutageTests(SimpleTestCase):
             assert cache.get("story") == "cached"
             server.terminate()
             server.wait(5)
-            with self.assertLogs("newsroom.cache", "WARNING"):
+            with self.assertLogs("newsroom.pagecache.backend", "WARNING"):
                 assert cache.get("story") is None
             server = start_redis(port)
             cache._down_until = 0  # the retry delay has passed
-            with self.assertLogs("newsroom.cache", "WARNING") as logs:
+            with self.assertLogs("newsroom.pagecache.backend", "WARNING") as logs:
                 cache.set("story", "cached again")
             assert "reachable again" in logs.output[0]
             assert cache.get("story") == "cached again"
@@ -114,7 +114,7 @@ class RedisOutageTests(SimpleTestCase):
             return original(self, *args, **kwargs)
 
         wrapped = resilient._falls_back_to(resilient._default_argument)(counting_get)
-        with self.assertLogs("newsroom.cache", "WARNING"):
+        with self.assertLogs("newsroom.pagecache.backend", "WARNING"):
             for _ in range(5):
                 assert wrapped(cache, "key") is None
         assert len(calls) == 1

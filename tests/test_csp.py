@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.csp import CSP
 
 from articles.models import Article
-from newsroom.models import SiteSettings
+from newsroom.chrome.models import SiteSettings
 from tests.availability import need_program
 from tests.factories import make_article, make_author, make_section, make_user
 from tests.live_process import BASE_DIR, PRODUCTION_ENV
@@ -342,8 +342,8 @@ class BrowserPolicyTests(StaticLiveServerTestCase):
             reverse("admin:articles_article_changelist") + "?status=live",
             reverse("admin:articles_article_add"),
             reverse("admin:articles_article_history", args=[self.story.pk]),
-            reverse("admin:newsroom_menu_add"),
-            reverse("admin:newsroom_sitesettings_changelist"),
+            reverse("admin:chrome_menu_add"),
+            reverse("admin:chrome_sitesettings_changelist"),
         ]:
             self.console.clear()
             response = self.page.goto(self.live_server_url + url)

@@ -20,7 +20,7 @@ from reversion.models import Version
 from taggit.models import Tag
 
 from articles.models import Article, Author, Section
-from newsroom.models import AdSlot, Menu, SiteSettings
+from newsroom.chrome.models import AdSlot, Menu, SiteSettings
 from tests.admin_forms import EDITORIAL_CHANGELISTS
 from tests.factories import make_article, make_author, make_section, make_user, wire_service
 
@@ -383,9 +383,9 @@ ACCESS = {
     "articles.author": {"view": WRITERS, "add": PUBLISHERS, "delete": {SUPERUSER}},
     "articles.wireservice": {"view": WRITERS, "add": PUBLISHERS, "delete": {SUPERUSER}},
     "taggit.tag": {"view": WRITERS, "add": PUBLISHERS, "delete": PUBLISHERS},
-    "newsroom.menu": {"view": PUBLISHERS, "add": PUBLISHERS, "delete": PUBLISHERS},
-    "newsroom.adslot": {"view": PUBLISHERS, "add": PUBLISHERS, "delete": PUBLISHERS},
-    "newsroom.sitesettings": {"view": PUBLISHERS, "add": set(), "delete": set()},
+    "chrome.menu": {"view": PUBLISHERS, "add": PUBLISHERS, "delete": PUBLISHERS},
+    "chrome.adslot": {"view": PUBLISHERS, "add": PUBLISHERS, "delete": PUBLISHERS},
+    "chrome.sitesettings": {"view": PUBLISHERS, "add": set(), "delete": set()},
     "auth.user": {"view": {SUPERUSER}, "add": {SUPERUSER}, "delete": {SUPERUSER}},
     "auth.group": {"view": {SUPERUSER}, "add": {SUPERUSER}, "delete": {SUPERUSER}},
     "axes.accessattempt": {"view": {SUPERUSER}, "add": set(), "delete": {SUPERUSER}},
@@ -405,11 +405,11 @@ class AdminPagesMatrixTests(RoleTestCase):
             "articles.author": self.author,
             "articles.wireservice": wire_service("reuters"),
             "taggit.tag": article.tags.get(),
-            "newsroom.menu": Menu.objects.create(name="Main", slug="main"),
-            "newsroom.adslot": AdSlot.objects.create(
+            "chrome.menu": Menu.objects.create(name="Main", slug="main"),
+            "chrome.adslot": AdSlot.objects.create(
                 name="Banner", placement="top", html="<p>Ad</p>"
             ),
-            "newsroom.sitesettings": SiteSettings.load(),
+            "chrome.sitesettings": SiteSettings.load(),
             "auth.user": self.users[REPORTER],
             "auth.group": Group.objects.get(name="Reporter"),
             "axes.accessattempt": AccessAttempt.objects.create(
@@ -460,7 +460,7 @@ class AdminPagesMatrixTests(RoleTestCase):
         assert client.post(url, {"name": "X", "slug": "x"}).status_code == 403
         assert Author.objects.get(pk=self.author.pk).name == "Ana Pop"
         response = self.client_for(STAFF).post(
-            admin_url("newsroom_sitesettings_change", 1), {"city": "Cluj"}
+            admin_url("chrome_sitesettings_change", 1), {"city": "Cluj"}
         )
         assert response.status_code == 403
         assert SiteSettings.objects.get(pk=1).city != "Cluj"
@@ -499,7 +499,7 @@ class RequestParameterTests(RoleTestCase):
             assert client.get(url, {"pk__gt": "\x00"}).status_code == 400, name
             response = client.get(url, {"q": "a\x00b\x0b"})
             assert response.status_code == 200, name
-        adslots = admin_url("newsroom_adslot_changelist")
+        adslots = admin_url("chrome_adslot_changelist")
         assert client.get(adslots, {"placement__exact": "top"}).status_code == 200
         assert client.get(adslots, {"placement__exact": "top\x00"}).status_code == 400
         authors = admin_url("articles_author_changelist")

@@ -35,8 +35,10 @@ from reversion.models import Version
 
 from articles.admin import ArticleAdmin
 from articles.models import Article
-from newsroom import live_header, page_cache
-from newsroom.models import SiteSettings, WeatherRefresh
+from newsroom.chrome.models import SiteSettings
+from newsroom.pagecache import pages
+from newsroom.weather import refresh
+from newsroom.weather.models import WeatherRefresh
 from tests.admin_forms import errors, form_data
 from tests.availability import need_program
 from tests.factories import image_bytes, make_article, make_section, make_user
@@ -63,7 +65,7 @@ class WeatherProviderFaultTests(TransactionTestCase):
         )
 
     def assert_pages_unaffected(self):
-        with self.assertLogs("newsroom.live_header", "WARNING") as logs:
+        with self.assertLogs("newsroom.weather", "WARNING") as logs:
             for url in ["/", self.story.get_absolute_url(), reverse("live-header")]:
                 started = time.monotonic()
                 response = self.client.get(url)
@@ -73,7 +75,7 @@ class WeatherProviderFaultTests(TransactionTestCase):
                 assert "-3" in body
                 if url != reverse("live-header"):
                     assert "Council passes the budget" in body
-            live_header.wait_for_background_refresh()
+            refresh.wait_for_background_refresh()
         assert len(logs.records) == 1, logs.output  # the failure is logged, once…
         assert WeatherRefresh.objects.get().failures == 1  # …and the refresh backs off
         assert self.client.get("/").status_code == 200
@@ -292,7 +294,7 @@ class RedisOutageTests(TestCase):
     def settle(self):
         # A page is not stored in the half second after a write it depends on (the page
         # cache's guard against rows read before a commit); the story was just saved.
-        time.sleep(page_cache.SETTLE_NS / 1e9 + 0.1)
+        time.sleep(pages.SETTLE_NS / 1e9 + 0.1)
 
     def test_pages_survive_redis_going_away_and_use_it_again_when_it_returns(self):
         self.settle()
@@ -301,7 +303,7 @@ class RedisOutageTests(TestCase):
         assert self.keys_in_redis() > 0
 
         stop(self.redis)
-        with self.assertLogs("newsroom.cache", "WARNING") as logs:
+        with self.assertLogs("newsroom.pagecache.backend", "WARNING") as logs:
             first = self.get_story()
             Article.objects.filter(pk=self.story.pk).update(headline="Second version")
             second = self.get_story()
@@ -314,7 +316,7 @@ class RedisOutageTests(TestCase):
         # The cache leaves Redis alone for a few seconds after a failure; let them pass.
         caches["default"]._down_until = 0.0
         self.settle()
-        with self.assertLogs("newsroom.cache", "WARNING") as logs:
+        with self.assertLogs("newsroom.pagecache.backend", "WARNING") as logs:
             assert self.get_story()["X-Page-Cache"] == "miss"
         assert "reachable again" in logs.output[0]
         assert self.get_story()["X-Page-Cache"] == "hit"

@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 
 from articles import feeds
 from articles.models import Article, ArticleAuthor
-from newsroom.models import SiteSettings
+from newsroom.chrome.models import SiteSettings
 from tests.factories import image_upload, make_article, make_author, make_section, wire_service
 
 NS = {
@@ -718,7 +718,7 @@ class AutodiscoveryTests(FeedTestCase):
 
     def test_pages_link_their_feeds_in_the_head(self):
         self.story()
-        home = self.client.get(reverse("articles:index"))
+        home = self.client.get(reverse("home"))
         assert [href for _type, _title, href in self.alternates(home.content.decode())] == [
             "/feed/",
             "/feed/atom/",

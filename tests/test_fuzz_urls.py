@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from articles.models import Article
-from newsroom.models import SiteSettings
+from newsroom.chrome.models import SiteSettings
 from tests.factories import make_article, make_author, make_section
 
 ALLOWED = {200, 301, 302, 304, 404}

@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from benchmarks.serve import nginx_config
-from newsroom import page_cache
-from newsroom.models import SiteSettings
+from newsroom import pagecache as page_cache
+from newsroom.chrome.models import SiteSettings
 from tests.availability import need_program
 from tests.factories import make_article, make_author, make_section, make_user
 from tests.live_process import BASE_DIR, PRODUCTION_ENV, collected_static, free_port, gunicorn
@@ -53,7 +53,7 @@ class HeaderTests(StoresPagesAtOnce, TestCase):
         )
         local = timezone.localtime(self.story.publish_at)
         self.pages = [
-            reverse("articles:index"),
+            reverse("home"),
             self.story.get_absolute_url(),
             reverse("articles:section", args=["politics"]),
             reverse("articles:tag", args=["budget"]),

@@ -10,7 +10,7 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import translation
 
-from newsroom.models import SiteSettings
+from newsroom.chrome.models import SiteSettings
 from tests.factories import make_article, make_author, make_section, make_user, wire_service
 from tests.test_views import text_of
 

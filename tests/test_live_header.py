@@ -27,9 +27,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, pgettext
 
-from newsroom import live_header, weather
-from newsroom.live_header import Outcome
-from newsroom.models import SiteSettings, WeatherReading, WeatherRefresh
+from newsroom.chrome.models import SiteSettings
+from newsroom.weather import header, refresh
+from newsroom.weather import providers as weather
+from newsroom.weather.models import WeatherReading, WeatherRefresh
+from newsroom.weather.refresh import Outcome
 from tests.fake_weather import FakeWeather
 from tests.live_process import BASE_DIR, PRODUCTION_ENV, gunicorn
 
@@ -61,7 +63,7 @@ def expected_as_of(reading: WeatherReading) -> str:
     if observed.date() == timezone.localdate():
         return romanian("as of %(time)s", None) % {"time": f"{observed.hour}:{observed.minute:02d}"}
     return romanian("as of %(date_and_time)s", None) % {
-        "date_and_time": live_header.dates.long_datetime(reading.observed_at, "ro")
+        "date_and_time": header.dates.long_datetime(reading.observed_at, "ro")
     }
 
 
@@ -96,18 +98,18 @@ class TemperatureTests(TestCase):
             55: "55 °C",
         }
         for celsius, text in cases.items():
-            assert live_header.format_temperature(celsius, "C") == text, celsius
+            assert header.format_temperature(celsius, "C") == text, celsius
 
     def test_fahrenheit(self):
         cases = {-60: "-76 °F", 55: "131 °F", 0: "32 °F", -17.8: "0 °F", -18.1: "-1 °F"}
         for celsius, text in cases.items():
-            assert live_header.format_temperature(celsius, "F") == text, celsius
+            assert header.format_temperature(celsius, "F") == text, celsius
 
     def test_not_a_number_shows_nothing(self):
         for value in (math.nan, math.inf, -math.inf, None, "12"):
-            assert live_header.format_temperature(value, "C") == ""
+            assert header.format_temperature(value, "C") == ""
             site = SiteSettings.load()
-            assert live_header.weather_context(as_reading(value), site, timezone.now()) is None
+            assert header.weather_context(as_reading(value), site, timezone.now()) is None
 
 
 class HeaderContextTests(TestCase):
@@ -117,10 +119,10 @@ class HeaderContextTests(TestCase):
 
     def test_fresh_reading(self):
         make_reading(minutes_old=5, temperature_c=-0.6)
-        shown = live_header.header_context(self.site)["weather"]
+        shown = header.header_context(self.site)["weather"]
         assert shown["display"] == "-1 °C"
         assert shown["condition"] == weather.SNOW
-        assert shown["icon"] == live_header.ICONS[weather.SNOW]
+        assert shown["icon"] == header.ICONS[weather.SNOW]
         assert not shown["stale"]
         assert shown["as_of"] == ""
         assert shown["credit"]
@@ -128,21 +130,21 @@ class HeaderContextTests(TestCase):
     def test_the_newest_reading_wins(self):
         make_reading(minutes_old=30, temperature_c=1)
         make_reading(minutes_old=2, temperature_c=9)
-        assert live_header.header_context(self.site)["weather"]["display"] == "9 °C"
+        assert header.header_context(self.site)["weather"]["display"] == "9 °C"
 
     @override_settings(TIME_ZONE="UTC")
     def test_stale_after_an_hour_with_the_time_it_was_observed(self):
         observed = datetime(2024, 12, 23, 12, 30, tzinfo=UTC)  # 14:30 in București
         make_reading(observed_at=observed, fetched_at=observed)
         at = observed + timedelta(minutes=59)
-        assert not live_header.header_context(self.site, at, refresh=False)["weather"]["stale"]
+        assert not header.header_context(self.site, at, refresh=False)["weather"]["stale"]
         at = observed + timedelta(minutes=61)
         with timezone.override("America/New_York"):
-            shown = live_header.header_context(self.site, at, refresh=False)["weather"]
+            shown = header.header_context(self.site, at, refresh=False)["weather"]
         assert shown["stale"]
         assert shown["as_of"] == romanian("as of %(time)s", None) % {"time": "14:30"}
         self.site.language = "en"
-        shown = live_header.header_context(self.site, at, refresh=False)["weather"]
+        shown = header.header_context(self.site, at, refresh=False)["weather"]
         assert shown["as_of"] == "as of 14:30"
 
     @override_settings(TIME_ZONE="UTC")
@@ -150,52 +152,52 @@ class HeaderContextTests(TestCase):
         observed = datetime(2024, 12, 23, 12, 30, tzinfo=UTC)
         make_reading(observed_at=observed, fetched_at=observed)
         at = observed + timedelta(days=1)
-        shown = live_header.header_context(self.site, at, refresh=False)["weather"]
+        shown = header.header_context(self.site, at, refresh=False)["weather"]
         assert shown["as_of"] == romanian("as of %(date_and_time)s", None) % {
             "date_and_time": "luni, 23 decembrie 2024 - 14:30"
         }
         self.site.language = "en"
-        shown = live_header.header_context(self.site, at, refresh=False)["weather"]
+        shown = header.header_context(self.site, at, refresh=False)["weather"]
         assert shown["as_of"] == "as of Monday, 23 December 2024 - 14:30"
 
     def test_no_reading_at_all(self):
-        assert live_header.header_context(self.site)["weather"] is None
+        assert header.header_context(self.site)["weather"] is None
 
     def test_a_reading_for_another_place_is_not_shown(self):
         make_reading(latitude=Decimal("46.7667"), longitude=Decimal("23.6000"))
-        assert live_header.header_context(self.site)["weather"] is None
+        assert header.header_context(self.site)["weather"] is None
 
     def test_the_last_reading_survives_a_flushed_cache(self):
         make_reading(minutes_old=3, temperature_c=12.2)
-        live_header.header_context(self.site)
+        header.header_context(self.site)
         cache.clear()
-        assert live_header.header_context(self.site)["weather"]["display"] == "12 °C"
+        assert header.header_context(self.site)["weather"]["display"] == "12 °C"
 
     def test_fahrenheit_site(self):
         make_reading(temperature_c=-60)
         self.site.temperature_unit = SiteSettings.Unit.FAHRENHEIT
-        shown = live_header.header_context(self.site)["weather"]
+        shown = header.header_context(self.site)["weather"]
         assert shown["display"] == "-76 °F"
         assert shown["unit"] == "°F"
 
     def test_credit_only_for_open_meteo_data(self):
         make_reading(provider="openweathermap")
-        assert not live_header.header_context(self.site)["weather"]["credit"]
+        assert not header.header_context(self.site)["weather"]["credit"]
 
     def test_unknown_condition_has_no_icon_and_no_label(self):
         make_reading(condition="volcanic ash")
-        shown = live_header.header_context(self.site)["weather"]
+        shown = header.header_context(self.site)["weather"]
         assert (shown["condition"], shown["icon"], shown["label"]) == ("", "", "")
         assert shown["display"] == "-1 °C"
 
     def test_labels_follow_the_site_language(self):
         make_reading(condition=weather.RAIN)
-        assert live_header.header_context(self.site)["weather"]["label"] == romanian("Rain")
+        assert header.header_context(self.site)["weather"]["label"] == romanian("Rain")
         self.site.language = "en"
-        assert live_header.header_context(self.site)["weather"]["label"] == "Rain"
+        assert header.header_context(self.site)["weather"]["label"] == "Rain"
         for condition in weather.CONDITIONS:
-            assert live_header.condition_label(condition)
-            assert condition in live_header.ICONS
+            assert header.condition_label(condition)
+            assert condition in header.ICONS
 
 
 @override_settings(TIME_ZONE="UTC")
@@ -286,7 +288,7 @@ class HeaderDateTests(TestCase):
 
     def test_romanian(self):
         for instant, romanian, _english, offset in self.CASES:
-            context = live_header.header_context(self.site, instant, refresh=False)
+            context = header.header_context(self.site, instant, refresh=False)
             assert context["display"] == romanian, instant
             assert context["now_iso"].endswith(offset), (instant, context["now_iso"])
             assert datetime.fromisoformat(context["now_iso"]) == instant
@@ -294,19 +296,19 @@ class HeaderDateTests(TestCase):
     def test_english(self):
         self.site.language = "en"
         for instant, _romanian, english, _offset in self.CASES:
-            context = live_header.header_context(self.site, instant, refresh=False)
+            context = header.header_context(self.site, instant, refresh=False)
             assert context["display"] == english, instant
 
     def test_the_active_zone_and_language_do_not_matter(self):
         instant, romanian, _english, _offset = self.CASES[1]
         with timezone.override("Asia/Tokyo"), self.settings(LANGUAGE_CODE="en"):
-            assert live_header.header_context(self.site, instant)["display"] == romanian
+            assert header.header_context(self.site, instant)["display"] == romanian
 
     def test_another_site_zone(self):
         self.site.time_zone = "America/New_York"
         self.site.language = "en"
         instant = datetime(2024, 3, 10, 7, 0, tzinfo=UTC)  # New York springs forward at 2:00
-        context = live_header.header_context(self.site, instant, refresh=False)
+        context = header.header_context(self.site, instant, refresh=False)
         assert context["display"] == "Sunday, 10 March 2024 - 3:00"
         assert context["now_iso"] == "2024-03-10T03:00:00-04:00"
 
@@ -320,7 +322,7 @@ class HeaderHtmlTests(TestCase):
         html = render_header()
         assert '<span class="lh-temp">-1 °C</span>' in html
         assert f'<span class="lh-sr lh-label">{romanian("Snow")}</span>' in html
-        assert live_header.ICONS[weather.SNOW] in html
+        assert header.ICONS[weather.SNOW] in html
         assert 'aria-hidden="true"' in html
         assert romanian("Weather data by Open-Meteo.com", None) in html
         assert "Open-Meteo.com" in html
@@ -342,9 +344,7 @@ class HeaderHtmlTests(TestCase):
             elif reading == "OpenWeatherMap":
                 make_reading(provider="openweathermap")
             elif reading == "nan":
-                with mock.patch.object(
-                    live_header, "stored_reading", return_value=as_reading(math.nan)
-                ):
+                with mock.patch.object(header, "stored_reading", return_value=as_reading(math.nan)):
                     html = render_header()
                 self.assert_clean(html, has_temperature=False)
                 continue
@@ -391,7 +391,7 @@ class HeaderHtmlTests(TestCase):
 
     def test_on_every_page(self):
         make_reading(temperature_c=4)
-        response = self.client.get(reverse("articles:index"))
+        response = self.client.get(reverse("home"))
         assert response.status_code == 200
         html = response.content.decode()
         assert '<span class="lh-temp">4 °C</span>' in html
@@ -419,7 +419,7 @@ class HeaderJsonTests(TestCase):
         now = datetime.fromisoformat(data["now"])
         assert now.utcoffset() in (timedelta(hours=2), timedelta(hours=3))
         assert abs(now - timezone.now()) < timedelta(seconds=5)
-        assert data["display"] == live_header.dates.long_datetime(now, "ro", "Europe/Bucharest")
+        assert data["display"] == header.dates.long_datetime(now, "ro", "Europe/Bucharest")
         assert data["city"] == "București"
         assert data["time_zone"] == "Europe/Bucharest"
         assert data["language"] == "ro"
@@ -429,7 +429,7 @@ class HeaderJsonTests(TestCase):
         assert data["temperature_display"] == "-1 °C"
         assert data["condition"] == "snow"
         assert data["condition_label"] == romanian("Snow")
-        assert data["icon"] == live_header.ICONS[weather.SNOW]
+        assert data["icon"] == header.ICONS[weather.SNOW]
         observed = datetime.fromisoformat(data["observed_at"])
         assert abs(observed - (timezone.now() - timedelta(minutes=2))) < timedelta(seconds=5)
         assert observed.utcoffset() == now.utcoffset()
@@ -480,7 +480,7 @@ class BackgroundTriggerTests(TestCase):
 
     def setUp(self):
         cache.clear()
-        patcher = mock.patch.object(live_header, "start_background_refresh", return_value=True)
+        patcher = mock.patch.object(refresh, "start_background_refresh", return_value=True)
         self.start = patcher.start()
         self.addCleanup(patcher.stop)
 
@@ -534,28 +534,28 @@ class RefreshTests(TestCase):
     def test_stores_and_caches_a_reading(self):
         self.fake.temperature = -7.4
         self.fake.weather_code = 61
-        assert live_header.refresh() is Outcome.REFRESHED
+        assert refresh.refresh() is Outcome.REFRESHED
         reading = WeatherReading.objects.get()
         assert reading.temperature_c == -7.4
         assert reading.condition == weather.RAIN
         assert (reading.latitude, reading.longitude) == BUCHAREST
         assert reading.provider == "open-meteo"
         with self.assertNumQueries(0):
-            assert live_header.header_context(SiteSettings.load())["weather"]["display"] == "-7 °C"
+            assert header.header_context(SiteSettings.load())["weather"]["display"] == "-7 °C"
 
     def test_fresh_reading_is_not_fetched_again(self):
         make_reading(minutes_old=2)
-        assert live_header.refresh() is Outcome.FRESH
+        assert refresh.refresh() is Outcome.FRESH
         assert self.fake.requests == []
-        assert live_header.refresh(force=True) is Outcome.REFRESHED
+        assert refresh.refresh(force=True) is Outcome.REFRESHED
         assert len(self.fake.requests) == 1
 
     @override_settings(WEATHER_PROVIDER="openweathermap", WEATHER_API_KEY="test-key")
     def test_openweathermap(self):
         self.fake.temperature = 21.6
-        assert live_header.refresh() is Outcome.REFRESHED
+        assert refresh.refresh() is Outcome.REFRESHED
         assert WeatherReading.objects.get().provider == "openweathermap"
-        shown = live_header.header_context(SiteSettings.load(), refresh=False)["weather"]
+        shown = header.header_context(SiteSettings.load(), refresh=False)["weather"]
         assert shown["display"] == "22 °C"
         assert not shown["credit"]
 
@@ -563,12 +563,12 @@ class RefreshTests(TestCase):
         make_reading(minutes_old=20, temperature_c=5)
         self.fake.fault = "status"
         self.fake.fault_status = 503
-        with self.assertLogs("newsroom.live_header", "WARNING") as logs:
-            assert live_header.refresh() is Outcome.FAILED
+        with self.assertLogs("newsroom.weather", "WARNING") as logs:
+            assert refresh.refresh() is Outcome.FAILED
             # Until the pause is over nobody asks the provider again.
-            assert live_header.refresh() is Outcome.BACKING_OFF
+            assert refresh.refresh() is Outcome.BACKING_OFF
             cache.clear()  # even when the cache forgets
-            assert live_header.refresh() is Outcome.BACKING_OFF
+            assert refresh.refresh() is Outcome.BACKING_OFF
         assert len(logs.records) == 1
         assert "HTTP 503" in logs.output[0]
         assert len(self.fake.requests) == 1
@@ -576,23 +576,23 @@ class RefreshTests(TestCase):
         assert state.failures == 1
         assert state.last_error.endswith("answered HTTP 503")
         wait = (state.retry_at - state.last_attempt_at).total_seconds()
-        assert wait == live_header.BACKOFF_FIRST_SECONDS
-        shown = live_header.header_context(SiteSettings.load(), refresh=False)["weather"]
+        assert wait == refresh.BACKOFF_FIRST_SECONDS
+        shown = header.header_context(SiteSettings.load(), refresh=False)["weather"]
         assert shown["display"] == "5 °C"
 
     def test_backoff_grows_and_a_success_resets_it(self):
         make_reading(minutes_old=20)
         self.fake.fault = "body"
         self.fake.fault_body = b"garbage"
-        with self.assertLogs("newsroom.live_header", "WARNING"):
+        with self.assertLogs("newsroom.weather", "WARNING"):
             for failures in (1, 2, 3):
                 WeatherRefresh.objects.update(retry_at=timezone.now() - timedelta(seconds=1))
-                assert live_header.refresh() is Outcome.FAILED
+                assert refresh.refresh() is Outcome.FAILED
                 state = WeatherRefresh.objects.get()
                 assert state.failures == failures
                 wait = (state.retry_at - state.last_attempt_at).total_seconds()
-                assert wait == live_header.backoff_seconds(failures)
-        assert [live_header.backoff_seconds(n) for n in (1, 2, 3, 4, 10)] == [
+                assert wait == refresh.backoff_seconds(failures)
+        assert [refresh.backoff_seconds(n) for n in (1, 2, 3, 4, 10)] == [
             60,
             120,
             240,
@@ -601,8 +601,8 @@ class RefreshTests(TestCase):
         ]
         self.fake.fault = None
         WeatherRefresh.objects.update(retry_at=timezone.now() - timedelta(seconds=1))
-        with self.assertLogs("newsroom.live_header", "INFO") as logs:
-            assert live_header.refresh() is Outcome.REFRESHED
+        with self.assertLogs("newsroom.weather", "INFO") as logs:
+            assert refresh.refresh() is Outcome.REFRESHED
         assert "works again after 3 failures" in logs.output[0]
         state = WeatherRefresh.objects.get()
         assert (state.failures, state.retry_at, state.last_error) == (0, None, "")
@@ -611,8 +611,8 @@ class RefreshTests(TestCase):
         self.fake.fault = "status"
         self.fake.fault_status = 429
         self.fake.fault_headers = {"Retry-After": "900"}
-        with self.assertLogs("newsroom.live_header", "WARNING"):
-            assert live_header.refresh() is Outcome.FAILED
+        with self.assertLogs("newsroom.weather", "WARNING"):
+            assert refresh.refresh() is Outcome.FAILED
         state = WeatherRefresh.objects.get()
         assert (state.retry_at - state.last_attempt_at).total_seconds() == 900
 
@@ -620,21 +620,21 @@ class RefreshTests(TestCase):
         WeatherRefresh.objects.create(
             pk=1, locked_until=timezone.now() + timedelta(seconds=20), lock_token="other"
         )
-        assert live_header.refresh(force=True) is Outcome.LOCKED
+        assert refresh.refresh(force=True) is Outcome.LOCKED
         assert self.fake.requests == []
 
     def test_lock_of_a_crashed_process_expires(self):
         WeatherRefresh.objects.create(
             pk=1, locked_until=timezone.now() - timedelta(seconds=1), lock_token="crashed"
         )
-        assert live_header.refresh() is Outcome.REFRESHED
+        assert refresh.refresh() is Outcome.REFRESHED
         state = WeatherRefresh.objects.get()
         assert (state.locked_until, state.lock_token) == (None, "")
 
     def test_old_readings_are_pruned(self):
         old = make_reading(minutes_old=60 * 24 * 8)
         recent = make_reading(minutes_old=60 * 24 * 2)
-        assert live_header.refresh() is Outcome.REFRESHED
+        assert refresh.refresh() is Outcome.REFRESHED
         assert not WeatherReading.objects.filter(pk=old.pk).exists()
         assert WeatherReading.objects.filter(pk=recent.pk).exists()
 
@@ -643,7 +643,7 @@ class RefreshTests(TestCase):
         site = SiteSettings.load()
         site.latitude, site.longitude = Decimal("46.7667"), Decimal("23.6")
         site.save()
-        assert live_header.refresh() is Outcome.REFRESHED
+        assert refresh.refresh() is Outcome.REFRESHED
         _path, query = self.fake.requests[0]
         assert (query["latitude"], query["longitude"]) == (["46.7667"], ["23.6000"])
         assert WeatherReading.objects.count() == 2
@@ -666,7 +666,7 @@ class ConcurrentRefreshTests(TransactionTestCase):
         )
 
     def tearDown(self):
-        live_header.wait_for_background_refresh()
+        refresh.wait_for_background_refresh()
 
     def run_together(self, count: int, work) -> list:
         barrier = threading.Barrier(count)
@@ -689,7 +689,7 @@ class ConcurrentRefreshTests(TransactionTestCase):
     def test_only_one_refresh_across_processes(self):
         # Each thread stands for a process of its own: no shared memory, only the database.
         self.fake.delay = 0.5
-        outcomes = self.run_together(8, live_header.refresh)
+        outcomes = self.run_together(8, refresh.refresh)
         assert outcomes.count(Outcome.REFRESHED) == 1, outcomes
         assert set(outcomes) == {Outcome.REFRESHED, Outcome.LOCKED}, outcomes
         assert self.fake.paths() == ["/v1/forecast"]
@@ -709,29 +709,29 @@ class ConcurrentRefreshTests(TransactionTestCase):
             return response.status_code, response.json()["temperature"], time.monotonic() - started
 
         results = self.run_together(12, request)
-        live_header.wait_for_background_refresh()
+        refresh.wait_for_background_refresh()
         assert {status for status, _t, _s in results} == {200}
         # Everyone was served the stored reading at once, without waiting for the provider.
         assert {temperature for _s, temperature, _e in results} == {1}
         assert max(elapsed for _s, _t, elapsed in results) < 1.5
         assert self.fake.paths() == ["/v1/forecast"]
-        assert live_header.header_context(SiteSettings.load())["weather"]["temperature"] == 8
+        assert header.header_context(SiteSettings.load())["weather"]["temperature"] == 8
 
     def test_pages_stay_fast_when_the_provider_is_unreachable(self):
         make_reading(minutes_old=90, temperature_c=-3)
         with (
             self.settings(WEATHER_URL="http://127.0.0.1:9"),
-            self.assertLogs("newsroom.live_header", "WARNING") as logs,
+            self.assertLogs("newsroom.weather", "WARNING") as logs,
         ):
             for _ in range(20):
                 started = time.monotonic()
-                response = self.client.get(reverse("articles:index"))
+                response = self.client.get(reverse("home"))
                 assert response.status_code == 200
                 assert time.monotonic() - started < 1
                 html = response.content.decode()
                 assert '<span class="lh-temp">-3 °C</span>' in html
                 assert "lh-stale" in html
-                live_header.wait_for_background_refresh()
+                refresh.wait_for_background_refresh()
         # Twenty requests, one attempt, one line in the log, then a pause.
         assert len(logs.records) == 1, logs.output
         assert "Connection refused" in logs.output[0]
@@ -743,11 +743,11 @@ class ConcurrentRefreshTests(TransactionTestCase):
         make_reading(minutes_old=30, temperature_c=2)
         self.fake.fault = "trickle-body"
         started = time.monotonic()
-        with self.assertLogs("newsroom.live_header", "WARNING") as logs:
+        with self.assertLogs("newsroom.weather", "WARNING") as logs:
             response = self.client.get(reverse("live-header"))
             assert time.monotonic() - started < 0.5
             assert response.json()["temperature"] == 2
-            live_header.wait_for_background_refresh()
+            refresh.wait_for_background_refresh()
         # The background refresh itself gave up at the deadline.
         assert time.monotonic() - started < weather.DEADLINE_SECONDS + 1
         assert "did not finish answering" in logs.output[0]
@@ -767,7 +767,7 @@ class SeparateProcessesTests(SimpleTestCase):
         }
         for command in (
             ["migrate", "--noinput", "-v0"],
-            ["shell", "-c", "from newsroom.models import SiteSettings; SiteSettings.load()"],
+            ["shell", "-c", "from newsroom.chrome.models import SiteSettings; SiteSettings.load()"],
         ):
             subprocess.run(
                 [sys.executable, "manage.py", *command],

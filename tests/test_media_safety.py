@@ -14,7 +14,7 @@ from django.urls import clear_url_caches, reverse
 from PIL import ExifTags, Image, PngImagePlugin
 
 from articles.models import Article, Author
-from newsroom.models import SiteSettings
+from newsroom.chrome.models import SiteSettings
 from tests.admin_forms import errors, form_data
 from tests.factories import make_article, make_author, make_user
 

@@ -25,9 +25,10 @@ from django.urls import reverse
 from django.utils import timezone
 from taggit.models import Tag
 
+from articles.invalidation import article_key
 from articles.models import Article, ArticleAuthor, Correction
-from newsroom import page_cache
-from newsroom.models import AdSlot, Menu, MenuItem, SiteSettings
+from newsroom.chrome.models import AdSlot, Menu, MenuItem, SiteSettings
+from newsroom.pagecache import clock, pages, values, versions
 from tests import live_process
 from tests.availability import need_program
 from tests.factories import (
@@ -55,7 +56,7 @@ class StoresPagesAtOnce:
 
     def setUp(self):
         super().setUp()
-        settle = mock.patch.object(page_cache, "SETTLE_NS", 0)
+        settle = mock.patch.object(pages, "SETTLE_NS", 0)
         settle.start()
         self.addCleanup(settle.stop)
 
@@ -126,7 +127,7 @@ class PageCacheTestCase(StoresPagesAtOnce, TestCase):
     def html_pages(self) -> list[str]:
         """One page of every HTML type."""
         return [
-            reverse("articles:index"),
+            reverse("home"),
             self.older.get_absolute_url(),
             self.newer.get_absolute_url(),
             reverse("articles:section", args=["politics"]),
@@ -139,7 +140,7 @@ class PageCacheTestCase(StoresPagesAtOnce, TestCase):
     def listing_pages(self) -> list[str]:
         """Every page that lists the section's stories, feeds and sitemaps included."""
         return [
-            reverse("articles:index"),
+            reverse("home"),
             reverse("articles:section", args=["politics"]),
             reverse("articles:tag", args=["budget"]),
             reverse("articles:author", args=["ioana-popescu"]),
@@ -185,7 +186,7 @@ class ServingTests(PageCacheTestCase):
         assert response.status_code == 200
 
     def test_head_is_served_like_get(self):
-        url = reverse("articles:index")
+        url = reverse("home")
         self.warm(url)
         response = self.client.head(url)
         assert response.status_code == 200
@@ -194,7 +195,9 @@ class ServingTests(PageCacheTestCase):
     def test_a_cache_that_fails_serves_pages_uncached(self):
         broken = mock.Mock(side_effect=ConnectionError("cache down"))
         down = mock.Mock(get=broken, set=broken, add=broken, get_many=broken, set_many=broken)
-        with mock.patch.object(page_cache, "cache", down), self.assertLogs("newsroom", "WARNING"):
+        for module in (pages, versions, values, clock):
+            self.enterContext(mock.patch.object(module, "cache", down))
+        with self.assertLogs("newsroom", "WARNING"):
             for url in self.html_pages():
                 response = self.get(url)
                 assert response.status_code == 200, url
@@ -214,11 +217,11 @@ class ServingTests(PageCacheTestCase):
                 assert response.get("X-Page-Cache") != "hit", url
         self.newer.headline = "Senate passes the pension law"
         self.newer.save()
-        assert "Senate passes the pension law" in self.text(reverse("articles:index"))
+        assert "Senate passes the pension law" in self.text(reverse("home"))
 
     @override_settings(PAGE_CACHE=False)
     def test_page_cache_setting_off_renders_every_request(self):
-        url = reverse("articles:index")
+        url = reverse("home")
         self.get(url)
         response = self.get(url)
         assert "X-Page-Cache" not in response
@@ -262,12 +265,12 @@ class ServingTests(PageCacheTestCase):
         editor = make_user("editor", group="Editor")
         staff = self.client_class()
         staff.force_login(editor)
-        self.warm(reverse("articles:index"))
+        self.warm(reverse("home"))
         draft = make_article(
             section=self.section, status=Article.Status.DRAFT, headline="Draft only"
         )
         assert staff.get(draft.get_absolute_url()).status_code == 200
-        assert "Draft only" not in self.text(reverse("articles:index"))
+        assert "Draft only" not in self.text(reverse("home"))
 
     def test_preview_links_are_never_cached(self):
         from django.core import signing
@@ -396,7 +399,7 @@ class StaleAfterPublishTests(PageCacheTestCase):
         self.warm(*pages)
         Article.objects.filter(pk=self.older.pk).update(status=Article.Status.DRAFT)
         assert self.get(self.older.get_absolute_url()).status_code == 404
-        assert "Budget passes after all" not in self.text(reverse("articles:index"))
+        assert "Budget passes after all" not in self.text(reverse("home"))
 
     def test_only_pages_showing_the_story_are_rebuilt(self):
         unrelated = [
@@ -508,7 +511,7 @@ class ChromeChangeTests(PageCacheTestCase):
             self.older.get_absolute_url(),
             reverse("articles:section", args=["politics"]),
             reverse("articles:author", args=["ioana-popescu"]),
-            reverse("articles:index"),
+            reverse("home"),
             reverse("articles:feed"),
         ]
         self.warm(*pages)
@@ -548,14 +551,14 @@ class ChromeChangeTests(PageCacheTestCase):
         site.save()
         for url in pages:
             assert "Cluj-Napoca" in self.text(url), url
-        home = self.get(reverse("articles:index")).content.decode()
+        home = self.get(reverse("home")).content.decode()
         lead = home.index('class="lead__headline"')
         assert home.index(self.older.get_absolute_url(), lead) < home.index("</article>", lead)
 
     def test_a_menu_link_to_a_story_follows_the_story(self):
         menu = Menu.objects.create(name="Main", slug="main")
         MenuItem.objects.create(menu=menu, label="The budget story", article=self.older)
-        pages = [reverse("articles:index"), self.newer.get_absolute_url(), *self.archive_urls()]
+        pages = [reverse("home"), self.newer.get_absolute_url(), *self.archive_urls()]
         self.warm(*pages)
         self.older.status = Article.Status.DRAFT
         self.older.save()
@@ -608,7 +611,7 @@ class ClockTests(PageCacheTestCase):
         AdSlot.objects.create(
             name="Timed", placement="top", html="<b>Flash sale</b>", starts_at=start, ends_at=end
         )
-        url = reverse("articles:index")
+        url = reverse("home")
         self.warm(url)
         assert "Flash sale" not in self.text(url)
         with self.later(start + timedelta(seconds=1)):
@@ -667,11 +670,11 @@ class NearVersionTests(PageCacheTestCase):
 
     def setUp(self):
         super().setUp()
-        remote = mock.patch.object(page_cache, "_shared_cache_is_remote", return_value=True)
+        remote = mock.patch.object(versions, "shared_cache_is_remote", return_value=True)
         remote.start()
         self.addCleanup(remote.stop)
-        page_cache.near_versions.values.clear()
-        self.addCleanup(page_cache.near_versions.values.clear)
+        versions.near_versions.values.clear()
+        self.addCleanup(versions.near_versions.values.clear)
         self.enterContext(override_settings(PAGE_CACHE_NEAR_SECONDS=NEAR))
 
     def test_a_change_made_here_shows_at_once(self):
@@ -690,13 +693,13 @@ class NearVersionTests(PageCacheTestCase):
                 "UPDATE articles_article SET headline = %s WHERE id = %s",
                 ["Changed elsewhere", self.older.pk],
             )
-        cache.set("pages:v:" + page_cache.article_key(self.older.pk), time.time_ns(), None)
-        read_at = max(stamp for _value, stamp in page_cache.near_versions.values.values())
+        cache.set("pages:v:" + article_key(self.older.pk), time.time_ns(), None)
+        read_at = max(stamp for _value, stamp in versions.near_versions.values.values())
         within = read_at + NEAR / 2
-        with mock.patch.object(page_cache.time, "monotonic", return_value=within):
+        with mock.patch.object(versions.time, "monotonic", return_value=within):
             assert self.get(url)["X-Page-Cache"] == "hit"
         after = read_at + NEAR + 0.01
-        with mock.patch.object(page_cache.time, "monotonic", return_value=after):
+        with mock.patch.object(versions.time, "monotonic", return_value=after):
             response = self.get(url)
         assert response["X-Page-Cache"] == "miss"
         assert "Changed elsewhere" in response.content.decode()
@@ -785,7 +788,7 @@ class ChromeFragmentTests(PageCacheTestCase):
         MenuItem.objects.create(menu=menu, label="Sport desk", section=self.other_section)
 
     def test_rendered_once_then_reused(self):
-        from newsroom import ads
+        from newsroom.chrome import ads
 
         url = self.older.get_absolute_url()
 

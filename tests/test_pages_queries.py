@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
-from newsroom.models import AdSlot, Menu, MenuItem, SiteSettings
+from newsroom.chrome.models import AdSlot, Menu, MenuItem, SiteSettings
 from tests.factories import image_upload, make_article, make_author, make_section
 from tests.test_page_cache import StoresPagesAtOnce
 
@@ -82,7 +82,7 @@ class PageQueryTests(TestCase):
     def urls(self, story: Article) -> dict[str, str]:
         local = timezone.localtime(story.publish_at)
         return {
-            "home": reverse("articles:index"),
+            "home": reverse("home"),
             "story": story.get_absolute_url(),
             "section": reverse("articles:section", args=[story.section.slug]),
             "tag": reverse("articles:tag", args=["common"]),
@@ -146,7 +146,7 @@ class PageQueryTests(TestCase):
         site = SiteSettings.load()
         site.lead_article = old
         site.save()
-        assert self.count(reverse("articles:index")) <= MAX_QUERIES
+        assert self.count(reverse("home")) <= MAX_QUERIES
         assert story.pk != old.pk
 
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import PREVIEW_SALT, Article
-from newsroom.models import SiteSettings
+from newsroom.chrome.models import SiteSettings
 from tests.factories import make_article, make_section, make_user
 from tests.test_views import text_of
 

@@ -6,8 +6,9 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from newsroom import live_header
-from newsroom.models import SiteSettings, WeatherReading, WeatherRefresh
+from newsroom.chrome.models import SiteSettings
+from newsroom.weather import header
+from newsroom.weather.models import WeatherReading, WeatherRefresh
 from tests.fake_weather import FakeWeather
 from tests.test_live_header import romanian
 
@@ -39,7 +40,7 @@ class RefreshWeatherCommandTests(TestCase):
         assert reading.temperature_c == -4.5
         # The header shows it at once, without a query.
         with self.assertNumQueries(0):
-            shown = live_header.header_context(SiteSettings.load(), refresh=False)["weather"]
+            shown = header.header_context(SiteSettings.load(), refresh=False)["weather"]
         assert shown["display"] == "-5 °C"
 
     def test_always_fetches_unless_asked_to_respect_the_interval(self):
@@ -55,7 +56,7 @@ class RefreshWeatherCommandTests(TestCase):
         self.fake.fault = "status"
         self.fake.fault_status = 500
         with (
-            self.assertLogs("newsroom.live_header", "WARNING"),
+            self.assertLogs("newsroom.weather", "WARNING"),
             self.assertRaisesMessage(CommandError, "answered HTTP 500 (1 in a row"),
         ):
             self.run_command()

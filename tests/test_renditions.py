@@ -16,7 +16,7 @@ from PIL import Image
 
 from articles import renditions
 from articles.models import Article, Author
-from newsroom.models import SiteSettings
+from newsroom.chrome.models import SiteSettings
 from tests.factories import image_upload, make_article, make_author
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from articles.models import Article
 from articles.search import uses_full_text
 from articles.views import MAX_PAGES, PAGE_SIZE
-from newsroom.models import SiteSettings
+from newsroom.chrome.models import SiteSettings
 from tests.factories import bulk_published, make_article, make_author, make_section
 
 BIG_TABLES = (
@@ -79,7 +79,7 @@ class IndexedListTests(TestCase):
     def pages(self) -> dict[str, str]:
         local = timezone.localtime(self.story.publish_at)
         pages = {
-            "home": reverse("articles:index"),
+            "home": reverse("home"),
             "story": self.story.get_absolute_url(),
             "section": reverse("articles:section", args=["politics"]),
             "section page 2": reverse("articles:section", args=["politics"]) + "?page=2",

@@ -22,7 +22,7 @@ from articles.search import (
     update_search_vectors,
 )
 from articles.views import PAGE_SIZE
-from newsroom.models import SiteSettings
+from newsroom.chrome.models import SiteSettings
 from tests.factories import bulk_published, make_article, make_author, make_section
 
 ON_POSTGRESQL = connection.vendor == "postgresql"

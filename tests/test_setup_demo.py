@@ -7,7 +7,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from articles.models import Article, Author, Section
-from newsroom.models import Menu, MenuItem
+from newsroom.chrome.models import Menu, MenuItem
 from tests.factories import make_article, make_user
 from tests.test_seed_demo import DEMO_MEDIA
 

@@ -7,13 +7,14 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from newsroom import live_header
-from newsroom.models import SiteSettings, WeatherReading, WeatherRefresh
+from newsroom.chrome.models import SiteSettings
+from newsroom.weather import header, refresh
+from newsroom.weather.models import WeatherReading, WeatherRefresh
 from tests.factories import make_user
 from tests.fake_weather import FakeWeather, unreachable_url
 from tests.test_live_header import romanian
 
-CHANGE_URL = reverse("admin:newsroom_sitesettings_change", args=[1])
+CHANGE_URL = reverse("admin:chrome_sitesettings_change", args=[1])
 
 
 def post_data(site: SiteSettings, **changes) -> dict:
@@ -148,7 +149,7 @@ class SiteSettingsAdminTests(TestCase):
         assert "latitude" in response.context["adminform"].form.errors
 
     def test_new_place_refreshes_the_weather_at_once(self):
-        with mock.patch.object(live_header, "refresh_soon") as refresh_soon:
+        with mock.patch.object(refresh, "refresh_soon") as refresh_soon:
             self.save(city="Cluj-Napoca")
             assert refresh_soon.call_count == 1
             self.site = SiteSettings.objects.get()
@@ -178,7 +179,7 @@ class SiteSettingsAdminPagesTests(TestCase):
 
     def test_changelist_and_change_pages(self):
         SiteSettings.load()
-        assert self.client.get(reverse("admin:newsroom_sitesettings_changelist")).status_code == 200
+        assert self.client.get(reverse("admin:chrome_sitesettings_changelist")).status_code == 200
         response = self.client.get(CHANGE_URL)
         assert response.status_code == 200
         assert romanian("No reading yet for these coordinates.", None) in response.content.decode()
@@ -202,7 +203,7 @@ class SiteSettingsAdminPagesTests(TestCase):
         assert "-4 °C" in html
         assert "(api.open-meteo.com answered HTTP 500)" in html
         with translation.override("en"):
-            status = live_header.status(SiteSettings.load())
+            status = header.status(SiteSettings.load())
         assert status.startswith("Last reading: -4 °C, observed ")
         assert "The last 2 refreshes failed (api.open-meteo.com answered HTTP 500)" in status
 
@@ -210,11 +211,11 @@ class SiteSettingsAdminPagesTests(TestCase):
         # Every request loads (and if need be creates) the one row, so there is nothing to add.
         self.client.get(reverse("admin:index"))
         assert SiteSettings.objects.count() == 1
-        assert self.client.get(reverse("admin:newsroom_sitesettings_add")).status_code == 403
+        assert self.client.get(reverse("admin:chrome_sitesettings_add")).status_code == 403
 
     def test_settings_cannot_be_deleted(self):
         SiteSettings.load()
-        url = reverse("admin:newsroom_sitesettings_delete", args=[1])
+        url = reverse("admin:chrome_sitesettings_delete", args=[1])
         assert self.client.get(url).status_code == 403
 
     def test_reporters_cannot_change_settings(self):

@@ -19,7 +19,7 @@ from articles.sitemaps import (
     SectionSitemap,
     TagSitemap,
 )
-from newsroom.models import SiteSettings
+from newsroom.chrome.models import SiteSettings
 from tests.factories import bulk_published, make_article, make_author, make_section
 
 NS = {

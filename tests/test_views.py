@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Correction
-from newsroom.models import SiteSettings
+from newsroom.chrome.models import SiteSettings
 from tests.factories import (
     image_upload,
     make_article,
@@ -65,20 +65,20 @@ class SiteTestCase(TestCase):
 
 class HomeTests(SiteTestCase):
     def test_empty_site_still_renders(self):
-        response = self.client.get(reverse("articles:index"))
+        response = self.client.get(reverse("home"))
         assert response.status_code == 200
         assert "No stories yet" in text_of(response)
 
     def test_lead_is_the_latest_story_unless_one_is_pinned(self):
         older = make_article(headline="Older story", publish_at=timezone.now() - timedelta(days=2))
         newest = make_article(headline="Newest story")
-        response = self.client.get(reverse("articles:index"))
+        response = self.client.get(reverse("home"))
         assert response.context["lead"] == newest
 
         site = SiteSettings.load()
         site.lead_article = older
         site.save()
-        response = self.client.get(reverse("articles:index"))
+        response = self.client.get(reverse("home"))
         assert response.context["lead"] == older
         assert newest in response.context["top"] + response.context["latest"]
 
@@ -92,13 +92,13 @@ class HomeTests(SiteTestCase):
             site = SiteSettings.load()
             site.lead_article = hidden
             site.save()
-            response = self.client.get(reverse("articles:index"))
+            response = self.client.get(reverse("home"))
             assert response.context["lead"] == newest
             assert "Pinned secret" not in response.content.decode()
 
     def test_lead_shows_its_image_eagerly(self):
         make_article(image=image_upload(size=(800, 500)), image_alt="Crowd in the square")
-        html = self.client.get(reverse("articles:index")).content.decode()
+        html = self.client.get(reverse("home")).content.decode()
         lead = html[html.index('class="lead"') :]
         img = re.search(r"<img [^>]+>", lead).group(0)
         assert 'alt="Crowd in the square"' in img
@@ -115,7 +115,7 @@ class HomeTests(SiteTestCase):
             make_article(section=politics, headline=f"Politics story {n}")
         make_article(section=hidden, headline="Hidden section story")
         make_article(section=sport, status=Article.Status.DRAFT, headline="Sport draft")
-        response = self.client.get(reverse("articles:index"))
+        response = self.client.get(reverse("home"))
         blocks = response.context["blocks"]
         assert [section.name for section, _stories in blocks] == ["Politics", "Sport"]
         for section, stories in blocks:
@@ -128,10 +128,10 @@ class HomeTests(SiteTestCase):
         sport = make_section(name="Sport", position=1)
         politics = make_section(name="Politics", position=2)
         stories = [make_article(section=sport, headline=f"Sport story {n}") for n in range(8)]
-        self.client.get(reverse("articles:index"))  # which stories the blocks hold is remembered
+        self.client.get(reverse("home"))  # which stories the blocks hold is remembered
 
         def block_headlines():
-            response = self.client.get(reverse("articles:index"))
+            response = self.client.get(reverse("home"))
             return {
                 section.name: [story.headline for story in block]
                 for section, block in response.context["blocks"]

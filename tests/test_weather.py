@@ -7,8 +7,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import SimpleTestCase, override_settings
 from django.utils import timezone
 
-from newsroom import weather
-from newsroom.weather import OpenMeteo, OpenWeatherMap, WeatherError
+from newsroom.weather import providers as weather
+from newsroom.weather.providers import OpenMeteo, OpenWeatherMap, WeatherError
 from tests.fake_weather import FakeWeather, unreachable_url
 
 BUCHAREST = (Decimal("44.4268"), Decimal("26.1025"))

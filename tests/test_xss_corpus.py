@@ -39,8 +39,8 @@ from articles.models import (
     WireService,
 )
 from articles.renditions import ARTICLE_WIDTHS, make_renditions
-from newsroom import ads
-from newsroom.models import AdSlot, Menu, MenuItem, SiteSettings
+from newsroom.chrome import ads
+from newsroom.chrome.models import AdSlot, Menu, MenuItem, SiteSettings
 from tests.admin_forms import EDITORIAL_CHANGELISTS, TempMediaMixin
 from tests.factories import image_bytes, make_user
 
@@ -514,7 +514,7 @@ class CorpusPagesTests(CorpusTestCase):
         self.assert_inert(response, admin=True, expect=[marker(i, "q") for i in range(N)])
         # The menu's form holds every item's label and address.
         response = self.client.get(
-            reverse("admin:newsroom_menu_change", args=[Menu.objects.get().pk])
+            reverse("admin:chrome_menu_change", args=[Menu.objects.get().pk])
         )
         self.assert_inert(response, admin=True, expect=[marker(i, "m") for i in range(N)])
         section, author = self.stories[0].section, self.stories[0].bylines.get().author
@@ -523,8 +523,8 @@ class CorpusPagesTests(CorpusTestCase):
             reverse("admin:articles_author_change", args=[author.pk]),
             reverse("admin:articles_wireservice_change", args=[self.stories[0].wire_service_id]),
             reverse("admin:taggit_tag_change", args=[Tag.objects.first().pk]),
-            reverse("admin:newsroom_adslot_change", args=[AdSlot.objects.first().pk]),
-            reverse("admin:newsroom_sitesettings_change", args=[1]),
+            reverse("admin:chrome_adslot_change", args=[AdSlot.objects.first().pk]),
+            reverse("admin:chrome_sitesettings_change", args=[1]),
         ]:
             self.assert_inert(self.client.get(url), admin=True)
 

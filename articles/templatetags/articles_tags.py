@@ -1,23 +1,19 @@
-"""Template tags for the public site's chrome and pictures: menus, ad slots, renditions, JSON-LD.
+"""Template tags for stories in the public site: teasers, pictures, bylines' photos, JSON-LD.
 
-Everything here reads cached data or fields already loaded by the view; no tag runs a query
-on a warm cache.
+Everything here reads fields already loaded by the view; no tag runs a query.
 """
 
 import json
-import re
 
 from django import template
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from articles.renditions import best_jpeg, srcset
-from newsroom import ads, menus
 from newsroom.dates import LOWERCASE_NAMES
 
 register = template.Library()
@@ -27,73 +23,6 @@ TEASER_SIZES = "(min-width: 60rem) 25vw, (min-width: 40rem) 50vw, 100vw"
 
 # What json_script escapes, so a "</script>" in any field cannot end the script element.
 _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
-
-
-@register.inclusion_tag("includes/menu.html", takes_context=True)
-def site_menu(context, slug: str = "main", label: str = ""):
-    """An admin-managed menu; renders nothing when the menu is missing or empty."""
-    request = context.get("request")
-    return {"items": menus.menu(slug), "label": label, "path": getattr(request, "path", "")}
-
-
-@register.simple_tag
-def site_sections() -> list:
-    """Every section, for the footer: {% site_sections as sections %}."""
-    return menus.sections()
-
-
-@register.inclusion_tag("includes/ad_slot.html")
-def ad_slot(placement: str):
-    """The active ads of a placement; nothing at all when there are none."""
-    return {"ads": ads.ads_for(placement), "placement": placement}
-
-
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
-_VOID = {"br", "hr", "img", "wbr", "input", "source"}
-
-
-def paragraph_ends(html: str) -> list[int]:
-    """Offsets just after each top-level </p> (paragraphs inside quotes and lists don't count)."""
-    ends = []
-    depth = 0
-    for match in _TAG.finditer(html):
-        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
-        if name in _VOID or self_closing:
-            continue
-        if closing:
-            depth = max(0, depth - 1)
-            if depth == 0 and name == "p":
-                ends.append(match.end())
-        else:
-            depth += 1
-    return ends
-
-
-@register.simple_tag
-def story_body(article) -> SafeString:
-    """The story's (sanitized) body with any in-story ad after its paragraph."""
-    body = article.body or ""
-    in_story = ads.ads_for("in_story")
-    if not in_story:
-        return mark_safe(body)  # noqa: S308 - sanitized on every save (Article.save)
-    ends = paragraph_ends(body)
-    inserts: dict[int, list] = {}
-    for ad in in_story:
-        if 1 <= ad.after_paragraph <= len(ends):
-            inserts.setdefault(ends[ad.after_paragraph - 1], []).append(ad)
-    if not inserts:
-        return mark_safe(body)  # noqa: S308
-    pieces, last = [], 0
-    for offset in sorted(inserts):
-        pieces.append(body[last:offset])
-        pieces.append(
-            render_to_string(
-                "includes/ad_slot.html", {"ads": inserts[offset], "placement": "in_story"}
-            )
-        )
-        last = offset
-    pieces.append(body[last:])
-    return mark_safe("".join(pieces))  # noqa: S308
 
 
 # Built <picture> elements by their renditions and attributes: a listing prints dozens, and each

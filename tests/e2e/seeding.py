@@ -20,9 +20,9 @@ from django.utils.text import slugify
 
 from articles import demo
 from articles.models import Article, ArticleAuthor, Author, Section, WireService
-from newsroom import live_header
+from newsroom.chrome.models import Menu
 from newsroom.management.commands.setup_demo import create_menus
-from newsroom.models import Menu
+from newsroom.weather import refresh
 
 # username, group, full name; every one logs in with the session's password.
 STAFF = [
@@ -49,7 +49,7 @@ def base(password: str) -> dict:
             is_staff=True,
         )
         user.groups.add(Group.objects.get(name=group))
-    outcome = live_header.refresh(force=True)
+    outcome = refresh.refresh(force=True)
     return {"weather": str(outcome)}
 
 

@@ -11,9 +11,10 @@ from django.test import override_settings
 from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
-from newsroom import live_header
+from newsroom.chrome.models import SiteSettings
 from newsroom.dates import long_datetime
-from newsroom.models import SiteSettings, WeatherReading
+from newsroom.weather import refresh
+from newsroom.weather.models import WeatherReading
 from tests.e2e.browsing import CHROMIUM, CHROMIUM_ARGS
 from tests.fake_weather import FakeWeather
 from tests.test_live_header import expected_as_of, romanian
@@ -65,7 +66,7 @@ class LiveHeaderBrowserTests(StaticLiveServerTestCase):
         )
 
     def tearDown(self):
-        live_header.wait_for_background_refresh()
+        refresh.wait_for_background_refresh()
         assert self.errors == []
 
     def store_reading(self, celsius: float, minutes_old: float = 1, condition: str = "cloudy"):
@@ -133,7 +134,7 @@ class LiveHeaderBrowserTests(StaticLiveServerTestCase):
         cache.clear()
         with self.page.expect_response(lambda r: r.url.endswith("/live/header.json")):
             self.page.clock.fast_forward("10:00")
-        live_header.wait_for_background_refresh()
+        refresh.wait_for_background_refresh()
         assert self.fake.paths() == ["/v1/forecast"]
 
         # Coming back to the tab asks again, and gets the new reading.
@@ -141,7 +142,7 @@ class LiveHeaderBrowserTests(StaticLiveServerTestCase):
         expect(temperature).to_have_text("-7 °C")
         expect(header.locator(".lh-label")).to_have_text(romanian("Snow"))
         icon = header.locator(".lh-icon path").get_attribute("d")
-        assert icon == live_header.ICONS["snow"]
+        assert icon == header.ICONS["snow"]
         assert self.page.evaluate("window.sameDocument") is True
         # The temperature's box is reserved: the city did not move.
         assert header.locator(".lh-city").bounding_box() == city_box
@@ -153,7 +154,7 @@ class LiveHeaderBrowserTests(StaticLiveServerTestCase):
         assert '<span class="lh-weather" hidden>' in served
         assert "°C" not in served
         # The page's own request started the first refresh; the script picks its result up.
-        live_header.wait_for_background_refresh()
+        refresh.wait_for_background_refresh()
         self.page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
         header = self.page.locator("[data-live-header]")
         expect(header.locator(".lh-temp")).to_have_text("3 °C")
@@ -171,7 +172,7 @@ class LiveHeaderBrowserTests(StaticLiveServerTestCase):
             expect(weather).to_have_class("lh-weather lh-stale")
             expect(weather).to_have_attribute("title", as_of)
             # The refresh the page started fails; the script asks again and keeps the mark.
-            live_header.wait_for_background_refresh()
+            refresh.wait_for_background_refresh()
             self.page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
             expect(header.locator(".lh-temp")).to_have_text("-1 °C")
             expect(weather).to_have_class("lh-weather lh-stale")

@@ -15,7 +15,7 @@ from django.utils.text import slugify
 
 from articles import demo
 from articles.models import Article, Author, Section
-from newsroom.models import Menu, MenuItem
+from newsroom.chrome.models import Menu, MenuItem
 
 # username, password, group, the author they write as; the README lists the same logins.
 DEMO_ACCOUNTS = [

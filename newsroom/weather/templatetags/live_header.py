@@ -1,8 +1,7 @@
 from django import template
 from django.db import DatabaseError
 
-from newsroom import live_header
-from newsroom.models import SiteSettings
+from newsroom.weather import header, site
 
 register = template.Library()
 
@@ -14,10 +13,10 @@ def live_header_data(context) -> dict:
     Adds one query while the cache is cold and none while it is warm; may start a background
     refresh of the weather, never waits for one.
     """
-    site = getattr(context.get("request"), "site_settings", None)
-    if site is None:
+    settings = getattr(context.get("request"), "site_settings", None)
+    if settings is None:
         try:
-            site = SiteSettings.load()
+            settings = site.current()
         except DatabaseError:
-            site = SiteSettings()  # the defaults still give a correct date and time
-    return live_header.header_context(site)
+            settings = site.defaults()  # the defaults still give a correct date and time
+    return header.header_context(settings)

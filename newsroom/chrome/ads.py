@@ -1,9 +1,8 @@
-"""Ad and promo slots as the templates print them, read once and kept in the cache.
+"""Ad and promo slots as the templates print them, read once and kept until the chrome changes.
 
-The cached list holds the slots switched on that have not ended, with their start and end; each
+The kept list holds the slots switched on that have not ended, with their start and end; each
 read keeps those showing at that moment, so a slot starts and ends on time even on a warm cache
-(and on cached pages, which expire at those moments). The list expires no later than the moment
-the first of them ends, and at most a minute after it was built.
+(the clock retires the list, and every stored page, at those moments: see `invalidation`).
 """
 
 import logging
@@ -11,14 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import nh3
-from django.core.cache import cache
-from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-logger = logging.getLogger(__name__)
+from newsroom.chrome.models import AdSlot
+from newsroom.pagecache import EVERY_PAGE, remembered
 
-CACHE_KEY = "chrome:ads"
-CACHE_TIMEOUT = 60
+logger = logging.getLogger(__name__)
 
 # What an ad's HTML snippet may hold: text with emphasis, links and pictures from this site —
 # no script, style, frame, form or event handler. Third-party ad tags are not supported: the
@@ -62,7 +59,7 @@ class Ad:
         )
 
 
-def _image_size(slot) -> tuple[int | None, int | None]:
+def _image_size(slot: AdSlot) -> tuple[int | None, int | None]:
     try:
         return slot.image.width, slot.image.height
     except Exception:  # A missing or unreadable file still shows, just without a size.
@@ -71,8 +68,6 @@ def _image_size(slot) -> tuple[int | None, int | None]:
 
 
 def _build() -> list[Ad]:
-    from newsroom.models import AdSlot
-
     ads = []
     # Slots due to start later come too: they show from their start without a new query.
     current = AdSlot.objects.filter(is_active=True).exclude(ends_at__lte=timezone.now())
@@ -99,32 +94,12 @@ def _build() -> list[Ad]:
 
 
 def active_ads() -> list[Ad]:
-    """Every slot showing now, from the cache when warm."""
-    ads = cache.get(CACHE_KEY)
+    """Every slot showing now."""
     now = timezone.now()
-    if ads is None:
-        ads = _build()
-        timeout = float(CACHE_TIMEOUT)
-        for ad in ads:
-            if ad.ends_at is not None:
-                timeout = min(timeout, (ad.ends_at - now).total_seconds())
-        if timeout >= 1:
-            cache.set(CACHE_KEY, ads, timeout)
-    return [ad for ad in ads if ad.is_showing(now)]
+    kept = remembered("ads", [EVERY_PAGE], _build, timeless=True)
+    return [ad for ad in kept if ad.is_showing(now)]
 
 
 def ads_for(placement: str) -> list[Ad]:
-    """The active slots of one placement ("top", "sidebar", "in_story", "footer")."""
+    """The slots of one placement ("top", "sidebar", "in_story", "footer") showing now."""
     return [ad for ad in active_ads() if ad.placement == placement]
-
-
-def forget_ads(**kwargs) -> None:
-    cache.delete(CACHE_KEY)
-
-
-def connect_signals() -> None:
-    """Called from NewsroomConfig.ready()."""
-    from newsroom.models import AdSlot
-
-    post_save.connect(forget_ads, sender=AdSlot, dispatch_uid="ads-save")
-    post_delete.connect(forget_ads, sender=AdSlot, dispatch_uid="ads-delete")

@@ -3,8 +3,8 @@ from zoneinfo import ZoneInfo
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from newsroom import live_header
-from newsroom.models import SiteSettings, WeatherRefresh
+from newsroom.weather import header, refresh, site
+from newsroom.weather.models import WeatherRefresh
 
 
 class Command(BaseCommand):
@@ -22,8 +22,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, if_due: bool = False, verbosity: int = 1, **options):
-        outcome = live_header.refresh(force=not if_due)
-        if outcome is live_header.Outcome.FAILED:
+        outcome = refresh.refresh(force=not if_due)
+        if outcome is refresh.Outcome.FAILED:
             state = WeatherRefresh.objects.get(pk=1)
             raise CommandError(
                 f"Weather refresh failed: {state.last_error} "
@@ -31,13 +31,14 @@ class Command(BaseCommand):
             )
         if verbosity < 1:
             return
-        site = SiteSettings.load()
-        shown = live_header.header_context(site, refresh=False)["weather"]
-        if outcome not in (live_header.Outcome.REFRESHED, live_header.Outcome.FRESH) or not shown:
+        settings = site.current()
+        shown = header.header_context(settings, refresh=False)["weather"]
+        if outcome not in (refresh.Outcome.REFRESHED, refresh.Outcome.FRESH) or not shown:
             self.stdout.write(f"Weather not refreshed: {outcome}.")
             return
-        observed = timezone.localtime(shown["observed_at"], ZoneInfo(site.time_zone))
+        observed = timezone.localtime(shown["observed_at"], ZoneInfo(settings.time_zone))
         condition = f", {shown['label'].lower()}" if shown["label"] else ""
         self.stdout.write(
-            f"{site.city}: {shown['display']}{condition}, observed at {observed:%H:%M} ({outcome})."
+            f"{settings.city}: {shown['display']}{condition}, observed at {observed:%H:%M} "
+            f"({outcome})."
         )

@@ -1,9 +1,8 @@
-"""The site's chrome: settings, the stored weather reading, menus and ad slots."""
+"""The site's chrome: its settings, menus and ad slots."""
 
 import zoneinfo
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -11,7 +10,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from newsroom.menus import is_safe_link
+from newsroom.chrome.links import is_safe_link
+from newsroom.pagecache import EVERY_PAGE, remembered
+from newsroom.weather.models import TemperatureUnit
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -19,11 +20,7 @@ TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezone
 class SiteSettings(models.Model):
     """The one row of settings editors manage in the admin."""
 
-    class Unit(models.TextChoices):
-        CELSIUS = "C", "°C"
-        FAHRENHEIT = "F", "°F"
-
-    CACHE_KEY = "site-settings"
+    Unit = TemperatureUnit
 
     city = models.CharField(
         _("city"),
@@ -72,6 +69,7 @@ class SiteSettings(models.Model):
     )
 
     class Meta:
+        db_table = "newsroom_sitesettings"
         verbose_name = _("site settings")
         verbose_name_plural = _("site settings")
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="sitesettings_single_row")]
@@ -82,55 +80,15 @@ class SiteSettings(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1
         super().save(*args, **kwargs)
-        cache.delete(self.CACHE_KEY)
 
     @classmethod
     def load(cls) -> "SiteSettings":
-        """The current settings, from the cache when warm."""
-        current = cache.get(cls.CACHE_KEY)
-        if current is None:
-            current, _created = cls.objects.get_or_create(pk=1)
-            cache.set(cls.CACHE_KEY, current, 300)
-        return current
+        """The current settings, kept in the cache until they change."""
+        return remembered("site-settings", [EVERY_PAGE], cls._stored, timeless=True)
 
-
-class WeatherReading(models.Model):
-    """A temperature the provider reported; the newest good one feeds the header."""
-
-    provider = models.CharField(max_length=32)
-    temperature_c = models.FloatField()
-    condition = models.CharField(max_length=32, blank=True)
-    observed_at = models.DateTimeField()
-    fetched_at = models.DateTimeField(default=timezone.now)
-    # Where it was measured: a reading for the previous city never shows under a new one.
-    latitude = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
-    longitude = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
-
-    class Meta:
-        ordering = ["-fetched_at"]
-        get_latest_by = "fetched_at"
-
-    def __str__(self) -> str:
-        return f"{self.temperature_c} °C at {self.observed_at:%Y-%m-%d %H:%M}"
-
-
-class WeatherRefresh(models.Model):
-    """One row that every process shares: the refresh lock and the backoff after failures."""
-
-    locked_until = models.DateTimeField(null=True, blank=True)
-    lock_token = models.CharField(max_length=32, blank=True)
-    failures = models.PositiveIntegerField(
-        default=0, help_text="Failed refreshes in a row; the wait before the next one grows."
-    )
-    retry_at = models.DateTimeField(null=True, blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        constraints = [models.CheckConstraint(condition=Q(pk=1), name="weatherrefresh_single_row")]
-
-    def __str__(self) -> str:
-        return f"weather refresh: {self.failures} failures"
+    @classmethod
+    def _stored(cls) -> "SiteSettings":
+        return cls.objects.get_or_create(pk=1)[0]
 
 
 class Menu(models.Model):
@@ -140,6 +98,7 @@ class Menu(models.Model):
     )
 
     class Meta:
+        db_table = "newsroom_menu"
         ordering = ["name"]
         verbose_name = _("menu")
         verbose_name_plural = _("menus")
@@ -172,6 +131,7 @@ class MenuItem(models.Model):
     )
 
     class Meta:
+        db_table = "newsroom_menuitem"
         ordering = ["position", "pk"]
         verbose_name = _("menu item")
         verbose_name_plural = _("menu items")
@@ -227,6 +187,7 @@ class AdSlot(models.Model):
     objects = AdSlotQuerySet.as_manager()
 
     class Meta:
+        db_table = "newsroom_adslot"
         ordering = ["placement", "name"]
         verbose_name = _("ad slot")
         verbose_name_plural = _("ad slots")

@@ -1,0 +1,223 @@
+"""What the newsroom's writes make stale in the page cache.
+
+Keys: "listings" (anything a site-wide list shows: home, archives, search, sitemaps, feeds),
+"section:<pk>", "tag:<pk>", "author:<pk>" (the stories a section, tag or author lists, and its
+own name) and "article:<pk>" (one story as printed anywhere). Every save and delete of a story,
+byline, tag link, correction, section, author, tag or wire service bumps exactly the keys it
+changes, and so does `ArticleQuerySet.update()`; the clock's part is the next scheduled story's
+go-live. `connect()` wires it all (ArticlesConfig.ready).
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.dispatch import Signal
+from django.http import HttpRequest
+from taggit.models import Tag, TaggedItem
+
+from articles.models import Article, ArticleAuthor, Author, Correction, Section, WireService
+from newsroom.pagecache import EVERY_PAGE, bump, clock, depends_on
+
+LISTINGS = "listings"
+
+# Sent after ArticleQuerySet.update() changed stories pages show, with their ids: for other
+# apps whose pages link to stories (the chrome's menus).
+stories_updated = Signal()
+
+# Fields no page prints; updating only these leaves every page as it was. (The search vector
+# is not one: it decides what search pages find.)
+INVISIBLE_FIELDS = frozenset(
+    {"version", "modified_by", "modified_by_id", "created_by", "created_by_id"}
+)
+MEMBERSHIP_FIELDS = frozenset({"status", "publish_at", "section", "section_id"})
+BULK_ROWS = 1000
+
+
+def article_key(pk) -> str:
+    return f"article:{pk}"
+
+
+def section_key(pk) -> str:
+    return f"section:{pk}"
+
+
+def tag_key(pk) -> str:
+    return f"tag:{pk}"
+
+
+def author_key(pk) -> str:
+    return f"author:{pk}"
+
+
+def depends_on_stories(request: HttpRequest, stories: Iterable) -> None:
+    """The page prints these stories: their text, and the bylines prefetched with them."""
+    keys = []
+    for story in stories:
+        if story is None:
+            continue
+        keys.append(article_key(story.pk))
+        prefetched = getattr(story, "_prefetched_objects_cache", {})
+        keys.extend(author_key(link.author_id) for link in prefetched.get("bylines", ()))
+    depends_on(request, *keys)
+
+
+def next_go_live(now: datetime) -> datetime | None:
+    """When the next scheduled story goes live (the clock's part of the newsroom's pages)."""
+    scheduled = Article.objects.filter(status=Article.Status.PUBLISHED, publish_at__gt=now)
+    return scheduled.order_by("publish_at").values_list("publish_at", flat=True).first()
+
+
+# --- What each write bumps --------------------------------------------------------------------
+
+
+def _published(status) -> bool:
+    return status == Article.Status.PUBLISHED
+
+
+def _story_is_published(article_id) -> bool:
+    return Article.objects.filter(pk=article_id, status=Article.Status.PUBLISHED).exists()
+
+
+def _tag_ids(*article_ids) -> list[int]:
+    return list(
+        TaggedItem.objects.filter(
+            content_type=ContentType.objects.get_for_model(Article), object_id__in=article_ids
+        )
+        .values_list("tag_id", flat=True)
+        .distinct()
+    )
+
+
+def _membership_keys(*article_ids) -> set[str]:
+    """The tags' and authors' lists these stories belong to."""
+    keys = {tag_key(pk) for pk in _tag_ids(*article_ids)}
+    authors = ArticleAuthor.objects.filter(article_id__in=article_ids).values_list(
+        "author_id", flat=True
+    )
+    keys.update(author_key(pk) for pk in authors)
+    return keys
+
+
+def _remember_article(sender, instance, raw=False, **kwargs) -> None:
+    """pre_save/pre_delete: what the story was, to tell which lists it leaves."""
+    if raw or instance.pk is None or instance._state.adding:
+        instance._page_cache_before = None
+        return
+    instance._page_cache_before = (
+        sender._base_manager.filter(pk=instance.pk)
+        .values("status", "publish_at", "section_id")
+        .first()
+    )
+
+
+def _article_changed(sender, instance, created=False, raw=False, **kwargs) -> None:
+    if raw:
+        return
+    before = instance.__dict__.pop("_page_cache_before", None)
+    deleted = kwargs.get("signal") is post_delete
+    keys = {article_key(instance.pk)}
+    was_public = before is not None and _published(before["status"])
+    is_public = not deleted and _published(instance.status)
+    if was_public or is_public:
+        keys.add(LISTINGS)
+        now = {
+            "status": instance.status,
+            "publish_at": instance.publish_at,
+            "section_id": instance.section_id,
+        }
+        if created or deleted or before is None or before != now:
+            # It joins, leaves or moves within lists: every list it is or was in is stale.
+            keys.add(section_key(instance.section_id))
+            keys |= _membership_keys(instance.pk)
+            if before is not None:
+                keys.add(section_key(before["section_id"]))
+    bump(*keys)
+
+
+def _byline_changed(sender, instance, raw=False, **kwargs) -> None:
+    if raw:
+        return
+    keys = [article_key(instance.article_id), author_key(instance.author_id)]
+    if _story_is_published(instance.article_id):
+        keys.append(LISTINGS)
+    bump(*keys)
+
+
+def _tagging_changed(sender, instance, raw=False, **kwargs) -> None:
+    if raw or instance.content_type_id != ContentType.objects.get_for_model(Article).pk:
+        return
+    keys = [article_key(instance.object_id), tag_key(instance.tag_id)]
+    if _story_is_published(instance.object_id):
+        keys.append(LISTINGS)
+    bump(*keys)
+
+
+def _correction_changed(sender, instance, raw=False, **kwargs) -> None:
+    if not raw:
+        bump(article_key(instance.article_id))
+
+
+def _keyed(make_key, *extra: str):
+    def receiver(sender, instance, raw=False, **kwargs) -> None:
+        if not raw:
+            bump(make_key(instance.pk), *extra)
+
+    return receiver
+
+
+def stories_updating(queryset, fields: Iterable[str]) -> list[tuple] | None:
+    """Before QuerySet.update() of stories: the rows it touches, when pages show its fields."""
+    if not set(fields) - INVISIBLE_FIELDS:
+        return None
+    return list(queryset.values_list("pk", "status", "section_id"))
+
+
+def stories_update_done(rows: list[tuple] | None, fields: dict) -> None:
+    """After QuerySet.update(): the keys a save() of each story would bump."""
+    if not rows:
+        return
+    pks = [pk for pk, _status, _section in rows]
+    keys = {article_key(pk) for pk in pks}
+    public = [pk for pk, status, _section in rows if _published(status)]
+    if public or _published(fields.get("status")):
+        keys.add(LISTINGS)
+        if set(fields) & MEMBERSHIP_FIELDS:
+            if len(rows) > BULK_ROWS:
+                keys.add(EVERY_PAGE)  # too many lists to name: every page
+            else:
+                keys.update(section_key(section) for _pk, _status, section in rows)
+                new_section = fields.get("section_id", fields.get("section"))
+                if new_section is not None:
+                    keys.add(section_key(getattr(new_section, "pk", new_section)))
+                keys |= _membership_keys(*pks)
+        stories_updated.send(sender=Article, pks=pks[:BULK_ROWS])
+    bump(*keys)
+
+
+def bulk_created(stories: list[Article]) -> None:
+    """After bulk_create(): which lists the new stories joined is unknown, so every page."""
+    if any(story.status == Article.Status.PUBLISHED for story in stories):
+        bump(EVERY_PAGE, LISTINGS)
+
+
+def connect() -> None:
+    """Wire every write the newsroom's pages show to the keys it bumps (ArticlesConfig.ready)."""
+
+    def on_save_and_delete(receiver, model, name):
+        post_save.connect(receiver, sender=model, dispatch_uid=f"pages-save-{name}")
+        post_delete.connect(receiver, sender=model, dispatch_uid=f"pages-delete-{name}")
+
+    pre_save.connect(_remember_article, sender=Article, dispatch_uid="pages-before-article")
+    pre_delete.connect(_remember_article, sender=Article, dispatch_uid="pages-before-delete")
+    on_save_and_delete(_article_changed, Article, "article")
+    on_save_and_delete(_byline_changed, ArticleAuthor, "byline")
+    on_save_and_delete(_tagging_changed, TaggedItem, "tagging")
+    on_save_and_delete(_correction_changed, Correction, "correction")
+    # A section's name is on every page (the footer); a wire credit can be anywhere.
+    on_save_and_delete(_keyed(section_key, EVERY_PAGE, LISTINGS), Section, "section")
+    on_save_and_delete(_keyed(author_key, LISTINGS), Author, "author")
+    on_save_and_delete(_keyed(tag_key, LISTINGS), Tag, "tag")
+    on_save_and_delete(_keyed(lambda pk: EVERY_PAGE, LISTINGS), WireService, "wire")
+    clock.register("go-live", [LISTINGS], next_go_live)

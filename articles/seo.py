@@ -1,0 +1,88 @@
+"""What pages tell search engines and sharing previews: the <head>'s metadata and JSON-LD."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+from django.utils.translation import get_language
+
+from articles.models import Article
+from articles.renditions import best_jpeg
+
+
+@dataclass
+class PageMeta:
+    """What the <head> says about a page to search engines and sharing previews."""
+
+    title: str
+    description: str
+    url: str
+    kind: str = "website"
+    image: str = ""
+    image_alt: str = ""
+    noindex: bool = False
+
+
+def absolute(request: HttpRequest, url: str) -> str:
+    return request.build_absolute_uri(url)
+
+
+def image_url(request: HttpRequest, article: Article) -> str:
+    """An absolute URL of the lead image at sharing size, or ""."""
+    if not article.image:
+        return ""
+    return absolute(request, best_jpeg(article.image_renditions) or article.image.url)
+
+
+def describe(text: str, words: int = 40) -> str:
+    return Truncator(strip_tags(text or "").strip()).words(words, truncate="…")
+
+
+def news_article(request: HttpRequest, article: Article, image: str) -> dict:
+    """schema.org NewsArticle for the story page."""
+    data: dict = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.headline,
+        "description": article.standfirst,
+        "mainEntityOfPage": absolute(request, article.get_absolute_url()),
+        "inLanguage": get_language(),
+        "articleSection": article.section.name,
+        "publisher": {
+            "@type": "NewsMediaOrganization",
+            "name": settings.SITE_NAME,
+            "url": absolute(request, reverse("home")),
+            "logo": {"@type": "ImageObject", "url": absolute(request, static("img/logo.svg"))},
+        },
+    }
+    if article.publish_at:
+        data["datePublished"] = article.publish_at.isoformat()
+        data["dateModified"] = (article.updated_at or article.publish_at).isoformat()
+    if image:
+        data["image"] = [image]
+    authors = [
+        {
+            "@type": "Person",
+            "name": author.name,
+            "url": absolute(request, author.get_absolute_url()),
+        }
+        for author in article.byline
+    ]
+    wire = article.wire_service if article.wire_service_id else None
+    if authors:
+        data["author"] = authors
+    elif wire is not None:
+        data["author"] = [{"@type": "Organization", "name": wire.name}]
+    if wire is not None:
+        agency: dict = {"@type": "NewsMediaOrganization", "name": wire.name}
+        if wire.website:
+            agency["url"] = wire.website
+        data["sourceOrganization"] = agency
+    keywords = [tag.name for tag in article.tag_list]
+    if keywords:
+        data["keywords"] = keywords
+    return data

@@ -1,0 +1,135 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from newsroom.admin_lookups import AllowlistedLookupsMixin
+from newsroom.chrome.models import AdSlot, Menu, MenuItem, SiteSettings
+from newsroom.weather import header, providers, refresh
+
+
+class SiteSettingsForm(forms.ModelForm):
+    """Looks a new city up once, on save, unless the editor typed its coordinates too."""
+
+    place: providers.Place | None = None
+
+    class Meta:
+        model = SiteSettings
+        fields = [
+            "city",
+            "latitude",
+            "longitude",
+            "time_zone",
+            "temperature_unit",
+            "language",
+            "lead_article",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        changed = set(self.changed_data)
+        city = (cleaned.get("city") or "").strip()
+        if not city or "city" not in changed or changed & {"latitude", "longitude"}:
+            return cleaned
+        try:
+            place = providers.get_provider().geocode(city, cleaned.get("language") or "en")
+        except providers.WeatherError as exc:
+            self.add_error(
+                "city",
+                _(
+                    "Could not look up “%(city)s” (%(error)s). Try again later, or enter the "
+                    "latitude and longitude yourself."
+                )
+                % {"city": city, "error": exc},
+            )
+            return cleaned
+        if place is None:
+            self.add_error(
+                "city",
+                _(
+                    "No place called “%(city)s” was found. Check the spelling, or enter the "
+                    "latitude and longitude yourself."
+                )
+                % {"city": city},
+            )
+            return cleaned
+        cleaned["latitude"], cleaned["longitude"] = place.latitude, place.longitude
+        if place.time_zone and "time_zone" not in changed:
+            cleaned["time_zone"] = place.time_zone
+        self.place = place
+        return cleaned
+
+
+@admin.register(SiteSettings)
+class SiteSettingsAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
+    form = SiteSettingsForm
+    list_display = ["__str__", "city", "time_zone", "language"]
+    fieldsets = [
+        (
+            _("Place"),
+            {
+                "fields": ["city", "latitude", "longitude", "time_zone"],
+                "description": _(
+                    "Type a city and save: its coordinates and time zone are looked up once. "
+                    "Correct them here if they are wrong; coordinates you type are kept."
+                ),
+            },
+        ),
+        (_("Display"), {"fields": ["temperature_unit", "language"]}),
+        (_("Home page"), {"fields": ["lead_article"]}),
+        (_("Weather"), {"fields": ["weather_status"], "classes": ["collapse"]}),
+    ]
+    raw_id_fields = ["lead_article"]
+    readonly_fields = ["weather_status"]
+
+    def has_add_permission(self, request):
+        return not SiteSettings.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        place = form.place
+        if place is not None:
+            found = ", ".join(part for part in (place.name, place.country) if part)
+            self.message_user(
+                request,
+                _(
+                    "Found %(place)s: latitude %(latitude)s, longitude %(longitude)s, time zone "
+                    "%(time_zone)s. Correct them if they are wrong."
+                )
+                % {
+                    "place": found,
+                    "latitude": obj.latitude,
+                    "longitude": obj.longitude,
+                    "time_zone": obj.time_zone,
+                },
+            )
+        if {"city", "latitude", "longitude"} & set(form.changed_data):
+            refresh.refresh_soon()
+
+    @admin.display(description=_("weather"))
+    def weather_status(self, obj: SiteSettings) -> str:
+        return header.status(obj)
+
+
+class MenuItemInline(admin.TabularInline):
+    model = MenuItem
+    extra = 1
+    fields = ["label", "position", "parent", "section", "tag", "article", "url"]
+    raw_id_fields = ["article", "tag"]
+
+
+@admin.register(Menu)
+class MenuAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+    inlines = [MenuItemInline]
+
+
+@admin.register(AdSlot)
+class AdSlotAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
+    list_display = ["name", "placement", "starts_at", "ends_at", "is_active"]
+    list_filter = ["placement", "is_active"]
+    search_fields = ["name"]

@@ -1,0 +1,40 @@
+"""The page cache: whole public pages for anonymous readers, kept and dropped exactly.
+
+It knows no model. Views say what their page depends on — keys, plain strings that the content
+apps name, such as "article:12" or "listings" — with `public_page(*keys)` and `depends_on()`;
+whoever writes bumps the keys the write changes with `bump()`, each app in its own
+`invalidation` module, and the next request in any process that shares the cache rebuilds only
+the pages recorded with an older version of one of them: nothing is flushed. Costly values a
+page prints are kept the same way (`remembered()`), and pages and values expire by themselves
+at the moments the clock changes them (`clock.register()`).
+
+Modules: `versions` (the keys' versions), `pages` (stored pages and the view decorator),
+`middleware` (serving and storing), `values` (remembered values), `clock`, and `backend` (a
+Redis cache the site survives losing).
+"""
+
+from newsroom.pagecache.pages import (
+    EVERY_PAGE,
+    GZIP_MIN_BYTES,
+    PAGE_SECONDS,
+    SHARED_MAX_AGE,
+    depends_on,
+    has_session,
+    public_page,
+)
+from newsroom.pagecache.values import remembered
+from newsroom.pagecache.versions import bump, version, versions
+
+__all__ = [
+    "EVERY_PAGE",
+    "GZIP_MIN_BYTES",
+    "PAGE_SECONDS",
+    "SHARED_MAX_AGE",
+    "bump",
+    "depends_on",
+    "has_session",
+    "public_page",
+    "remembered",
+    "version",
+    "versions",
+]

@@ -1,0 +1,91 @@
+"""The moments the clock alone changes pages, with nobody saving anything.
+
+A scheduled story goes live, an ad slot starts or ends, a day ends (teasers say "14:05" for
+today's stories). Each app registers what it knows with `register()`, from its `invalidation`
+module; stored pages and remembered values expire at the first of those moments. Each source's
+answer is kept, in this process and in the shared cache, until a key it watches is bumped or the
+moment passes.
+"""
+
+import logging
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from django.core.cache import cache
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "pages:next:"
+# However quiet the site, nothing the page cache keeps lives longer than this.
+KEEP_SECONDS = 600
+_SECONDS_PER_DAY = 86400
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    # A write that may move the moment bumps one of these keys.
+    keys: frozenset[str]
+    next_moment: Callable[[datetime], datetime | None]
+
+
+_sources: dict[str, Source] = {}
+# Answers this process has read, by source and the versions they were computed for.
+_moments: dict[str, tuple[datetime | None]] = {}
+
+
+def register(
+    name: str, keys: Iterable[str], next_moment: Callable[[datetime], datetime | None]
+) -> None:
+    """`next_moment(now)` is the next time the clock changes pages (None: not foreseen)."""
+    _sources[name] = Source(name, frozenset(keys), next_moment)
+
+
+def watched_keys() -> frozenset[str]:
+    """The keys whose versions `next_change()` needs."""
+    return frozenset().union(*(source.keys for source in _sources.values()))
+
+
+def next_change(now: datetime, current: dict[str, int], zone: tzinfo) -> datetime:
+    """The next moment a page may change by itself; `current` holds the watched keys' versions."""
+    local = timezone.localtime(now, zone)
+    midnight = timezone.make_aware(
+        datetime.combine(local.date() + timedelta(days=1), datetime.min.time()), zone
+    )
+    moments = [midnight]
+    for source in _sources.values():
+        moment = _moment(source, now, current)
+        if moment is not None:
+            moments.append(moment)
+    return min(moments)
+
+
+def keep_until(now: datetime, current: dict[str, int], zone: tzinfo | None = None) -> datetime:
+    """How long something built now may be kept: KEEP_SECONDS, or less if the clock says so."""
+    zone = zone or timezone.get_current_timezone()
+    return min(now + timedelta(seconds=KEEP_SECONDS), next_change(now, current, zone))
+
+
+def _moment(source: Source, now: datetime, current: dict[str, int]) -> datetime | None:
+    stamp = ":".join([PREFIX + source.name, *(str(current[key]) for key in sorted(source.keys))])
+    found = _moments.get(stamp)  # this process's copy first: no round trip
+    if found is None:
+        try:
+            found = cache.get(stamp)
+        except Exception:
+            found = None
+    if found is not None and (found[0] is None or found[0] > now):
+        if len(_moments) > 256:
+            _moments.clear()
+        _moments[stamp] = found
+        return found[0]
+    moment = source.next_moment(now)
+    seconds = _SECONDS_PER_DAY if moment is None else (moment - now).total_seconds()
+    try:
+        cache.set(stamp, (moment,), max(1, min(_SECONDS_PER_DAY, math.ceil(seconds))))
+    except Exception:
+        logger.warning("page cache unavailable", exc_info=True)
+    return moment

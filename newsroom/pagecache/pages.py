@@ -1,0 +1,305 @@
+"""Stored pages: what a view says about its page, and how a page is kept and answered.
+
+A view decorated with `public_page(*keys)` builds the same page for every anonymous reader; its
+page depends on EVERY_PAGE (the chrome around it) and on `keys`, and the view adds what it finds
+while building (`depends_on`). Requests that carry a session (staff) or a pending message are
+never served from, or stored into, the cache and are marked private.
+
+Public responses get an ETag, Last-Modified, a short shared max-age with stale-while-revalidate
+for a proxy or CDN, `Vary: Cookie, Accept-Encoding`, and a gzip copy made once when stored (the
+pages carry no secret or CSRF token, so BREACH has nothing to find).
+"""
+
+import gzip
+import hashlib
+import logging
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta, tzinfo
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.cache import (
+    add_never_cache_headers,
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
+from django.utils.http import http_date, parse_http_date_safe
+
+from newsroom.pagecache import clock
+from newsroom.pagecache.versions import versions
+
+logger = logging.getLogger(__name__)
+
+# The key every public page depends on: what surrounds every page (menus, ad slots, site
+# settings). Bumping it retires every stored page.
+EVERY_PAGE = "every-page"
+
+PAGE_SECONDS = clock.KEEP_SECONDS
+# What a proxy or browser may keep without asking: short, so publishing shows within seconds
+# there too; then it may serve the old copy while it revalidates in the background.
+SHARED_MAX_AGE = 5
+STALE_WHILE_REVALIDATE = 30
+# A page whose dependencies were bumped this recently is served but not stored: its rows may
+# have been read before the change committed. Also covers clock skew between app servers.
+SETTLE_NS = 500_000_000
+GZIP_MIN_BYTES = 1024
+# Each process keeps copies of the pages it serves most, up to this many bytes.
+LOCAL_BYTES = 16 * 1024 * 1024
+
+PREFIX = "pages:1:"
+# Headers the cache sets itself on each answer; never stored.
+_OWN_HEADERS = {"cache-control", "content-length", "etag", "last-modified", "set-cookie", "expires"}
+
+
+@dataclass
+class PagePlan:
+    """A page being built for the public: what it depends on, and when building started."""
+
+    keys: set[str]
+    seconds: int
+    # The query parameters the view reads; the page is the same whatever the others say.
+    reads: tuple[str, ...] = ()
+    started_ns: int = field(default_factory=time.time_ns)
+    # The site's zone while the view runs: local midnight is the site's, not the server's.
+    zone: tzinfo = field(default_factory=timezone.get_current_timezone)
+
+
+def has_session(request: HttpRequest) -> bool:
+    """A session (staff) or a pending message: the page may be personal."""
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies
+
+
+def depends_on(request: HttpRequest, *keys: str) -> None:
+    """Record keys the page being built depends on (no-op outside a public page)."""
+    plan = getattr(request, "page_plan", None)
+    if plan is not None:
+        plan.keys.update(keys)
+
+
+def public_page(*keys: str, seconds: int = PAGE_SECONDS, reads: tuple[str, ...] = ()) -> Callable:
+    """Decorate a view whose page is the same for every anonymous reader.
+
+    The page depends on EVERY_PAGE and on `keys`; `reads` names the query parameters the view
+    reads. `PageCacheMiddleware` stores and serves it.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if has_session(request):
+                response = view(request, *args, **kwargs)
+                # Staff may see drafts, previews and their own state: never shared, never stored.
+                add_never_cache_headers(response)
+                patch_vary_headers(response, ["Cookie"])
+                return response
+            # Read back with getattr() by the middleware and by depends_on().
+            request.page_plan = PagePlan({EVERY_PAGE, *keys}, seconds, reads)  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@dataclass
+class CachedPage:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    gzipped: bytes | None
+    etag: str
+    last_modified: int
+    expires_at: float
+    versions: dict[str, int]
+    # The view's own Cache-Control, if it set one (feeds: "public, no-cache"); else max-age.
+    cache_control: str = ""
+
+
+def page_key(request: HttpRequest) -> str:
+    parts = "\n".join(
+        [
+            request.scheme,  # type: ignore[list-item]  # always a str; the stubs say str | None
+            request.get_host().lower(),
+            request.path,
+            request.META.get("QUERY_STRING", ""),
+        ]
+    )
+    return PREFIX + hashlib.blake2b(parts.encode(), digest_size=20).hexdigest()
+
+
+def now() -> float:
+    # Django's clock (not time.time()), so that tests can move it past a go-live.
+    return timezone.now().timestamp()
+
+
+def _accepts_gzip(request: HttpRequest) -> bool:
+    return "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
+
+
+def _cache_control(response: HttpResponse, remaining: float) -> None:
+    max_age = max(0, min(SHARED_MAX_AGE, int(remaining)))
+    stale = max(0, min(STALE_WHILE_REVALIDATE, int(remaining) - max_age))
+    patch_cache_control(response, public=True, max_age=max_age)
+    if stale:
+        patch_cache_control(response, stale_while_revalidate=stale)
+
+
+def answer(request: HttpRequest, page: CachedPage, moment: float, hit: bool) -> HttpResponse:
+    """The stored page as an answer to this request: gzip if asked for, or 304."""
+    body = page.body
+    response = HttpResponse(status=page.status)
+    for name, value in page.headers:
+        response.headers[name] = value
+    etag = page.etag
+    if page.gzipped is not None and _accepts_gzip(request):
+        body = page.gzipped
+        response.headers["Content-Encoding"] = "gzip"
+        if not etag.startswith("W/"):
+            etag = "W/" + etag  # another encoding of the same page: the same weak validator
+    response.content = body
+    response.headers["Content-Length"] = str(len(body))
+    response.headers["ETag"] = etag
+    response.headers["Last-Modified"] = http_date(page.last_modified)
+    patch_vary_headers(response, ("Cookie", "Accept-Encoding"))
+    response.headers["X-Page-Cache"] = "hit" if hit else "miss"
+    if page.cache_control:
+        response.headers["Cache-Control"] = page.cache_control
+    else:
+        _cache_control(response, page.expires_at - moment)
+    # Given a response, it returns that or a 304/412: never None, as the stubs allow.
+    return get_conditional_response(  # type: ignore[return-value]
+        request, etag=etag, last_modified=page.last_modified, response=response
+    )
+
+
+def storable(request: HttpRequest, response: HttpResponse) -> bool:
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):  # the page holds a CSRF token
+        return False
+    # "no-cache" (revalidate each time) is fine: this cache is the origin's, checked every time.
+    control = response.get("Cache-Control", "")
+    return not any(word in control for word in ("private", "no-store"))
+
+
+class LocalPages:
+    """This process's copies of recently served pages, least recently used dropped first.
+
+    A copy is served only after the same check as a page from the shared cache (its versions
+    against the shared ones, one get_many), so invalidation stays exact across processes; it
+    saves fetching (and unpickling) the page from the shared cache on every request.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.pages: OrderedDict[str, CachedPage] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def weight(page: CachedPage) -> int:
+        return len(page.body) + len(page.gzipped or b"") + 1024
+
+    def get(self, key: str) -> CachedPage | None:
+        with self.lock:
+            page = self.pages.get(key)
+            if page is not None:
+                self.pages.move_to_end(key)
+            return page
+
+    def put(self, key: str, page: CachedPage) -> None:
+        with self.lock:
+            old = self.pages.pop(key, None)
+            if old is not None:
+                self.size -= self.weight(old)
+            self.pages[key] = page
+            self.size += self.weight(page)
+            while self.size > self.max_bytes and self.pages:
+                _key, dropped = self.pages.popitem(last=False)
+                self.size -= self.weight(dropped)
+
+    def drop(self, key: str) -> None:
+        with self.lock:
+            old = self.pages.pop(key, None)
+            if old is not None:
+                self.size -= self.weight(old)
+
+
+local_pages = LocalPages(LOCAL_BYTES)
+
+
+def lookup(key: str, moment: float) -> CachedPage | None:
+    """The stored page under `key`, if its versions are still the current ones."""
+    page = local_pages.get(key)
+    shared = page is None
+    if shared:
+        try:
+            page = cache.get(key)
+        except Exception:
+            logger.warning("page cache unavailable", exc_info=True)
+            return None
+    if page is None:
+        return None
+    if page.expires_at <= moment or versions(page.versions) != page.versions:
+        local_pages.drop(key)
+        return None
+    if shared:
+        local_pages.put(key, page)
+    return page
+
+
+def store(response: HttpResponse, plan: PagePlan, key: str | None) -> CachedPage:
+    """The response as a CachedPage; kept in the cache when `key` is given and it is safe."""
+    moment = timezone.now()
+    stamp = moment.timestamp()
+    body = response.content
+    headers = [
+        (name, value) for name, value in response.items() if name.lower() not in _OWN_HEADERS
+    ]
+    # A view's own validators (feeds set theirs) are kept.
+    last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
+    page = CachedPage(
+        status=response.status_code,
+        headers=headers,
+        body=body,
+        gzipped=None,
+        etag=response.get("ETag") or f'W/"{hashlib.blake2b(body, digest_size=16).hexdigest()}"',
+        last_modified=int(stamp) if last_modified is None else last_modified,
+        expires_at=stamp + min(plan.seconds, SHARED_MAX_AGE),
+        versions={},
+        cache_control=response.get("Cache-Control", ""),
+    )
+    if key is None:
+        return page
+    current = versions(plan.keys | clock.watched_keys())
+    if current is None:
+        return page
+    settled = plan.started_ns - SETTLE_NS
+    if any(current[name] > settled for name in plan.keys):
+        return page  # changed while (or just before) this page was built
+    changes = clock.next_change(moment, current, plan.zone)
+    expires = min(moment + timedelta(seconds=plan.seconds), changes)
+    page.expires_at = stamp + (expires - moment).total_seconds()
+    timeout = math.floor(page.expires_at - stamp)
+    if timeout < 1:
+        page.expires_at = stamp
+        return page
+    page.versions = {name: current[name] for name in plan.keys}
+    if len(body) >= GZIP_MIN_BYTES:
+        page.gzipped = gzip.compress(body, compresslevel=6, mtime=0)
+    try:
+        cache.set(key, page, timeout)
+    except Exception:
+        logger.warning("page cache unavailable", exc_info=True)
+    local_pages.put(key, page)
+    return page

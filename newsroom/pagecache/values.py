@@ -1,0 +1,72 @@
+"""Values pages print that cost more to compute than to keep, such as how many stories a list
+holds or the rendered site chrome: kept until one of their keys is bumped or the clock changes
+pages, in this process and in the shared cache (the versions decide, so both stay exact)."""
+
+import hashlib
+import logging
+import math
+import threading
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from newsroom.pagecache import clock
+from newsroom.pagecache.versions import versions
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "pages:value:"
+LOCAL_ENTRIES = 4096
+
+# This process's copies, by the same versioned name as in the shared cache. Callers treat the
+# values as read-only: every request of the process shares them.
+_local: dict[str, tuple] = {}
+_local_lock = threading.Lock()
+
+
+def remembered[T](
+    name: str, keys: Iterable[str], compute: Callable[[], T], *, timeless: bool = False
+) -> T:
+    """compute(), kept until one of `keys` is bumped or the clock changes pages.
+
+    A `timeless` value (settings, the menus' links with their go-live times) is the same
+    whatever the time: only its keys retire it, and it costs no look at the clock.
+    """
+    keys = frozenset(keys)
+    current = versions(keys if timeless else keys | clock.watched_keys())
+    if current is None:  # no cache to tell when it changes: compute it
+        return compute()
+    stamp = ":".join(f"{key}={current[key]}" for key in sorted(keys))
+    cache_key = PREFIX + hashlib.blake2b(f"{name}|{stamp}".encode(), digest_size=20).hexdigest()
+    now = timezone.now()
+    found = _local.get(cache_key)
+    if found is None:
+        try:
+            found = cache.get(cache_key)
+        except Exception:
+            found = None
+    if found is not None and found[1] > now:
+        _keep_here(cache_key, found)
+        return found[0]
+    value = compute()
+    if timeless:
+        until = now + timedelta(seconds=clock.KEEP_SECONDS)
+    else:
+        until = clock.keep_until(now, current)
+    timeout = math.floor((until - now).total_seconds())
+    if timeout >= 1:
+        try:
+            cache.set(cache_key, (value, until), timeout)
+        except Exception:
+            logger.warning("page cache unavailable", exc_info=True)
+        _keep_here(cache_key, (value, until))
+    return value
+
+
+def _keep_here(cache_key: str, entry: tuple) -> None:
+    with _local_lock:
+        if len(_local) >= LOCAL_ENTRIES:
+            _local.clear()
+        _local[cache_key] = entry
