@@ -53,10 +53,12 @@ loadtest: install
 bench: install
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
+# Style, types, and the rooms' one-way imports (the contracts in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import Signal
 from django.http import HttpRequest
@@ -63,10 +64,10 @@ def depends_on_stories(request: HttpRequest, stories: Iterable) -> None:
     depends_on(request, *keys)
 
 
-def next_go_live(now: datetime) -> datetime | None:
+def next_go_live(now: datetime) -> list[QuerySet]:
     """When the next scheduled story goes live (the clock's part of the newsroom's pages)."""
-    scheduled = Article.objects.filter(status=Article.Status.PUBLISHED, publish_at__gt=now)
-    return scheduled.order_by("publish_at").values_list("publish_at", flat=True).first()
+    published = Article.objects.filter(status=Article.Status.PUBLISHED)
+    return [clock.earliest(published, "publish_at", now)]
 
 
 # --- What each write bumps --------------------------------------------------------------------
@@ -196,7 +197,7 @@ def stories_update_done(rows: list[tuple] | None, fields: dict) -> None:
     bump(*keys)
 
 
-def bulk_created(stories: list[Article]) -> None:
+def bulk_created(stories: Iterable[Article]) -> None:
     """After bulk_create(): which lists the new stories joined is unknown, so every page."""
     if any(story.status == Article.Status.PUBLISHED for story in stories):
         bump(EVERY_PAGE, LISTINGS)

@@ -188,11 +188,8 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         An EXISTS on taggit's (content type, object, tag) index: filtering through `tags=`
         joins on a cast of the object id, which no index serves.
         """
-        meta = self.model._meta
-        # The content type as a subquery the database runs once (no query of its own here).
-        content_type = ContentType.objects.filter(app_label=meta.app_label, model=meta.model_name)
         items = TaggedItem.objects.filter(
-            content_type=Subquery(content_type.values("pk")[:1]), object_id=OuterRef("pk")
+            content_type=content_type_of(self.model), object_id=OuterRef("pk")
         )
         # One tag may be an expression, such as the outer query's tag (OuterRef).
         items = items.filter(tag=tags[0]) if len(tags) == 1 else items.filter(tag__in=tags)
@@ -579,6 +576,14 @@ class Correction(models.Model):
         return f"{self.get_kind_display()}: {self.text[:60]}"
 
 
+def content_type_of(model) -> Subquery:
+    """The model's content type as a subquery the database runs once: no query of its own, even
+    while Django's content type cache is cold."""
+    meta = model._meta
+    found = ContentType.objects.filter(app_label=meta.app_label, model=meta.model_name)
+    return Subquery(found.values("pk")[:1])
+
+
 def bylines(teaser: bool = False) -> Prefetch:
     """The byline in order; a teaser prints only the names (no photo or bio to load)."""
     links = ArticleAuthor.objects.select_related("author").order_by("position")
@@ -598,7 +603,7 @@ def load_tags(stories) -> None:
     found = defaultdict(list)
     items = (
         TaggedItem.objects.filter(
-            content_type=ContentType.objects.get_for_model(Article),
+            content_type=content_type_of(Article),
             object_id__in=[story.pk for story in stories],
         )
         .select_related("tag")

@@ -131,7 +131,8 @@ def _around(article: Article, tags: list[Tag], preview: bool) -> tuple[list, obj
         {story.pk: story for story in published.teasers().filter(pk__in=wanted)} if wanted else {}
     )
     related = [found[pk] for pk in related_ids if pk in found]
-    return related, found.get(previous_id), found.get(next_id)
+    previous = found.get(previous_id) if previous_id else None
+    return related, previous, found.get(next_id) if next_id else None
 
 
 def _previewed_story_id(token: str) -> int:
@@ -301,7 +302,7 @@ class ArchiveMixin:
     with links to the nearest earlier and later periods that have stories."""
 
     kind: str
-    date_field = "publish_at"
+    date_field: str | None = "publish_at"
     month_format = "%m"
     day_format = "%d"
     # published() leaves the future out already; allowing it spares Django a second filter.
@@ -309,12 +310,12 @@ class ArchiveMixin:
     # An empty period is a 404 all the same: its first page does not exist.
     allow_empty = False
     make_object_list = True
-    template_name = "articles/archive.html"
+    template_name: str | None = "articles/archive.html"
 
     @method_decorator(require_safe)
     @method_decorator(public_page(LISTINGS, reads=("page",)))
     def dispatch(self, request, *args, **kwargs):
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
         if not 1000 <= int(kwargs["year"]) <= 9998:
@@ -323,7 +324,7 @@ class ArchiveMixin:
         if request.path != canonical:  # "2024/3/" is "2024/03/"
             query = request.META.get("QUERY_STRING")
             return HttpResponsePermanentRedirect(canonical + (f"?{query}" if query else ""))
-        return super().get(request, *args, **kwargs)  # type: ignore[misc]
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         # Django reads the neighbouring periods' first stories through this: their dates only.

@@ -21,8 +21,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from articles import feeds
+from articles.invalidation import LISTINGS
 from articles.models import Article, ArticleAuthor
 from newsroom.chrome.models import SiteSettings
+from newsroom.pagecache import bump, clock, keys, pages, values
 from tests.factories import image_upload, make_article, make_author, make_section, wire_service
 
 NS = {
@@ -268,7 +270,7 @@ class FeedContentTests(FeedTestCase):
         names = [self.article.image.name] + [name for *_, name in record.get("jpeg", [])]
         for name in names:
             default_storage.delete(name)
-        feeds.invalidate_feeds()
+        bump(LISTINGS)
         for url, _atom in self.all_feeds():
             entry = self.parse(self.fetch(url)).entries[0]
             assert not [link for link in entry.links if link.rel == "enclosure"]
@@ -361,12 +363,10 @@ class VisibilityTests(FeedTestCase):
     def test_cache_lifetime_is_capped_at_the_next_scheduled_story(self):
         go_live = timezone.now() + timedelta(seconds=90)
         self.story(publish_at=go_live)
-        feed = feeds.SectionFeed()
-        request = self.client.get(reverse("articles:section-feed", kwargs={"slug": "politica"}))
-        assert request.status_code == 200
-        version = feeds.feeds_version()
-        key = feed.cache_key(request.wsgi_request, version, "politica")
-        assert cache.get(key).expires_at == go_live
+        response = self.client.get(reverse("articles:section-feed", kwargs={"slug": "politica"}))
+        assert response.status_code == 200
+        stored = cache.get(pages.page_key(response.wsgi_request))
+        assert stored.expires_at == go_live.timestamp()
 
 
 class InvalidationTests(FeedTestCase):
@@ -418,8 +418,10 @@ class InvalidationTests(FeedTestCase):
     def test_feeds_serve_when_the_cache_is_down(self):
         self.story()
         broken = mock.Mock(side_effect=ConnectionError("cache down"))
-        down = mock.Mock(get=broken, set=broken, add=broken)
-        with mock.patch.object(feeds, "cache", down):
+        down = mock.Mock(get=broken, set=broken, add=broken, get_many=broken, set_many=broken)
+        for module in (pages, keys, values, clock):
+            self.enterContext(mock.patch.object(module, "cache", down))
+        with self.assertLogs("newsroom.pagecache", "WARNING"):
             for url, _atom in self.all_feeds():
                 assert len(self.parse(self.fetch(url)).entries) == 1
         assert broken.called

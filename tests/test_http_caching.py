@@ -12,6 +12,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import requests
+from django.core.cache import cache
 from django.test import SimpleTestCase, TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ from newsroom.chrome.models import SiteSettings
 from tests.availability import need_program
 from tests.factories import make_article, make_author, make_section, make_user
 from tests.live_process import BASE_DIR, PRODUCTION_ENV, collected_static, free_port, gunicorn
+from tests.test_fuzz_urls import public_patterns
 from tests.test_page_cache import StoresPagesAtOnce
 
 
@@ -251,3 +253,73 @@ class NginxInFrontTests(SimpleTestCase):
             finally:
                 process.terminate()
                 process.wait(10)
+
+
+@override_settings(PAGE_CACHE=True)
+class HeadTests(StoresPagesAtOnce, TestCase):
+    """Crawlers and link checkers send HEAD: every public address answers it like GET, whether
+    its page is stored yet or not (the WSGI server sends no body)."""
+
+    def setUp(self):
+        super().setUp()
+        self.story = make_article(
+            section=make_section(slug="politics"),
+            authors=[make_author(slug="ana-pop")],
+            tags=["budget"],
+            publish_at=timezone.now() - timedelta(days=1),
+        )
+
+    def addresses(self) -> dict[str, str]:
+        """Each public route, with an address that answers 200."""
+        local = timezone.localtime(self.story.publish_at)
+        return {
+            "": reverse("home"),
+            "<yyyy:year>/": reverse("articles:archive-year", args=[local.year]),
+            "<yyyy:year>/<mm:month>/": reverse(
+                "articles:archive-month", args=[local.year, local.month]
+            ),
+            "<yyyy:year>/<mm:month>/<dd:day>/": reverse(
+                "articles:archive-day", args=[local.year, local.month, local.day]
+            ),
+            "<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/": self.story.get_absolute_url(),
+            "section/<slug:slug>/": "/section/politics/",
+            "tag/<tagslug:slug>/": "/tag/budget/",
+            "author/<slug:slug>/": "/author/ana-pop/",
+            "search/": "/search/?q=budget",
+            "feed/": "/feed/",
+            "feed/atom/": "/feed/atom/",
+            "section/<slug:slug>/feed/": "/section/politics/feed/",
+            "section/<slug:slug>/feed/atom/": "/section/politics/feed/atom/",
+            "tag/<tagslug:slug>/feed/": "/tag/budget/feed/",
+            "tag/<tagslug:slug>/feed/atom/": "/tag/budget/feed/atom/",
+            "author/<slug:slug>/feed/": "/author/ana-pop/feed/",
+            "author/<slug:slug>/feed/atom/": "/author/ana-pop/feed/atom/",
+            "sitemap.xml": reverse("sitemap"),
+            "sitemap-<section>.xml": reverse("sitemap-section", args=["articles"]),
+            "news-sitemap.xml": reverse("news-sitemap"),
+            "robots.txt": reverse("robots"),
+            "live/header.json": reverse("live-header"),
+            "healthz": reverse("healthz"),
+        }
+
+    def test_every_public_route_is_tried(self):
+        assert set(self.addresses()) == set(public_patterns())
+
+    def test_head_answers_like_get_stored_or_not(self):
+        for route, url in self.addresses().items():
+            with self.subTest(route=route):
+                cache.clear()
+                first = self.client.head(url)  # nothing stored yet
+                get = self.client.get(url)
+                again = self.client.head(url)  # stored, where the page is kept
+                assert get.status_code == 200, url
+                for head in (first, again):
+                    assert head.status_code == 200, url
+                    assert head.content == b""
+                    assert head["Content-Type"] == get["Content-Type"]
+                    if "Content-Length" in head and "Content-Length" in get:
+                        assert head["Content-Length"] == get["Content-Length"]
+
+    def test_other_methods_are_refused(self):
+        for url in self.addresses().values():
+            assert self.client.post(url).status_code == 405, url

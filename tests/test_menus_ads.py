@@ -222,7 +222,7 @@ class AdSlotTests(TestCase):
     def test_ad_slot_tag_renders_nothing_for_an_unknown_placement(self):
         self.slot("top")
         request = RequestFactory().get("/")
-        html = Template('{% load articles_tags %}{% ad_slot "nowhere" %}').render(
+        html = Template('{% load chrome %}{% ad_slot "nowhere" %}').render(
             Context({"request": request})
         )
         assert html.strip() == ""

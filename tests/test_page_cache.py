@@ -28,7 +28,7 @@ from taggit.models import Tag
 from articles.invalidation import article_key
 from articles.models import Article, ArticleAuthor, Correction
 from newsroom.chrome.models import AdSlot, Menu, MenuItem, SiteSettings
-from newsroom.pagecache import clock, pages, values, versions
+from newsroom.pagecache import clock, keys, pages, values
 from tests import live_process
 from tests.availability import need_program
 from tests.factories import (
@@ -195,7 +195,7 @@ class ServingTests(PageCacheTestCase):
     def test_a_cache_that_fails_serves_pages_uncached(self):
         broken = mock.Mock(side_effect=ConnectionError("cache down"))
         down = mock.Mock(get=broken, set=broken, add=broken, get_many=broken, set_many=broken)
-        for module in (pages, versions, values, clock):
+        for module in (pages, keys, values, clock):
             self.enterContext(mock.patch.object(module, "cache", down))
         with self.assertLogs("newsroom", "WARNING"):
             for url in self.html_pages():
@@ -228,17 +228,17 @@ class ServingTests(PageCacheTestCase):
         assert "ETag" in response  # HTTP caching still works
 
     def test_a_page_changed_while_it_was_built_is_served_but_not_stored(self):
-        from articles import views
+        from articles import seo
 
         url = self.older.get_absolute_url()
-        json_ld = views.news_article_json_ld
+        json_ld = seo.news_article
 
         def edited_meanwhile(*args, **kwargs):
             # Another editor saves the next story while this request is building the page.
             Article.objects.filter(pk=self.newer.pk).update(headline="Edited meanwhile")
             return json_ld(*args, **kwargs)
 
-        with mock.patch.object(views, "news_article_json_ld", edited_meanwhile):
+        with mock.patch.object(seo, "news_article", edited_meanwhile):
             first = self.get(url)
         assert "Senate delays the pension law" in first.content.decode()
         second = self.get(url)
@@ -670,11 +670,11 @@ class NearVersionTests(PageCacheTestCase):
 
     def setUp(self):
         super().setUp()
-        remote = mock.patch.object(versions, "shared_cache_is_remote", return_value=True)
+        remote = mock.patch.object(keys, "shared_cache_is_remote", return_value=True)
         remote.start()
         self.addCleanup(remote.stop)
-        versions.near_versions.values.clear()
-        self.addCleanup(versions.near_versions.values.clear)
+        keys.near_versions.values.clear()
+        self.addCleanup(keys.near_versions.values.clear)
         self.enterContext(override_settings(PAGE_CACHE_NEAR_SECONDS=NEAR))
 
     def test_a_change_made_here_shows_at_once(self):
@@ -694,12 +694,12 @@ class NearVersionTests(PageCacheTestCase):
                 ["Changed elsewhere", self.older.pk],
             )
         cache.set("pages:v:" + article_key(self.older.pk), time.time_ns(), None)
-        read_at = max(stamp for _value, stamp in versions.near_versions.values.values())
+        read_at = max(stamp for _value, stamp in keys.near_versions.values.values())
         within = read_at + NEAR / 2
-        with mock.patch.object(versions.time, "monotonic", return_value=within):
+        with mock.patch.object(keys.time, "monotonic", return_value=within):
             assert self.get(url)["X-Page-Cache"] == "hit"
         after = read_at + NEAR + 0.01
-        with mock.patch.object(versions.time, "monotonic", return_value=after):
+        with mock.patch.object(keys.time, "monotonic", return_value=after):
             response = self.get(url)
         assert response["X-Page-Cache"] == "miss"
         assert "Changed elsewhere" in response.content.decode()

@@ -3,7 +3,6 @@ from datetime import timedelta
 from types import SimpleNamespace
 from unittest import mock
 
-from django.core.cache import cache
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
@@ -59,8 +58,6 @@ ODD_QUERIES = [
 
 def english_site(test: TestCase) -> None:
     """Serve the test's pages in English, whatever the catalogs say in Romanian."""
-    # The cached settings outlive the test's transaction: drop them when the test ends.
-    test.addCleanup(cache.delete, SiteSettings.CACHE_KEY)
     site = SiteSettings.load()
     site.language = "en"
     site.save()

@@ -124,6 +124,7 @@ class HomeTests(SiteTestCase):
             assert stories == sorted(stories, key=lambda s: s.publish_at, reverse=True)
         assert "Sport draft" not in response.content.decode()
 
+    @override_settings(PAGE_CACHE=False)  # the blocks are read from each built page's context
     def test_home_blocks_follow_changes_to_their_sections(self):
         sport = make_section(name="Sport", position=1)
         politics = make_section(name="Politics", position=2)

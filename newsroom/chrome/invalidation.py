@@ -5,9 +5,10 @@ tag that a menu links to; the clock's part is the next start or end of an ad slo
 `connect()` wires it (ChromeConfig.ready).
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
-from django.db.models import Min, Q
+from django.db.models import Model, QuerySet
 from django.db.models.signals import post_delete, post_save
 from taggit.models import Tag
 
@@ -17,18 +18,20 @@ from newsroom.chrome.models import AdSlot, Menu, MenuItem, SiteSettings
 from newsroom.pagecache import EVERY_PAGE, bump, clock
 
 
-def next_ad_change(now: datetime) -> datetime | None:
+def next_ad_change(now: datetime) -> list[QuerySet]:
     """When an ad slot next starts or ends."""
-    moments = AdSlot.objects.filter(is_active=True).aggregate(
-        start=Min("starts_at", filter=Q(starts_at__gt=now)),
-        end=Min("ends_at", filter=Q(ends_at__gt=now)),
-    )
-    return min((moment for moment in moments.values() if moment is not None), default=None)
+    slots = AdSlot.objects.filter(is_active=True)
+    return [clock.earliest(slots, "starts_at", now), clock.earliest(slots, "ends_at", now)]
 
 
 def _chrome_changed(sender, raw=False, **kwargs) -> None:
     if not raw:
         bump(EVERY_PAGE)
+
+
+def _settings_changed(sender, raw=False, **kwargs) -> None:
+    if not raw:
+        bump(EVERY_PAGE, SiteSettings.KEY)
 
 
 def _story_changed(sender, instance, raw=False, **kwargs) -> None:
@@ -47,13 +50,18 @@ def _tag_changed(sender, instance, raw=False, **kwargs) -> None:
 
 
 def connect() -> None:
-    for model in (SiteSettings, Menu, MenuItem, AdSlot):
+    receivers: list[tuple[type[Model], Callable]] = [
+        (SiteSettings, _settings_changed),
+        (Menu, _chrome_changed),
+        (MenuItem, _chrome_changed),
+        (AdSlot, _chrome_changed),
+        # What a menu links to.
+        (Article, _story_changed),
+        (Tag, _tag_changed),
+    ]
+    for model, receiver in receivers:
         name = model.__name__
-        post_save.connect(_chrome_changed, sender=model, dispatch_uid=f"chrome-save-{name}")
-        post_delete.connect(_chrome_changed, sender=model, dispatch_uid=f"chrome-delete-{name}")
-    for model, receiver in ((Article, _story_changed), (Tag, _tag_changed)):
-        name = model.__name__
-        post_save.connect(receiver, sender=model, dispatch_uid=f"chrome-linked-save-{name}")
-        post_delete.connect(receiver, sender=model, dispatch_uid=f"chrome-linked-delete-{name}")
+        post_save.connect(receiver, sender=model, dispatch_uid=f"chrome-save-{name}")
+        post_delete.connect(receiver, sender=model, dispatch_uid=f"chrome-delete-{name}")
     content.stories_updated.connect(_stories_updated, dispatch_uid="chrome-linked-stories")
     clock.register("ad-slots", [EVERY_PAGE], next_ad_change)

@@ -35,12 +35,11 @@ class Link:
 
 
 def _link(item: MenuItem) -> Link:
-    if item.section_id:
+    if item.section is not None:
         return Link(item.label, item.section.get_absolute_url())
-    if item.tag_id:
+    if item.tag is not None:
         return Link(item.label, reverse("articles:tag", kwargs={"slug": item.tag.slug}))
-    if item.article_id:
-        article = item.article
+    if (article := item.article) is not None:
         if article.status != article.Status.PUBLISHED or article.publish_at is None:
             return Link(item.label, "", hidden=True)
         return Link(item.label, article.get_absolute_url(), live_from=article.publish_at)

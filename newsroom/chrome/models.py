@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from newsroom.chrome.links import is_safe_link
-from newsroom.pagecache import EVERY_PAGE, remembered
+from newsroom.pagecache import remembered
 from newsroom.weather.models import TemperatureUnit
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
@@ -21,6 +21,8 @@ class SiteSettings(models.Model):
     """The one row of settings editors manage in the admin."""
 
     Unit = TemperatureUnit
+    # Bumped when the settings change (with every page, which shows them).
+    KEY = "site-settings"
 
     city = models.CharField(
         _("city"),
@@ -84,7 +86,7 @@ class SiteSettings(models.Model):
     @classmethod
     def load(cls) -> "SiteSettings":
         """The current settings, kept in the cache until they change."""
-        return remembered("site-settings", [EVERY_PAGE], cls._stored, timeless=True)
+        return remembered("site-settings", [cls.KEY], cls._stored, timeless=True)
 
     @classmethod
     def _stored(cls) -> "SiteSettings":

@@ -8,11 +8,12 @@ the pages recorded with an older version of one of them: nothing is flushed. Cos
 page prints are kept the same way (`remembered()`), and pages and values expire by themselves
 at the moments the clock changes them (`clock.register()`).
 
-Modules: `versions` (the keys' versions), `pages` (stored pages and the view decorator),
+Modules: `keys` (the keys and their versions), `pages` (stored pages and the view decorator),
 `middleware` (serving and storing), `values` (remembered values), `clock`, and `backend` (a
 Redis cache the site survives losing).
 """
 
+from newsroom.pagecache.keys import bump, version, versions
 from newsroom.pagecache.pages import (
     EVERY_PAGE,
     GZIP_MIN_BYTES,
@@ -23,7 +24,6 @@ from newsroom.pagecache.pages import (
     public_page,
 )
 from newsroom.pagecache.values import remembered
-from newsroom.pagecache.versions import bump, version, versions
 
 __all__ = [
     "EVERY_PAGE",

@@ -35,7 +35,7 @@ from django.utils.cache import (
 from django.utils.http import http_date, parse_http_date_safe
 
 from newsroom.pagecache import clock
-from newsroom.pagecache.versions import versions
+from newsroom.pagecache.keys import versions
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +48,10 @@ PAGE_SECONDS = clock.KEEP_SECONDS
 # there too; then it may serve the old copy while it revalidates in the background.
 SHARED_MAX_AGE = 5
 STALE_WHILE_REVALIDATE = 30
-# A page whose dependencies were bumped this recently is served but not stored: its rows may
-# have been read before the change committed. Also covers clock skew between app servers.
+# A page depending on a key it found while building (a story's tags, say), bumped this
+# recently, is served but not stored: its rows may have been read before the change committed.
+# Also covers clock skew between app servers. (Keys known when building starts are compared
+# with their versions at that moment instead: exact, with no wait.)
 SETTLE_NS = 500_000_000
 GZIP_MIN_BYTES = 1024
 # Each process keeps copies of the pages it serves most, up to this many bytes.
@@ -69,6 +71,8 @@ class PagePlan:
     # The query parameters the view reads; the page is the same whatever the others say.
     reads: tuple[str, ...] = ()
     started_ns: int = field(default_factory=time.time_ns)
+    # The versions of the keys known before building started, read then.
+    initial: dict[str, int] = field(default_factory=dict)
     # The site's zone while the view runs: local midnight is the site's, not the server's.
     zone: tzinfo = field(default_factory=timezone.get_current_timezone)
 
@@ -102,8 +106,10 @@ def public_page(*keys: str, seconds: int = PAGE_SECONDS, reads: tuple[str, ...] 
                 add_never_cache_headers(response)
                 patch_vary_headers(response, ["Cookie"])
                 return response
+            plan = PagePlan({EVERY_PAGE, *keys}, seconds, reads)
+            plan.initial = versions(plan.keys) or {}
             # Read back with getattr() by the middleware and by depends_on().
-            request.page_plan = PagePlan({EVERY_PAGE, *keys}, seconds, reads)  # type: ignore[attr-defined]
+            request.page_plan = plan  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
 
         return wrapper
@@ -258,6 +264,18 @@ def lookup(key: str, moment: float) -> CachedPage | None:
     return page
 
 
+def _consistent(plan: PagePlan, current: dict[str, int]) -> bool:
+    """Nothing the page depends on changed while it was built (as far as can be told)."""
+    settled = plan.started_ns - SETTLE_NS
+    for name in plan.keys:
+        if name in plan.initial:
+            if current[name] != plan.initial[name]:
+                return False
+        elif current[name] > settled:
+            return False
+    return True
+
+
 def store(response: HttpResponse, plan: PagePlan, key: str | None) -> CachedPage:
     """The response as a CachedPage; kept in the cache when `key` is given and it is safe."""
     moment = timezone.now()
@@ -284,8 +302,7 @@ def store(response: HttpResponse, plan: PagePlan, key: str | None) -> CachedPage
     current = versions(plan.keys | clock.watched_keys())
     if current is None:
         return page
-    settled = plan.started_ns - SETTLE_NS
-    if any(current[name] > settled for name in plan.keys):
+    if not _consistent(plan, current):
         return page  # changed while (or just before) this page was built
     changes = clock.next_change(moment, current, plan.zone)
     expires = min(moment + timedelta(seconds=plan.seconds), changes)

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from newsroom.pagecache import clock
-from newsroom.pagecache.versions import versions
+from newsroom.pagecache.keys import versions
 
 logger = logging.getLogger(__name__)
 

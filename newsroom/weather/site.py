@@ -10,12 +10,20 @@ from typing import Protocol
 
 
 class Site(Protocol):
-    city: str
-    latitude: Decimal | float
-    longitude: Decimal | float
-    time_zone: str
-    temperature_unit: str
-    language: str
+    """What the weather reads of the site's settings (read-only)."""
+
+    @property
+    def city(self) -> str: ...
+    @property
+    def latitude(self) -> Decimal | float: ...
+    @property
+    def longitude(self) -> Decimal | float: ...
+    @property
+    def time_zone(self) -> str: ...
+    @property
+    def temperature_unit(self) -> str: ...
+    @property
+    def language(self) -> str: ...
 
 
 _load: Callable[[], Site] | None = None

@@ -14,6 +14,7 @@ from playwright.sync_api import expect, sync_playwright
 from newsroom.chrome.models import SiteSettings
 from newsroom.dates import long_datetime
 from newsroom.weather import refresh
+from newsroom.weather.header import ICONS
 from newsroom.weather.models import WeatherReading
 from tests.e2e.browsing import CHROMIUM, CHROMIUM_ARGS
 from tests.fake_weather import FakeWeather
@@ -142,7 +143,7 @@ class LiveHeaderBrowserTests(StaticLiveServerTestCase):
         expect(temperature).to_have_text("-7 °C")
         expect(header.locator(".lh-label")).to_have_text(romanian("Snow"))
         icon = header.locator(".lh-icon path").get_attribute("d")
-        assert icon == header.ICONS["snow"]
+        assert icon == ICONS["snow"]
         assert self.page.evaluate("window.sameDocument") is True
         # The temperature's box is reserved: the city did not move.
         assert header.locator(".lh-city").bounding_box() == city_box
