@@ -203,7 +203,7 @@ class Loader:
 
         from articles.management.commands import seed_demo
         from newsroom.chrome.models import AdSlot, Menu, SiteSettings
-        from newsroom.management.commands.setup_demo import create_menus
+        from newsroom.demo.management.commands.setup_demo import create_menus
 
         with transaction.atomic():
             sections = seed_demo.ensure_sections()

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "newsroom.weather",
     "articles",
     "newsroom.chrome",
+    "newsroom.demo",
 ]
 
 LANGUAGE_CODE = "ro"

@@ -15,11 +15,11 @@ from django.utils import timezone
 from PIL import Image
 from taggit.models import Tag
 
-from articles import demo
-from articles.management.commands.seed_demo import give_unique_slugs
 from articles.models import Article, ArticleAuthor, Author, Correction, Section, WireService
 from articles.richtext import has_text, sanitize_body
 from articles.search import search_articles
+from newsroom import demo
+from newsroom.demo.management.commands.seed_demo import give_unique_slugs
 
 # One media folder for the whole run: the demo pictures and their renditions are made once and
 # reused by every test that seeds (files live outside the test database's rollback).
@@ -93,7 +93,7 @@ class SeedDemoTests(TestCase):
             return story
 
         before = set(Article.objects.values_list("pk", flat=True))
-        with mock.patch("articles.demo.write_story", hostile):
+        with mock.patch("newsroom.demo.write_story", hostile):
             seed(articles=5, seed=3)
         for body in Article.objects.exclude(pk__in=before).values_list("body", flat=True):
             for marker in ("<script", "onclick", "javascript:", "style="):

@@ -7,7 +7,7 @@ from django.utils import formats, translation
 from django.utils.translation import gettext, ngettext
 from playwright.sync_api import Locator, Page, expect
 
-from articles import demo
+from newsroom import demo
 
 
 def ro(text: str, **params) -> str:

@@ -18,10 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from articles import demo
 from articles.models import Article, ArticleAuthor, Author, Section, WireService
+from newsroom import demo
 from newsroom.chrome.models import Menu
-from newsroom.management.commands.setup_demo import create_menus
+from newsroom.demo.management.commands.setup_demo import create_menus
 from newsroom.weather import refresh
 
 # username, group, full name; every one logs in with the session's password.

@@ -13,8 +13,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.text import slugify
 
-from articles import demo
 from articles.models import Article, Author, Section
+from newsroom import demo
 from newsroom.chrome.models import Menu, MenuItem
 
 # username, password, group, the author they write as; the README lists the same logins.

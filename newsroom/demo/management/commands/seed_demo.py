@@ -21,10 +21,11 @@ from django.utils.text import slugify
 from taggit.models import Tag, TaggedItem
 from tqdm import tqdm
 
-from articles import demo, renditions
+from articles import renditions
 from articles.models import Article, ArticleAuthor, Author, Correction, Section, WireService
 from articles.richtext import sanitize_body
 from articles.search import update_search_vectors
+from newsroom import demo
 
 Status = Article.Status
 Attribution = Article.Attribution
