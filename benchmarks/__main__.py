@@ -55,6 +55,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--skip-http", action="store_true", help="only the in-process figures")
     parser.add_argument("--reload", action="store_true", help="rebuild the database even if loaded")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--compare", metavar="REV", help="compare with an earlier commit instead (interleaved)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of a comparison")
+    parser.add_argument(
+        "--slower", type=float, default=0.10, help="how much slower a compared page may be"
+    )
     return parser.parse_args(argv)
 
 
@@ -387,6 +394,10 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks import measure
 
     targets = measure.pick_targets(args.seed)
+    if args.compare:
+        from benchmarks import compare
+
+        return compare.run(args, targets, env, VAR, RESULTS)
     print("Measuring in-process…", flush=True)
     pages = measure.server_times(targets, args.iterations)
     plans = measure.plans(targets)

@@ -123,10 +123,14 @@ def redis_server():
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int = 2):
-    """The site under gunicorn with the shipped configuration; yields (base URL, process)."""
+def gunicorn(env: dict[str, str], workers: int = 2, base_dir: Path = BASE_DIR):
+    """The site under gunicorn with the shipped configuration; yields (base URL, process).
+
+    `base_dir` is the checkout to serve (another one, to compare with an earlier commit).
+    """
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-c", str(DEPLOY / "gunicorn.conf.py")]
+    config = base_dir / "deploy" / "gunicorn.conf.py"
+    command = [sys.executable, "-m", "gunicorn", "-c", str(config)]
     env = {
         **os.environ,
         **env,
@@ -135,7 +139,7 @@ def gunicorn(env: dict[str, str], workers: int = 2):
     }
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            [*command, "newsroom.wsgi"], cwd=BASE_DIR, env=env, stdout=log, stderr=log
+            [*command, "newsroom.wsgi"], cwd=base_dir, env=env, stdout=log, stderr=log
         )
         try:
             wait_for_port(port, process)
