@@ -107,7 +107,8 @@ def public_page(*keys: str, seconds: int = PAGE_SECONDS, reads: tuple[str, ...] 
                 patch_vary_headers(response, ["Cookie"])
                 return response
             plan = PagePlan({EVERY_PAGE, *keys}, seconds, reads)
-            plan.initial = versions(plan.keys) or {}
+            if settings.PAGE_CACHE:
+                plan.initial = versions(plan.keys) or {}
             # Read back with getattr() by the middleware and by depends_on().
             request.page_plan = plan  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
