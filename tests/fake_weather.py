@@ -2,7 +2,8 @@
 
 It speaks real HTTP on 127.0.0.1, so timeouts, status codes and broken bodies reach the code as
 they would from the provider. Tests set `temperature`, `weather_code`, the places it knows, or a
-`fault` ("sleep", "trickle-headers", "trickle-body", "status", "body") before asking.
+`fault` ("sleep", "trickle-headers", "trickle-body", "status", "body") before asking. Tests get
+a running one, of their own, from the `fake_weather` fixture (tests/conftest.py).
 """
 
 import contextlib
@@ -60,7 +61,10 @@ class FakeWeather:
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # Each test starts and stops its own server: poll often, so that stopping is quick.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def reset(self) -> None:
         """Back to a healthy provider reporting 3.4 °C, overcast, five minutes ago."""

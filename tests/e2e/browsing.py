@@ -20,8 +20,6 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response
 
 from tests.e2e.site import LiveSite
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PHONE = {

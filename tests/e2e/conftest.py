@@ -11,10 +11,11 @@ import os
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.e2e.browsing import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, open_visitor
+from tests.e2e.browsing import ARTIFACTS, open_visitor
 from tests.e2e.site import live_site
+from tests.helpers import CHROMIUM
 
 HERE = os.path.dirname(__file__)
 # CI (and `make e2e`, which asks for the browser tests by name) must run them: there a missing
@@ -71,16 +72,6 @@ def site():
     """The running site, for the whole session."""
     with live_site() as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # One Playwright per module: its event loop must not outlive the module, since other
-    # modules (tests/test_csp.py, the live header's) start their own in the same thread.
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 
 from tests.fake_weather import FakeWeather
-from tests.live_process import BASE_DIR, PRODUCTION_ENV, collected_static, free_port
+from tests.helpers import BASE_DIR, PRODUCTION_ENV, collected_static, free_port
 
 STARTUP_SECONDS = 30
 

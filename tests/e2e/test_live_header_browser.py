@@ -1,6 +1,5 @@
 """The live header in a real browser: the clock ticks, the weather updates without a reload."""
 
-import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -9,16 +8,15 @@ from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from newsroom.chrome.models import SiteSettings
 from newsroom.dates import long_datetime
 from newsroom.weather import refresh
 from newsroom.weather.header import ICONS
 from newsroom.weather.models import WeatherReading
-from tests.e2e.browsing import CHROMIUM, CHROMIUM_ARGS
 from tests.fake_weather import FakeWeather
-from tests.test_live_header import expected_as_of, romanian
+from tests.helpers import expected_as_of, romanian
 
 pytestmark = pytest.mark.e2e
 
@@ -26,33 +24,13 @@ pytestmark = pytest.mark.e2e
 BEFORE_SPRING_FORWARD = datetime(2024, 3, 31, 0, 59, 30, tzinfo=UTC)
 
 
+@pytest.mark.usefixtures("testcase_browser", "fake_weather")
 class LiveHeaderBrowserTests(StaticLiveServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-        # meanwhile are plain synchronous ones.
-        cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        super().setUpClass()
-        cls.fake = cls.enterClassContext(FakeWeather())
-        cls.playwright = sync_playwright().start()
-        cls.browser = cls.playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.browser.close()
-        cls.playwright.stop()
-        super().tearDownClass()
-        if cls._async_unsafe is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
+    browser: Browser
+    fake: FakeWeather
 
     def setUp(self):
         cache.clear()
-        self.fake.reset()
         self.enterContext(
             override_settings(WEATHER_URL=self.fake.url, WEATHER_BACKGROUND_REFRESH=True)
         )

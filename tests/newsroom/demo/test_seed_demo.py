@@ -1,0 +1,202 @@
+import random
+import re
+from datetime import timedelta
+from io import StringIO
+from unittest import mock
+
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+from django.test import TestCase
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+from taggit.models import Tag
+
+from articles.models import Article, ArticleAuthor, Author, Correction, Section, WireService
+from articles.richtext import has_text, sanitize_body
+from articles.search import search_articles
+from newsroom import demo
+from newsroom.demo.management.commands.seed_demo import give_unique_slugs
+
+
+def seed(**options) -> str:
+    out = StringIO()
+    options.setdefault("images", 1)
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+class SeedDemoTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.output = seed(articles=30, seed=7)
+
+    def test_reports_what_it_added(self):
+        assert "Added 30 demo stories" in self.output
+        assert "(seed 7)" in self.output
+        assert Article.objects.count() == 30
+
+    def test_every_status_is_there(self):
+        assert Article.objects.filter(status=Article.Status.DRAFT).exists()
+        assert Article.objects.filter(status=Article.Status.REVIEW).exists()
+        assert Article.objects.published().exists()
+        assert Article.objects.scheduled().exists()
+        assert not Article.objects.exclude(status=Article.Status.PUBLISHED).filter(
+            publish_at__isnull=False
+        )
+
+    def test_every_attribution_kind_with_its_agency_and_story_id(self):
+        wire = Article.objects.filter(wire_service__isnull=False)
+        assert set(wire.values_list("wire_attribution", flat=True)) == set(Article.Attribution)
+        assert not wire.filter(wire_story_id="").exists()
+        assert not Article.objects.filter(wire_service__isnull=True).exclude(wire_attribution="")
+        # The agencies are the ones the data migration added, not new ones.
+        assert WireService.objects.count() == 6
+
+    def test_sections_in_position_order(self):
+        names = list(Section.objects.values_list("name", flat=True))
+        assert names[:4] == ["Politică", "Economie", "Externe", "Sport"]
+        assert len(names) == len(demo.SECTIONS)
+
+    def test_authors_have_titles_bios_and_photos(self):
+        assert Author.objects.count() == len(demo.AUTHORS)
+        for author in Author.objects.all():
+            assert author.job_title and author.bio
+            assert default_storage.exists(author.photo.name)
+            assert (author.photo_width, author.photo_height) == (400, 400)
+
+    def test_bodies_are_sanitized_news_copy(self):
+        for article in Article.objects.all():
+            assert sanitize_body(article.body) == article.body
+            assert has_text(article.body)
+            assert article.body.count("<p>") >= 4
+            for element in ("<h2>", "<blockquote>", '<a href="'):
+                assert element in article.body, (element, article.slug)
+            assert article.headline and article.standfirst and article.dateline
+
+    def test_bodies_are_sanitized_even_though_bulk_create_skips_save(self):
+        write_story = demo.write_story
+
+        def hostile(*args, **kwargs):
+            story = write_story(*args, **kwargs)
+            story.body += '<p onclick="steal()">x<script>alert(1)</script></p>'
+            story.body += '<a href="javascript:alert(1)">y</a><p style="color:red">z</p>'
+            return story
+
+        before = set(Article.objects.values_list("pk", flat=True))
+        with mock.patch("newsroom.demo.write_story", hostile):
+            seed(articles=5, seed=3)
+        for body in Article.objects.exclude(pk__in=before).values_list("body", flat=True):
+            for marker in ("<script", "onclick", "javascript:", "style="):
+                assert marker not in body
+
+    def test_bylines_have_one_to_three_authors_in_order(self):
+        sizes = set()
+        for article in Article.objects.with_byline():
+            positions = [link.position for link in article.bylines.all()]
+            assert positions == list(range(len(positions)))
+            assert 1 <= len(positions) <= 3
+            sizes.add(len(positions))
+        assert max(sizes) >= 2
+        shared = Article.objects.filter(bylines__position=1).first()
+        ordered = ArticleAuthor.objects.filter(article=shared).order_by("position")
+        assert Article.objects.with_byline().get(pk=shared.pk).byline == [
+            link.author for link in ordered
+        ]
+
+    def test_two_to_five_tags_with_ascii_slugs(self):
+        for article in Article.objects.all():
+            assert 2 <= article.tags.count() <= 5
+        for tag in Tag.objects.all():
+            assert re.fullmatch(r"[a-z0-9-]+", tag.slug), tag.slug
+            reverse("articles:tag", kwargs={"slug": tag.slug})
+
+    def test_lead_images_are_real_pictures_with_alt_caption_and_credit(self):
+        with_image = Article.objects.exclude(image="")
+        assert with_image.count() >= 20
+        for article in with_image:
+            assert article.image_alt and article.image_caption and article.image_credit
+            assert (article.image_width, article.image_height) == (1200, 675)
+            with default_storage.open(article.image.name) as handle, Image.open(handle) as image:
+                assert image.format == "JPEG"
+                assert image.size == (1200, 675)
+            record = article.image_renditions
+            assert record["source"] == article.image.name
+            assert record["jpeg"] and record["webp"]
+            assert all(default_storage.exists(name) for _w, _h, name in record["webp"])
+
+    def test_publish_times_fill_the_last_two_days_and_the_months_before(self):
+        now = timezone.now()
+        live = Article.objects.published()
+        assert live.filter(publish_at__gte=now - timedelta(days=2)).count() >= 2
+        assert live.filter(publish_at__lt=now - timedelta(days=7)).exists()
+        for article in live:
+            assert article.created_at < article.publish_at
+            if article.updated_at:
+                assert article.publish_at < article.updated_at <= now
+
+    def test_corrections_and_updates_on_some_stories(self):
+        kinds = set(Correction.objects.values_list("kind", flat=True))
+        assert kinds == {Correction.Kind.CORRECTION, Correction.Kind.UPDATE}
+        for note in Correction.objects.select_related("article"):
+            assert note.article.is_published()
+            assert note.created_at == note.article.updated_at
+
+    def test_stories_are_searchable_without_save(self):
+        article = Article.objects.published().order_by("pk").first()
+        word = max(re.findall(r"\w+", article.headline), key=len)
+        assert article in search_articles(Article.objects.published(), word)
+
+    def test_same_seed_writes_the_same_stories_with_new_slugs(self):
+        first = list(Article.objects.order_by("pk").values_list("headline", "slug"))
+        seed(articles=30, seed=7)
+        second = list(Article.objects.order_by("pk").values_list("headline", "slug"))[30:]
+        assert [headline for headline, _slug in second] == [h for h, _slug in first]
+        slugs = Article.objects.values_list("slug", flat=True)
+        assert len(set(slugs)) == 60
+        # Sections and staff are reused, not duplicated.
+        assert Section.objects.count() == len(demo.SECTIONS)
+        assert Author.objects.count() == len(demo.AUTHORS)
+
+    def test_another_seed_writes_other_stories(self):
+        first = list(Article.objects.order_by("pk").values_list("headline", flat=True))
+        seed(articles=30, seed=8)
+        second = list(Article.objects.order_by("pk").values_list("headline", flat=True))[30:]
+        assert second != first
+
+    def test_bad_counts_are_refused(self):
+        with self.assertRaisesMessage(CommandError, "--articles"):
+            seed(articles=-1)
+        with self.assertRaisesMessage(CommandError, "--images"):
+            seed(articles=1, images=0)
+
+
+class CopyTests(TestCase):
+    def test_every_template_names_only_known_slots(self):
+        rng = random.Random(1)
+        templates = demo.COMMON_SENTENCES + demo.WIRE_SENTENCES + demo.CORRECTIONS + demo.UPDATES
+        for copy in demo.COPY.values():
+            templates += [text for pair in copy["stories"] for text in pair]
+            for part in ("sentences", "subheads", "quotes", "roles", "captions"):
+                templates += copy[part]
+        for template in templates:
+            filled = demo.Facts(rng, agency="AFP").fill(template.removeprefix("m:"))
+            assert "{" not in filled and "}" not in filled, template
+
+    def test_numbers_read_right_before_de(self):
+        for value in (1, 19, 101, 119, 1_205):
+            assert demo._de(value) not in {"1", "19", "101", "119", "1.205"}
+        assert demo._de(20) == "20"
+        assert demo._de(1_234) == "1.234"
+
+
+class SlugTests(TestCase):
+    def test_a_clash_within_one_batch_and_with_the_database_gets_a_suffix(self):
+        section = Section.objects.create(name="S", slug="s")
+        Article.objects.create(headline="Taken", slug="taken", body="<p>x</p>", section=section)
+        batch = [Article(slug="taken"), Article(slug="fresh"), Article(slug="fresh")]
+        give_unique_slugs(batch, random.Random(1))
+        slugs = [article.slug for article in batch]
+        assert slugs[1] == "fresh"
+        assert re.fullmatch(r"taken-[a-z0-9]{4}", slugs[0])
+        assert re.fullmatch(r"fresh-[a-z0-9]{4}", slugs[2])

@@ -1,0 +1,121 @@
+from io import StringIO
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db.models import Model
+from django.test import TestCase, override_settings
+from django.urls import reverse
+
+from articles.models import Article, Author, Section
+from newsroom.chrome.models import Menu, MenuItem
+from tests.factories import make_article, make_user
+
+User = get_user_model()
+LOGINS = {"admin": "admin", "editor": "editor", "reporter": "reporter"}
+# Hashing a password the production way takes a third of a second; these tests hash many.
+FAST_HASHING = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+
+
+def setup_demo() -> str:
+    out = StringIO()
+    call_command("setup_demo", articles=12, images=1, seed=5, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    models: list[type[Model]] = [Article, Author, Section, User, Menu, MenuItem]
+    return {model.__name__: model._default_manager.count() for model in models}
+
+
+@FAST_HASHING
+@override_settings(DEBUG=True)
+class NewDatabaseTests(TestCase):
+    def test_seeds_content_menus_and_three_demo_accounts(self):
+        output = setup_demo()
+
+        assert Article.objects.count() == 12
+        admin = User.objects.get(username="admin")
+        assert admin.is_superuser and admin.is_staff
+        for username, group in [("editor", "Editor"), ("reporter", "Reporter")]:
+            user = User.objects.get(username=username)
+            assert user.is_staff and not user.is_superuser
+            assert list(user.groups.values_list("name", flat=True)) == [group]
+        assert User.objects.get(username="editor").has_perm("articles.publish_article")
+        reporter = User.objects.get(username="reporter")
+        assert reporter.has_perm("articles.add_article")
+        assert not reporter.has_perm("articles.publish_article")
+
+        for username, password in LOGINS.items():
+            user = User.objects.get(username=username)
+            assert user.check_password(password)
+            assert Author.objects.get(user=user).name == user.get_full_name()
+            assert f"{username:<9} password: {password}" in output
+        assert "http://127.0.0.1:8000/" in output
+
+    def test_printed_logins_open_the_admin(self):
+        setup_demo()
+        for username, password in LOGINS.items():
+            response = self.client.post(
+                reverse("admin:login"),
+                {"username": username, "password": password, "next": reverse("admin:index")},
+            )
+            assert response.status_code == 302, username
+            assert response.headers["Location"] == reverse("admin:index")
+            self.client.logout()
+
+    def test_menus_list_the_sections_in_order_and_the_footer_links(self):
+        setup_demo()
+        main = Menu.objects.get(slug="main")
+        labels = list(main.items.order_by("position").values_list("label", flat=True))
+        assert labels == list(Section.objects.values_list("name", flat=True))
+        assert all(item.section_id for item in main.items.all())
+        footer = Menu.objects.get(slug="footer")
+        assert "/feed/" in footer.items.values_list("url", flat=True)
+        for item in MenuItem.objects.all():
+            item.full_clean()
+
+    def test_second_run_only_prints_the_logins(self):
+        setup_demo()
+        before = counts()
+        output = setup_demo()
+        assert counts() == before
+        assert "Added" not in output
+        for username, password in LOGINS.items():
+            assert f"{username:<9} password: {password}" in output
+
+    def test_deleted_demo_accounts_are_not_printed_or_recreated(self):
+        setup_demo()
+        User.objects.get(username="reporter").delete()
+        output = setup_demo()
+        assert "reporter" not in output
+        assert "editor" in output
+        assert not User.objects.filter(username="reporter").exists()
+
+
+@FAST_HASHING
+class ExistingDataTests(TestCase):
+    @override_settings(DEBUG=False)
+    def test_no_content_accounts_or_logins_with_debug_off(self):
+        output = setup_demo()
+        assert not User.objects.exists()
+        assert not Article.objects.exists()
+        assert not Menu.objects.exists()
+        assert "password" not in output
+        assert "createsuperuser" in output
+
+    @override_settings(DEBUG=True)
+    def test_no_accounts_when_the_database_already_has_users(self):
+        make_article()
+        make_user("ana")
+        output = setup_demo()
+        assert list(User.objects.values_list("username", flat=True)) == ["ana"]
+        assert "password" not in output
+
+    @override_settings(DEBUG=True)
+    def test_stories_and_menus_already_there_are_left_alone(self):
+        make_article()
+        Menu.objects.create(name="Ours", slug="main")
+        setup_demo()
+        assert Article.objects.count() == 1
+        assert Menu.objects.count() == 1
+        assert not MenuItem.objects.exists()

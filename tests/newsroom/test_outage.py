@@ -1,0 +1,22 @@
+import requests
+from django.test import SimpleTestCase
+
+from tests.helpers import gunicorn
+
+UNREACHABLE_DATABASE = "postgres://postgres@127.0.0.1:1/newsroom"
+
+
+class DatabaseOutageTests(SimpleTestCase):
+    """With the database out of reach, readers get a friendly 503, not a stack trace."""
+
+    def test_pages_answer_503_with_retry_after(self):
+        with gunicorn({"DATABASE_URL": UNREACHABLE_DATABASE}) as base_url:
+            response = requests.get(f"{base_url}/", timeout=10)
+            assert response.status_code == 503
+            assert response.headers["Retry-After"] == "10"
+            assert "Back in a moment" in response.text or "Revenim" in response.text
+            assert "Traceback" not in response.text
+
+            health = requests.get(f"{base_url}/healthz", timeout=10)
+            assert health.status_code == 503
+            assert health.json()["database"] == "unavailable"

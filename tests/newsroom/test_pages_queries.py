@@ -1,0 +1,212 @@
+"""Quality bars of the public pages: a flat query count and a light story page."""
+
+import gzip
+import re
+from datetime import timedelta
+
+from django.contrib.staticfiles import finders
+from django.core.cache import cache
+from django.db import connection
+from django.test import TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.models import Article
+from newsroom.chrome.models import AdSlot, Menu, MenuItem, SiteSettings
+from tests.factories import image_upload, make_article, make_author, make_section
+from tests.helpers import StoresPagesAtOnce
+
+MAX_QUERIES = 8
+# A query reading the chrome's own tables (not merely naming one in a subquery).
+CHROME_QUERY = re.compile(
+    r'SELECT [^(]*? FROM "(articles_section|newsroom_menuitem|newsroom_adslot)"', re.S
+)
+
+
+@override_settings(PAGE_CACHE=False)
+class PageQueryTests(TestCase):
+    """Every page type costs at most 8 queries to build, and the same with 1 story as with 50.
+
+    Measured with the page cache off (every request builds its page); PageCacheQueryTests
+    checks the same pages with it on.
+    """
+
+    def setUp(self):
+        cache.clear()
+        self.sections = [make_section(position=i) for i in range(3)]
+        self.authors = [make_author(photo=image_upload()) for _ in range(3)]
+        self.day = timezone.localtime() - timedelta(days=2)
+        menu = Menu.objects.create(name="Main", slug="main")
+        parent = MenuItem.objects.create(menu=menu, label="News", section=self.sections[0])
+        MenuItem.objects.create(menu=menu, label="Child", url="/x/", parent=parent)
+        AdSlot.objects.create(name="Top", placement="top", html="<b>ad</b>")
+        AdSlot.objects.create(name="In", placement="in_story", html="<b>ad</b>", after_paragraph=1)
+        # Non-public stories must not change the counts either.
+        make_article(section=self.sections[0], status=Article.Status.DRAFT)
+        make_article(section=self.sections[0], publish_at=timezone.now() + timedelta(days=1))
+
+    def add_stories(self, count: int) -> Article:
+        stories = []
+        for n in range(count):
+            stories.append(
+                make_article(
+                    section=self.sections[n % 3],
+                    authors=self.authors[: 1 + n % 3],
+                    tags=[f"tag-{n % 4}", "common"],
+                    publish_at=self.day - timedelta(minutes=n),
+                    image=image_upload() if n % 2 == 0 else "",
+                    image_alt="A picture" if n % 2 == 0 else "",
+                    body="<p>One.</p><p>Two.</p><p>Three.</p>",
+                )
+            )
+        story = stories[0]
+        story.corrections.create(text="Fixed a name.")
+        return story
+
+    def urls(self, story: Article) -> dict[str, str]:
+        local = timezone.localtime(story.publish_at)
+        return {
+            "home": reverse("home"),
+            "story": story.get_absolute_url(),
+            "section": reverse("articles:section", args=[story.section.slug]),
+            "tag": reverse("articles:tag", args=["common"]),
+            "author": reverse("articles:author", args=[self.authors[0].slug]),
+            "year": reverse("articles:archive-year", args=[local.year]),
+            "month": reverse("articles:archive-month", args=[local.year, local.month]),
+            "day": reverse("articles:archive-day", args=[local.year, local.month, local.day]),
+        }
+
+    def count(self, url: str) -> int:
+        assert self.client.get(url).status_code == 200  # warms the chrome caches
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(url)
+        assert response.status_code == 200, url
+        return len(queries)
+
+    def measure(self, stories: int) -> dict[str, int]:
+        story = self.add_stories(stories)
+        return {name: self.count(url) for name, url in self.urls(story).items()}
+
+    def test_pages_with_one_story(self):
+        counts = self.measure(1)
+        assert all(n <= MAX_QUERIES for n in counts.values()), counts
+
+    def test_pages_with_fifty_stories_cost_the_same(self):
+        # Enough for the home page's lead and top stories and a section block (and for a
+        # related story on the story page).
+        few = self.measure(8)
+        Article.objects.all().delete()
+        cache.clear()
+        many = self.measure(50)
+        assert all(n <= MAX_QUERIES for n in many.values()), many
+        # No N+1 anywhere: listing 50 stories costs what listing eight does.
+        assert many == few, (few, many)
+
+    def test_cold_chrome_adds_a_fixed_few_queries(self):
+        story = self.add_stories(5)
+        for name, url in self.urls(story).items():
+            warm = self.count(url)
+            cache.clear()
+            with CaptureQueriesContext(connection) as queries:
+                assert self.client.get(url).status_code == 200
+            # The chrome this site's pages print costs one query each on a cold cache:
+            # sections, menus, ad slots (site settings and the weather are the header's).
+            chrome = [
+                query["sql"]
+                for query in queries.captured_queries
+                if CHROME_QUERY.match(query["sql"])
+            ]
+            assert len(chrome) <= 3, (name, chrome)
+            # Besides: site settings and the weather for the header, and what a page keeps
+            # until a story joins a list or the clock moves on: a list's count, a year's months,
+            # a story's related and neighbouring stories (two queries, three on SQLite), and
+            # the time of the next scheduled change.
+            others = len(queries) - len(chrome)
+            assert others <= warm + 6, (name, warm, len(queries))
+
+    def test_pinned_lead_costs_one_query_more_at_most(self):
+        story = self.add_stories(30)
+        old = Article.objects.published().order_by("publish_at").first()
+        site = SiteSettings.load()
+        site.lead_article = old
+        site.save()
+        assert self.count(reverse("home")) <= MAX_QUERIES
+        assert story.pk != old.pk
+
+
+@override_settings(PAGE_CACHE=True)
+class PageCacheQueryTests(StoresPagesAtOnce, PageQueryTests):
+    """With the page cache on: building a page still costs at most 8 queries; serving it, none."""
+
+    def test_built_once_then_served_without_queries(self):
+        story = self.add_stories(10)
+        urls = {
+            **self.urls(story),
+            "search": reverse("articles:search") + "?q=headline",
+            "sitemap": reverse("sitemap"),
+            "news sitemap": reverse("news-sitemap"),
+            "rss": reverse("articles:feed"),
+        }
+        for name, url in urls.items():
+            with self.settings(PAGE_CACHE=False):
+                assert self.client.get(url).status_code == 200  # warms the chrome caches
+            with CaptureQueriesContext(connection) as built:
+                first = self.client.get(url)
+            assert first.status_code == 200, name
+            assert first["X-Page-Cache"] == "miss", name
+            assert len(built) <= MAX_QUERIES, (name, len(built))
+            with CaptureQueriesContext(connection) as served:
+                second = self.client.get(url)
+            assert second["X-Page-Cache"] == "hit", name
+            assert len(served) == 0, (name, [query["sql"] for query in served])
+
+    # The inherited tests run again with the cache on: each warm request is then a cache hit.
+    def count(self, url: str) -> int:
+        assert self.client.get(url).status_code == 200
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(url)
+        assert response.status_code == 200, url
+        assert response["X-Page-Cache"] == "hit", url
+        return len(queries)
+
+    def test_cold_chrome_adds_a_fixed_few_queries(self):
+        story = self.add_stories(5)
+        for name, url in self.urls(story).items():
+            assert self.count(url) == 0, name
+
+
+class StoryPageWeightTests(TestCase):
+    """HTML + CSS + JavaScript of a story page: at most 60 KB gzipped (images excluded)."""
+
+    LIMIT = 60 * 1024
+
+    def setUp(self):
+        cache.clear()
+
+    def test_story_page_is_light(self):
+        section = make_section()
+        author = make_author(name="Ioana Popescu", bio="Reporter.")
+        paragraphs = "".join(
+            f"<p>Paragraph {n}: " + "Lorem ipsum dolor sit amet, consectetur. " * 12 + "</p>"
+            for n in range(25)
+        )
+        tags = [f"subject {n}" for n in range(6)]
+        story = make_article(section=section, authors=[author], tags=tags, body=paragraphs)
+        for n in range(6):
+            make_article(section=section, tags=tags[:2], headline=f"Related story {n} " * 3)
+        response = self.client.get(story.get_absolute_url())
+        assert response.status_code == 200
+        html = response.content.decode()
+        total = len(gzip.compress(response.content))
+        assets = re.findall(r'(?:href|src)="/static/([^"]+\.(?:css|js))"', html)
+        assert any(asset.endswith(".css") for asset in assets)
+        for asset in set(assets):
+            path = finders.find(asset)
+            assert path, asset
+            with open(path, "rb") as handle:
+                total += len(gzip.compress(handle.read()))
+        # No third-party requests: every script and stylesheet comes from this site.
+        external = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(?:https?:)?//[^"]*"', html)
+        assert [tag for tag in external if 'rel="canonical"' not in tag] == []
+        assert total <= self.LIMIT, total

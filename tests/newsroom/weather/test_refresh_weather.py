@@ -1,0 +1,90 @@
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.cache import cache
+from django.core.management import CommandError, call_command
+from django.test import TestCase, override_settings
+from django.utils import timezone
+
+from newsroom.chrome.models import SiteSettings
+from newsroom.weather import header
+from newsroom.weather.models import WeatherReading, WeatherRefresh
+from tests.fake_weather import FakeWeather
+from tests.helpers import romanian
+
+
+@pytest.mark.usefixtures("fake_weather")
+class RefreshWeatherCommandTests(TestCase):
+    fake: FakeWeather
+
+    def setUp(self):
+        cache.clear()
+        self.enterContext(override_settings(WEATHER_URL=self.fake.url))
+
+    def run_command(self, *args) -> str:
+        out = StringIO()
+        call_command("refresh_weather", *args, stdout=out, stderr=StringIO())
+        return out.getvalue()
+
+    def test_fetches_stores_and_reports(self):
+        self.fake.temperature = -4.5
+        self.fake.weather_code = 73
+        output = self.run_command()
+        snow = romanian("Snow").lower()
+        assert output.startswith(f"București: -5 °C, {snow}, observed at "), output
+        assert "(refreshed)" in output
+        reading = WeatherReading.objects.get()
+        assert reading.temperature_c == -4.5
+        # The header shows it at once, without a query.
+        with self.assertNumQueries(0):
+            shown = header.header_context(SiteSettings.load(), refresh=False)["weather"]
+        assert shown["display"] == "-5 °C"
+
+    def test_always_fetches_unless_asked_to_respect_the_interval(self):
+        self.run_command()
+        self.run_command()
+        assert len(self.fake.requests) == 2
+        output = self.run_command("--if-due")
+        assert "(already fresh)" in output
+        assert len(self.fake.requests) == 2
+
+    def test_failure_is_an_error_for_cron_and_keeps_the_last_reading(self):
+        self.run_command()
+        self.fake.fault = "status"
+        self.fake.fault_status = 500
+        with (
+            self.assertLogs("newsroom.weather", "WARNING"),
+            self.assertRaisesMessage(CommandError, "answered HTTP 500 (1 in a row"),
+        ):
+            self.run_command()
+        assert WeatherReading.objects.count() == 1
+        assert WeatherRefresh.objects.get().failures == 1
+
+    def test_if_due_respects_the_backoff(self):
+        WeatherRefresh.objects.create(
+            pk=1, failures=2, retry_at=timezone.now() + timedelta(seconds=60)
+        )
+        assert "waiting after a failure" in self.run_command("--if-due")
+        assert self.fake.requests == []
+
+    def test_another_refresh_running(self):
+        WeatherRefresh.objects.create(
+            pk=1, locked_until=timezone.now() + timedelta(seconds=20), lock_token="x"
+        )
+        assert "another refresh is running" in self.run_command()
+        assert self.fake.requests == []
+
+    def test_quiet_for_cron(self):
+        assert self.run_command("-v", "0") == ""
+        assert WeatherReading.objects.count() == 1
+
+    @override_settings(WEATHER_PROVIDER="openweathermap", WEATHER_API_KEY="test-key")
+    def test_openweathermap(self):
+        self.fake.temperature = 30.5
+        site = SiteSettings.load()
+        site.temperature_unit = SiteSettings.Unit.FAHRENHEIT
+        site.save()
+        cloudy = romanian("Cloudy").lower()
+        assert self.run_command().startswith(f"București: 87 °F, {cloudy}, observed at ")
+        assert self.fake.paths() == ["/data/2.5/weather"]
