@@ -201,8 +201,8 @@ class Loader:
         """Sections, authors, tags, pictures and menus (small, through the ORM) and the desk."""
         from django.db import transaction
 
-        from newsroom.demo.management.commands import seed_demo
         from newsroom.chrome.models import AdSlot, Menu, SiteSettings
+        from newsroom.demo.management.commands import seed_demo
         from newsroom.demo.management.commands.setup_demo import create_menus
 
         with transaction.atomic():

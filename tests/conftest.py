@@ -105,3 +105,21 @@ def testcase_browser(request, browser):
     `@pytest.mark.usefixtures("testcase_browser")`."""
     request.instance.browser = browser
     return browser
+
+
+# --- NO_SKIPS: in CI a skipped test is a failed one --------------------------------------------
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("NO_SKIPS") == "1" and _skipped:
+        print(f"\n{len(_skipped)} skipped, and NO_SKIPS=1 counts a skip as a failure:")
+        for nodeid in _skipped:
+            print(f"  {nodeid}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

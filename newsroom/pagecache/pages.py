@@ -307,7 +307,7 @@ def store(response: HttpResponse, plan: PagePlan, key: str | None) -> CachedPage
         return page  # changed while (or just before) this page was built
     changes = clock.next_change(moment, current, plan.zone)
     expires = min(moment + timedelta(seconds=plan.seconds), changes)
-    page.expires_at = stamp + (expires - moment).total_seconds()
+    page.expires_at = expires.timestamp()
     timeout = math.floor(page.expires_at - stamp)
     if timeout < 1:
         page.expires_at = stamp

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import tempfile
 
+import pytest
 import requests
 from django.test import SimpleTestCase, TestCase, override_settings
 from django.urls import reverse
@@ -114,6 +115,7 @@ class RefusesToStartTests(SimpleTestCase):
         assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
 
 
+@pytest.mark.services
 class ProductionHeadersTests(SimpleTestCase):
     """A real gunicorn with production settings: HTTPS enforced, strict cookies and headers."""
 

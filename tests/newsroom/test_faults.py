@@ -153,6 +153,7 @@ def fault_tests_allowed() -> None:
         pytest.skip(message)
 
 
+@pytest.mark.services
 class PostgresRestartTests(SimpleTestCase):
     """Requests during the outage get the friendly 503; the site recovers by itself."""
 
@@ -266,6 +267,7 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(5)
 
 
+@pytest.mark.services
 class RedisOutageTests(TestCase):
     """Pages keep coming, uncached, with a warning; the cache is used again when Redis is back."""
 

@@ -1,3 +1,4 @@
+import pytest
 import requests
 from django.test import SimpleTestCase
 
@@ -6,6 +7,7 @@ from tests.helpers import gunicorn
 UNREACHABLE_DATABASE = "postgres://postgres@127.0.0.1:1/newsroom"
 
 
+@pytest.mark.services
 class DatabaseOutageTests(SimpleTestCase):
     """With the database out of reach, readers get a friendly 503, not a stack trace."""
 

@@ -66,6 +66,7 @@ class CacheUrlTests(SimpleTestCase):
             cache_from_url("memcached://127.0.0.1")
 
 
+@pytest.mark.services
 class RedisOutageTests(SimpleTestCase):
     def test_unreachable_redis_is_a_cache_miss_and_logged_once(self):
         cache = make_cache(free_port())

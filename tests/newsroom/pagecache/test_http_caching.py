@@ -11,6 +11,7 @@ from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import pytest
 import requests
 from django.core.cache import cache
 from django.test import SimpleTestCase, TestCase, override_settings
@@ -168,6 +169,7 @@ def nginx_fixture(app_port: int, static_root: Path, media_root: Path):
     return root, port, plain_port, config
 
 
+@pytest.mark.services
 class NginxConfigTests(SimpleTestCase):
     def test_the_shipped_configuration_is_valid(self):
         nginx = need_program("nginx") if shutil.which("nginx") else need_program("/usr/sbin/nginx")
@@ -184,6 +186,7 @@ class NginxConfigTests(SimpleTestCase):
             shutil.rmtree(static, ignore_errors=True)
 
 
+@pytest.mark.services
 class NginxInFrontTests(SimpleTestCase):
     """gunicorn with production settings, nginx with the shipped config in front of it."""
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from unittest import mock
 
+import pytest
 import requests
 from django.core.cache import cache
 from django.db import connection
@@ -694,6 +695,7 @@ class NearVersionTests(PageCacheTestCase):
         assert "Changed elsewhere" in response.content.decode()
 
 
+@pytest.mark.services
 class SharedCacheProcessesTests(SimpleTestCase):
     """Two gunicorn workers and a third process share only Redis and the database."""
 

@@ -725,6 +725,7 @@ class ConcurrentRefreshTests(TransactionTestCase):
 
 
 @pytest.mark.usefixtures("fake_weather")
+@pytest.mark.services
 class SeparateProcessesTests(SimpleTestCase):
     """Gunicorn workers share nothing but the database, and still refresh one at a time."""
 
