@@ -209,8 +209,8 @@ X_FRAME_OPTIONS = "DENY"
 # style, no other origin, never framed. Public pages are cached whole, so they get no nonce;
 # admin pages (newsroom.middleware.AdminContentSecurityPolicyMiddleware) get a fresh one for
 # their scripts and django-prose-editor's import map, and the hash of the base style block
-# its Tiptap editor injects (fixed for django-prose-editor 0.28; tests/newsroom/test_csp.py checks it
-# in a browser).
+# its Tiptap editor injects (fixed for django-prose-editor 0.28; tests/newsroom/test_csp.py
+# checks it in a browser).
 SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
