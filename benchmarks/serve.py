@@ -170,7 +170,9 @@ def nginx_config(
     plus a server that serves plain files (for the comparison) with the same gzip settings."""
     shipped = (DEPLOY / "nginx.conf").read_text()
     replacements = {
+        "listen 80 default_server;": f"listen 127.0.0.1:{port} default_server;",
         "listen 80;": f"listen 127.0.0.1:{port};",
+        "server_name newsroom.example.org;": "server_name 127.0.0.1 localhost;",
         "server 127.0.0.1:8000;": f"server 127.0.0.1:{app_port};",
         "/var/cache/nginx/newsroom": str(root / "cache"),
         "/srv/newsroom/var/static/": f"{static}/",
