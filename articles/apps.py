@@ -25,6 +25,8 @@ class ArticlesConfig(AppConfig):
 
         # Cached pages are dropped when something they show changes. Connected after the
         # receivers above, so a page rebuilt on the signal sees the new renditions.
-        from articles import invalidation
+        from articles import invalidation, withdrawals
 
         invalidation.connect()
+        # A story taken down keeps its address as a 410 (after the snapshot above is taken).
+        withdrawals.connect()

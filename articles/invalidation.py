@@ -101,22 +101,24 @@ def _membership_keys(*article_ids) -> set[str]:
     return keys
 
 
-def _remember_article(sender, instance, raw=False, **kwargs) -> None:
-    """pre_save/pre_delete: what the story was, to tell which lists it leaves."""
-    if raw or instance.pk is None or instance._state.adding:
-        instance._page_cache_before = None
-        return
-    instance._page_cache_before = (
-        sender._base_manager.filter(pk=instance.pk)
-        .values("status", "publish_at", "section_id")
-        .first()
-    )
+# What a story was before a save or delete: whether it was public, which lists it was in, and
+# (for articles.withdrawals) its address.
+BEFORE_FIELDS = ("pk", "status", "publish_at", "section_id", "slug", "headline")
 
 
-def _article_changed(sender, instance, created=False, raw=False, **kwargs) -> None:
-    if raw:
-        return
-    before = instance.__dict__.pop("_page_cache_before", None)
+def _remember_article(sender, instance, **kwargs) -> None:
+    """pre_save/pre_delete: the story's row as it stands (a revert's raw save included)."""
+    before = None
+    if instance.pk is not None:
+        before = sender._base_manager.filter(pk=instance.pk).values(*BEFORE_FIELDS).first()
+    instance._before = before
+    if before is not None and kwargs.get("signal") is pre_delete:
+        # Its tags and bylines go with it: name their lists while they are still there.
+        instance._lists_before = _membership_keys(instance.pk)
+
+
+def _article_changed(sender, instance, created=False, **kwargs) -> None:
+    before = instance.__dict__.get("_before")
     deleted = kwargs.get("signal") is post_delete
     keys = {article_key(instance.pk)}
     was_public = before is not None and _published(before["status"])
@@ -128,26 +130,27 @@ def _article_changed(sender, instance, created=False, raw=False, **kwargs) -> No
             "publish_at": instance.publish_at,
             "section_id": instance.section_id,
         }
-        if created or deleted or before is None or before != now:
+        if before is None or any(before[name] != value for name, value in now.items()):
             # It joins, leaves or moves within lists: every list it is or was in is stale.
             keys.add(section_key(instance.section_id))
-            keys |= _membership_keys(instance.pk)
+            if deleted:
+                keys |= instance.__dict__.get("_lists_before", set())
+            else:
+                keys |= _membership_keys(instance.pk)
             if before is not None:
                 keys.add(section_key(before["section_id"]))
     bump(*keys)
 
 
-def _byline_changed(sender, instance, raw=False, **kwargs) -> None:
-    if raw:
-        return
+def _byline_changed(sender, instance, **kwargs) -> None:
     keys = [article_key(instance.article_id), author_key(instance.author_id)]
     if _story_is_published(instance.article_id):
         keys.append(LISTINGS)
     bump(*keys)
 
 
-def _tagging_changed(sender, instance, raw=False, **kwargs) -> None:
-    if raw or instance.content_type_id != ContentType.objects.get_for_model(Article).pk:
+def _tagging_changed(sender, instance, **kwargs) -> None:
+    if instance.content_type_id != ContentType.objects.get_for_model(Article).pk:
         return
     keys = [article_key(instance.object_id), tag_key(instance.tag_id)]
     if _story_is_published(instance.object_id):
@@ -155,40 +158,35 @@ def _tagging_changed(sender, instance, raw=False, **kwargs) -> None:
     bump(*keys)
 
 
-def _correction_changed(sender, instance, raw=False, **kwargs) -> None:
-    if not raw:
-        bump(article_key(instance.article_id))
+def _correction_changed(sender, instance, **kwargs) -> None:
+    bump(article_key(instance.article_id))
 
 
 def _keyed(make_key, *extra: str):
-    def receiver(sender, instance, raw=False, **kwargs) -> None:
-        if not raw:
-            bump(make_key(instance.pk), *extra)
+    def receiver(sender, instance, **kwargs) -> None:
+        bump(make_key(instance.pk), *extra)
 
     return receiver
 
 
-def stories_updating(queryset, fields: Iterable[str]) -> list[tuple] | None:
+def stories_updating(queryset, fields: Iterable[str]) -> list[dict] | None:
     """Before QuerySet.update() of stories: the rows it touches, when pages show its fields."""
     if not set(fields) - INVISIBLE_FIELDS:
         return None
-    return list(queryset.values_list("pk", "status", "section_id"))
+    return list(queryset.values(*BEFORE_FIELDS))
 
 
-def stories_update_done(rows: list[tuple] | None, fields: dict) -> None:
+def stories_update_done(rows: list[dict], fields: dict) -> None:
     """After QuerySet.update(): the keys a save() of each story would bump."""
-    if not rows:
-        return
-    pks = [pk for pk, _status, _section in rows]
+    pks = [row["pk"] for row in rows]
     keys = {article_key(pk) for pk in pks}
-    public = [pk for pk, status, _section in rows if _published(status)]
-    if public or _published(fields.get("status")):
+    if any(_published(row["status"]) for row in rows) or _published(fields.get("status")):
         keys.add(LISTINGS)
         if set(fields) & MEMBERSHIP_FIELDS:
             if len(rows) > BULK_ROWS:
                 keys.add(EVERY_PAGE)  # too many lists to name: every page
             else:
-                keys.update(section_key(section) for _pk, _status, section in rows)
+                keys.update(section_key(row["section_id"]) for row in rows)
                 new_section = fields.get("section_id", fields.get("section"))
                 if new_section is not None:
                     keys.add(section_key(getattr(new_section, "pk", new_section)))

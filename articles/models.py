@@ -289,11 +289,13 @@ class ArticleQuerySet(models.QuerySet["Article"]):
     # Writes that skip save() and its signals still drop the cached pages they change.
 
     def update(self, **kwargs) -> int:
-        from articles import invalidation
+        from articles import invalidation, withdrawals
 
         rows = invalidation.stories_updating(self, kwargs)
         updated = super().update(**kwargs)
-        invalidation.stories_update_done(rows, kwargs)
+        if rows:
+            invalidation.stories_update_done(rows, kwargs)
+            withdrawals.stories_changed(rows, withdrawals.states([row["pk"] for row in rows]))
         return updated
 
     def bulk_create(self, objs, *args, **kwargs) -> list:
@@ -470,11 +472,7 @@ class Article(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        local = timezone.localtime(self.publish_at or timezone.now())
-        return reverse(
-            "articles:detail",
-            kwargs={"year": local.year, "month": local.month, "day": local.day, "slug": self.slug},
-        )
+        return story_path(self.slug, self.publish_at)
 
     def get_preview_url(self) -> str:
         """A link that shows this story, unpublished, to whoever holds it, for a while.
@@ -499,11 +497,7 @@ class Article(models.Model):
             raise ValidationError(errors)
 
     def is_published(self) -> bool:
-        return (
-            self.status == self.Status.PUBLISHED
-            and self.publish_at is not None
-            and self.publish_at <= timezone.now()
-        )
+        return is_live(self.status, self.publish_at)
 
     def is_scheduled(self) -> bool:
         return (
@@ -574,6 +568,59 @@ class Correction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.text[:60]}"
+
+
+class Withdrawal(models.Model):
+    """A story readers have seen and that was then taken down: its address answers 410 Gone.
+
+    Kept for stories unpublished, deleted or withdrawn by their agency; dropped when a live
+    story takes the address again. A story never published has no withdrawal: its address is a
+    404, as if it never was.
+    """
+
+    class Reason(models.TextChoices):
+        UNPUBLISHED = "unpublished", _("Unpublished by an editor")
+        DELETED = "deleted", _("Deleted")
+        KILLED = "killed", _("Withdrawn by its agency")
+
+    path = models.CharField(_("address"), max_length=400, unique=True)
+    article = models.ForeignKey(
+        Article,
+        verbose_name=_("story"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="withdrawals",
+    )
+    headline = models.CharField(_("headline"), max_length=200)
+    reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-withdrawn_at"]
+        verbose_name = _("withdrawn story")
+        verbose_name_plural = _("withdrawn stories")
+
+    def __str__(self) -> str:
+        return self.headline
+
+
+def is_live(status: str, publish_at) -> bool:
+    """Readers see a story in this state: published, and its time has come."""
+    return (
+        status == Article.Status.PUBLISHED
+        and publish_at is not None
+        and publish_at <= timezone.now()
+    )
+
+
+def story_path(slug: str, publish_at) -> str:
+    """A story's address: the date of its first publication in the site's zone, and its slug."""
+    local = timezone.localtime(publish_at or timezone.now())
+    return reverse(
+        "articles:detail",
+        kwargs={"year": local.year, "month": local.month, "day": local.day, "slug": slug},
+    )
 
 
 def content_type_of(model) -> Subquery:

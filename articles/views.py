@@ -37,7 +37,7 @@ from articles.invalidation import (
     section_key,
     tag_key,
 )
-from articles.models import PREVIEW_SALT, Article, Author, Section, bylines
+from articles.models import PREVIEW_SALT, Article, Author, Section, Withdrawal, bylines
 from articles.search import clean_query, highlight, match_limit, search_articles
 from newsroom.dates import LOWERCASE_NAMES, long_date
 from newsroom.pagecache import depends_on, public_page, remembered
@@ -157,12 +157,17 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
     lookup: dict[str, str | int] = {"slug": slug}
     if token is not None:
         lookup["pk"] = _previewed_story_id(token)
-    article = get_object_or_404(
-        queryset.select_related("section", "wire_service").prefetch_related(
-            bylines(), "corrections"
-        ),
-        **lookup,
+    article = (
+        queryset.select_related("section", "wire_service")
+        .prefetch_related(bylines(), "corrections")
+        .filter(**lookup)
+        .first()
     )
+    if article is None:
+        withdrawn = Withdrawal.objects.filter(path=request.path).first()
+        if withdrawn is None or token is not None:
+            raise Http404(_("No such story."))
+        return gone(request, withdrawn)
     preview = not article.is_published()
     if token is not None and not preview:
         # Published since the link was made: send its holder to the public address.
@@ -215,6 +220,24 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
         response.headers["X-Robots-Tag"] = "noindex, nofollow"
         response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def gone(request: HttpRequest, withdrawn: Withdrawal) -> HttpResponse:
+    """410 Gone: a short notice in the site's language; staff also see why and when."""
+    # Another story may take the address: publishing it changes the lists.
+    depends_on(request, LISTINGS)
+    meta = seo.PageMeta(
+        title=_("This story has been withdrawn"),
+        description=_("This story has been withdrawn."),
+        url=seo.absolute(request, request.path),
+        noindex=True,
+    )
+    return render(
+        request,
+        "articles/gone.html",
+        {"withdrawn": withdrawn, "meta": meta, "for_staff": request.user.is_staff},
+        status=410,
+    )
 
 
 def _listing(

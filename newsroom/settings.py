@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "reversion",
     "taggit",
     "newsroom",
+    "newsroom.pagecache",
     "newsroom.weather",
     "articles",
     "newsroom.chrome",
@@ -244,6 +245,9 @@ FEED_ITEMS = int(os.environ.get("FEED_ITEMS", "20"))
 PAGE_CACHE = env_bool("PAGE_CACHE", True)
 # How long a process may trust the page versions it read from Redis (0: ask on every request).
 PAGE_CACHE_NEAR_SECONDS = float(os.environ.get("PAGE_CACHE_NEAR_SECONDS", "0"))
+# How often a process retries writing page versions Redis did not take (kept meanwhile in the
+# database, never dropped).
+PAGE_CACHE_REPLAY_SECONDS = float(os.environ.get("PAGE_CACHE_REPLAY_SECONDS", "0.25"))
 # A signed preview link of an unpublished story works this long, then answers 404.
 PREVIEW_LINK_SECONDS = 24 * 60 * 60
 

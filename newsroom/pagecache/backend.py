@@ -86,7 +86,19 @@ class ResilientRedisCache(RedisCache):
         if self._is_down:
             with self._state_lock:
                 self._is_down = False
+                self._down_until = 0.0
                 logger.warning("Redis cache reachable again.")
+
+    def set_many_now(self, data, timeout=None, version=None):
+        """set_many() that asks Redis even while it is thought down, and raises if it fails:
+        for writes that must not be skipped silently (page versions)."""
+        try:
+            result = RedisCache.set_many(self, data, timeout, version)
+        except RedisError as exc:
+            self._mark_down(exc)
+            raise
+        self._mark_up()
+        return result
 
     add = _falls_back_to(_returns(False))(RedisCache.add)
     get = _falls_back_to(_default_argument)(RedisCache.get)

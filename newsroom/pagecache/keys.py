@@ -25,8 +25,10 @@ def versions(keys: Iterable[str]) -> dict[str, int] | None:
     A key never seen (or evicted) gets a new, negative version: unlike a bump it is no sign of a
     recent write, and it differs from anything recorded before, so nothing stale matches it.
     """
+    global _saw_outage, _look_for_kept
     names = {PREFIX + key: key for key in keys}
     if cache_is_down():
+        _saw_outage = True
         return None
     near = settings.PAGE_CACHE_NEAR_SECONDS
     found = near_versions.recent(names, near) if near and shared_cache_is_remote() else {}
@@ -41,9 +43,12 @@ def versions(keys: Iterable[str]) -> dict[str, int] | None:
                 fetched.update(cache.get_many(missing))
         except Exception:
             logger.warning("page cache unavailable", exc_info=True)
+            _saw_outage = True
             return None
         near_versions.remember(fetched)
         found.update(fetched)
+        if _saw_outage:
+            _saw_outage, _look_for_kept = False, True
     if len(found) < len(names):  # dummy cache, or an outage
         return None
     return {names[name]: value for name, value in found.items()}
@@ -59,23 +64,107 @@ def bump(*keys: str) -> None:
     """Make everything built from one of these keys stale, in every process.
 
     Bumped at once and again when the transaction commits, so a page rebuilt from the old rows
-    meanwhile is not kept.
+    meanwhile is not kept. A bump the shared cache does not take is kept in the database (in
+    the write's transaction) and replayed as soon as it answers: never dropped.
     """
     if not keys:
         return
     bumped = frozenset(keys)
-    _write(bumped)
-    transaction.on_commit(lambda: _write(bumped), robust=True)
+    if not _write(bumped):
+        _hold(bumped)
+    transaction.on_commit(lambda: _write(bumped) or _hold(bumped), robust=True)
 
 
-def _write(keys: frozenset[str]) -> None:
+def _write(keys: frozenset[str]) -> bool:
+    """New versions for the keys in the shared cache; False when it did not take them."""
     stamp = time.time_ns()
     values = {PREFIX + key: stamp for key in keys}
+    near_versions.remember(values)  # this process knows at once, whatever happens
+    # Tried even while the cache is thought down: a version must not be skipped silently.
+    write = getattr(cache, "set_many_now", cache.set_many)
     try:
-        cache.set_many(values, None)
+        write(values, None)
     except Exception:
-        logger.warning("cannot invalidate cached pages", exc_info=True)
-    near_versions.remember(values)
+        logger.warning("cannot invalidate cached pages now: kept to replay", exc_info=True)
+        return False
+    return True
+
+
+# --- Bumps the cache did not take ------------------------------------------------------------
+
+_replaying = threading.Lock()
+# Whether this process should look for bumps kept by any process: at its first request, and
+# when the cache answers again after failing here.
+_look_for_kept = True
+_saw_outage = False
+
+
+def _hold(keys: frozenset[str]) -> None:
+    from newsroom.pagecache.models import PendingBump
+
+    PendingBump.objects.create(keys=sorted(keys))
+    # Once the row is there for other connections to see: after the commit, if in one.
+    transaction.on_commit(replay_soon)
+
+
+def replay_pending() -> bool:
+    """Write every kept bump to the shared cache and forget it; False while it cannot."""
+    from newsroom.pagecache.models import PendingBump
+
+    while True:
+        rows = list(PendingBump.objects.values_list("pk", "keys")[:500])
+        if not rows:
+            return True
+        if not _write(frozenset(key for _pk, keys in rows for key in keys)):
+            return False
+        PendingBump.objects.filter(pk__in=[pk for pk, _keys in rows]).delete()
+
+
+def replay_soon() -> None:
+    """Replay kept bumps from a background thread, retrying until the cache takes them."""
+    if not _replaying.acquire(blocking=False):
+        return  # this process is at it already
+    thread = threading.Thread(target=_replay_until_done, name="page-cache-replay", daemon=True)
+    try:
+        thread.start()
+    except RuntimeError:  # the interpreter is shutting down
+        _replaying.release()
+
+
+def _replay_until_done() -> None:
+    from django.db import DatabaseError, connections
+
+    try:
+        while True:
+            try:
+                if replay_pending():
+                    return
+            except DatabaseError:
+                logger.warning("cannot read the kept page-cache bumps", exc_info=True)
+            time.sleep(settings.PAGE_CACHE_REPLAY_SECONDS)
+    finally:
+        connections.close_all()
+        _replaying.release()
+
+
+def check_pending() -> None:
+    """On a process's first request, and when the cache answers again after failing here:
+    replay what any process could not (it may have died since). One query then, none else."""
+    global _look_for_kept
+    if not _look_for_kept:
+        return
+    _look_for_kept = False
+    from django.db import DatabaseError
+
+    from newsroom.pagecache.models import PendingBump
+
+    try:
+        kept = PendingBump.objects.exists()
+    except DatabaseError:  # the database is out of reach: the page answers 503 anyway
+        _look_for_kept = True
+        return
+    if kept:
+        replay_soon()
 
 
 class NearVersions:

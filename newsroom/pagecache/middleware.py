@@ -3,6 +3,7 @@ from collections import OrderedDict
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from newsroom.pagecache.keys import check_pending
 from newsroom.pagecache.pages import answer, has_session, lookup, now, page_key, storable, store
 
 
@@ -19,6 +20,7 @@ class PageCacheMiddleware:
         self.not_public: OrderedDict[str, None] = OrderedDict()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        check_pending()
         enabled = settings.PAGE_CACHE
         if (
             request.method not in ("GET", "HEAD")
@@ -39,7 +41,7 @@ class PageCacheMiddleware:
             self.not_public[request.path] = None
             if len(self.not_public) > 4096:
                 self.not_public.popitem(last=False)
-        if plan is None or response.status_code != 200 or not storable(request, response):
+        if plan is None or not storable(request, response):
             return response
         page = store(response, plan, key)
         finished = answer(request, page, now(), hit=False)

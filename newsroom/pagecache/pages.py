@@ -189,8 +189,12 @@ def answer(request: HttpRequest, page: CachedPage, moment: float, hit: bool) -> 
     )
 
 
+# What a public page may answer and have stored: a page, or the notice that it is gone.
+STORED_STATUSES = {200, 410}
+
+
 def storable(request: HttpRequest, response: HttpResponse) -> bool:
-    if response.status_code != 200 or response.streaming or response.cookies:
+    if response.status_code not in STORED_STATUSES or response.streaming or response.cookies:
         return False
     if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):  # the page holds a CSRF token
         return False

@@ -330,7 +330,7 @@ class StaleAfterPublishTests(PageCacheTestCase):
         self.warm(*pages, self.older.get_absolute_url())
         self.older.status = Article.Status.DRAFT
         self.older.save()
-        assert self.get(self.older.get_absolute_url()).status_code == 404
+        assert self.get(self.older.get_absolute_url()).status_code == 410  # readers saw it
         for url in pages:
             response = self.get(url)
             if response.status_code == 404:
@@ -342,7 +342,7 @@ class StaleAfterPublishTests(PageCacheTestCase):
         url = self.older.get_absolute_url()
         self.warm(*pages, url)
         self.older.delete()
-        assert self.get(url).status_code == 404
+        assert self.get(url).status_code == 410  # readers saw it
         for page in pages:
             response = self.get(page)
             assert "Parliament votes the budget" not in response.content.decode(), page
@@ -388,7 +388,7 @@ class StaleAfterPublishTests(PageCacheTestCase):
             assert "Budget passes after all" in self.text(url), url
         self.warm(*pages)
         Article.objects.filter(pk=self.older.pk).update(status=Article.Status.DRAFT)
-        assert self.get(self.older.get_absolute_url()).status_code == 404
+        assert self.get(self.older.get_absolute_url()).status_code == 410  # readers saw it
         assert "Budget passes after all" not in self.text(reverse("home"))
 
     def test_only_pages_showing_the_story_are_rebuilt(self):
