@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from articles.images import ImageUploadField
 from newsroom.admin_lookups import AllowlistedLookupsMixin
 from newsroom.chrome.models import AdSlot, Menu, MenuItem, SiteSettings
 from newsroom.weather import header, providers, refresh
@@ -133,3 +135,6 @@ class AdSlotAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
     list_display = ["name", "placement", "starts_at", "ends_at", "is_active"]
     list_filter = ["placement", "is_active"]
     search_fields = ["name"]
+    # An ad's picture is served to every reader: the same upload rules as a story's lead image
+    # (honest raster formats only, bounded, no page code inside, stored without metadata).
+    formfield_overrides = {models.ImageField: {"form_class": ImageUploadField}}
