@@ -4,11 +4,13 @@ from typing import TYPE_CHECKING, cast
 
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
+from django.core.exceptions import BadRequest
 from django.db.models import ForeignObjectRel
 from django.db.models.fields.related import RelatedField
 
 # The lookups Django's own list filters and date hierarchy write into a changelist's address.
 FILTER_LOOKUPS = ("exact", "isnull", "isempty", "gte", "lt", "year", "month", "day")
+DATE_PARTS = ("year", "month", "day")
 
 
 # The mixin goes before a ModelAdmin; the type checker is told so.
@@ -23,7 +25,8 @@ class AllowlistedLookupsMixin(_ModelAdminBase):
 
     Django lets any lookup on a model's own fields through (`?headline__regex=(` reaches the
     database and fails there, with a 500); here a parameter must belong to a list filter or the
-    date hierarchy and hold no NUL byte, or the request is refused with 400.
+    date hierarchy and hold no NUL byte, or the request is refused with 400. So is a date no
+    calendar has, which Django leaves to crash.
     """
 
     def filter_parameters(self, request) -> set[str]:
@@ -49,6 +52,16 @@ class AllowlistedLookupsMixin(_ModelAdminBase):
             and lookup in self.filter_parameters(request)
             and super().lookup_allowed(lookup, value, request)
         )
+
+    def get_changelist_instance(self, request):
+        # A year, month or day past what Python's dates hold (?publish_at__year=99999999999, or
+        # the year after 9999) raises OverflowError or ValueError where Django expects neither.
+        try:
+            return super().get_changelist_instance(request)
+        except (OverflowError, ValueError) as error:
+            if not any(name.rsplit("__", 1)[-1] in DATE_PARTS for name in request.GET):
+                raise
+            raise BadRequest("A date the calendar does not have.") from error
 
     def get_search_results(self, request, queryset, search_term):
         # PostgreSQL refuses NUL in a string; other control characters match nothing anyway.

@@ -277,3 +277,48 @@ AXES_CLIENT_IP_CALLABLE = "newsroom.auth.client_ip"
 
 # --- django-taggit ----------------------------------------------------------
 TAGGIT_CASE_INSENSITIVE = True
+
+
+# --- Staff login: the proxies we trust, the per-account ceiling, two-factor login ------------
+def env_networks(name: str, default: str) -> list[str]:
+    """A comma-separated list of addresses or networks; start-up fails on one that is not."""
+    from ipaddress import ip_network
+
+    values = env_list(name, default)
+    for value in values:
+        try:
+            ip_network(value, strict=False)
+        except ValueError as error:
+            raise ImproperlyConfigured(f"{name}: {error}") from error
+    return values
+
+
+# The proxies whose X-Forwarded-For we believe: the client is the last address in that header
+# that is not one of them, and a request from anywhere else is its own client whatever it says
+# (newsroom.auth.client_ip). Loopback by default, the nginx of deploy/ on the same machine; empty
+# trusts no proxy. A forwarded request from elsewhere is logged, once (the proxy is not trusted).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", "127.0.0.1,::1")
+# Beyond this many failed logins for one account in an hour, from anywhere, each further try
+# for it waits twice as long as the one before (1 s, 2 s, 4 s…), at most LOGIN_ACCOUNT_MAX_WAIT
+# seconds; from an address the owner logged in from within 30 days it does not wait.
+LOGIN_ACCOUNT_FAILURES_PER_HOUR = 20
+LOGIN_ACCOUNT_MAX_WAIT = 300
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: what the ceiling counts
+# After logging in without a usable `next`, the admin's index (not Django's /accounts/profile/).
+LOGIN_REDIRECT_URL = "admin:index"
+# Who must log in with a second factor (a TOTP app, with recovery codes; newsroom.twofactor):
+# "editors" (superusers and whoever may publish), "staff" (every staff account) or "off". Unless
+# it is "off", anyone who has set up an app is asked for its code too. Default: "editors" when
+# DEBUG is off, "off" in development (the demo's logins).
+STAFF_2FA_REQUIRED = os.environ.get("STAFF_2FA_REQUIRED", "off" if DEBUG else "editors").lower()
+if STAFF_2FA_REQUIRED not in {"editors", "staff", "off"}:
+    raise ImproperlyConfigured("STAFF_2FA_REQUIRED must be editors, staff or off.")
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"]
+MIDDLEWARE += [
+    "newsroom.auth.UntrustedProxyWarningMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "newsroom.twofactor.TwoFactorMiddleware",
+]
+OTP_TOTP_ISSUER = SITE_NAME
+# django-otp's device admin would show the secrets; superusers reset a device from the user list.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True

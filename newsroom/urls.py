@@ -7,7 +7,8 @@ from django.views.generic import TemplateView
 
 from articles.invalidation import LISTINGS
 from articles.sitemaps import NEWS_SITEMAPS, SITEMAPS
-from newsroom import views
+from newsroom import admin as site_admin
+from newsroom import twofactor, views
 from newsroom.chrome.views import home
 from newsroom.pagecache import public_page
 from newsroom.weather.views import live_header_json
@@ -20,6 +21,14 @@ handler500 = "newsroom.views.server_error"
 
 urlpatterns = [
     path("", home, name="home"),
+    # Before the admin's own: its login with a `next` that leads somewhere, the view-on-site
+    # redirect for what the user may see, and the two-factor pages.
+    path("admin/login/", site_admin.login),
+    path(
+        "admin/r/<int:content_type_id>/<path:object_id>/",
+        admin.site.admin_view(site_admin.view_on_site),
+    ),
+    path("admin/two-factor/", include(twofactor.urlpatterns)),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("live/header.json", live_header_json, name="live-header"),

@@ -8,14 +8,17 @@ values: admin lookups off the allowlist answer 400, never a 500 or a leak.
 """
 
 import json
+from datetime import timedelta
 
 import reversion
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.admin import helpers
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
+from django.contrib.contenttypes.models import ContentType
 from django.test import Client, TestCase
 from django.urls import reverse
+from django.utils import timezone
 from reversion.models import Version
 from taggit.models import Tag
 
@@ -609,3 +612,85 @@ class TagMergePermissionTests(RoleTestCase):
             assert response.status_code == 302, junk
             assert response["Location"] == admin_url("taggit_tag_changelist")
         assert not Tag.objects.filter(name="merged").exists()
+
+
+class ViewOnSiteTests(RoleTestCase):
+    """The admin's "view on site" redirect (/admin/r/<ct>/<pk>/) tells a story's address only
+    to those who may see the story in the admin; Django's own checks only is_staff."""
+
+    def url_of(self, obj, object_id=None) -> str:
+        content_type = ContentType.objects.get_for_model(obj)
+        return admin_url("view_on_site", content_type.pk, object_id or obj.pk)
+
+    def test_unpublished_stories_are_shown_only_to_those_who_may_see_them(self):
+        scheduled = self.story(
+            headline="Budget leak",
+            slug="budget-leak-exclusive",
+            publish_at=timezone.now() + timedelta(days=2),
+        )
+        draft = self.story(status=Article.Status.DRAFT, slug="secret-draft-slug")
+        for story in (scheduled, draft):
+            for role in ROLES:
+                response = self.client_for(role).get(self.url_of(story))
+                if role == ANONYMOUS:
+                    self.assert_login_asked(response)
+                    assert story.slug not in response["Location"]
+                elif role in WRITERS:
+                    assert response.status_code == 302, role
+                    assert response["Location"].endswith(story.get_absolute_url()), role
+                else:
+                    assert response.status_code == 404, (role, response.status_code)
+                    assert story.slug not in response.content.decode(), role
+
+    def test_other_models_follow_their_admin_rights(self):
+        menu = Menu.objects.create(name="Main", slug="main")
+        expected = {
+            # Sections: every writer may see them in the admin; staff without a group may not.
+            self.section: {SUPERUSER: 302, EDITOR: 302, REPORTER: 302, STAFF: 404},
+            self.author: {SUPERUSER: 302, EDITOR: 302, REPORTER: 302, STAFF: 404},
+        }
+        for obj, codes in expected.items():
+            for role, code in codes.items():
+                response = self.client_for(role).get(self.url_of(obj))
+                assert response.status_code == code, (obj, role)
+        # A model the admin does not show (or one without a page) is nobody's to look up.
+        for role in [SUPERUSER, EDITOR, STAFF]:
+            client = self.client_for(role)
+            assert client.get(self.url_of(menu)).status_code == 404, role
+            permission = Permission.objects.first()
+            assert client.get(self.url_of(permission)).status_code == 404, role
+
+    def test_odd_addresses_are_404(self):
+        client = self.client_for(SUPERUSER)
+        article_type = ContentType.objects.get_for_model(Article).pk
+        for content_type, object_id in [
+            (article_type, "abc"),
+            (article_type, "999999"),
+            (article_type, "1\x00"),
+            (999999, "1"),
+        ]:
+            response = client.get(admin_url("view_on_site", content_type, object_id))
+            assert response.status_code == 404, (content_type, object_id)
+
+
+class ChangelistDateOverflowTests(RoleTestCase):
+    """The date hierarchy with a year, month or day past what a date can hold: 400, not 500."""
+
+    def test_overflowing_dates_are_refused(self):
+        self.story(headline="Visible story")
+        for role in [SUPERUSER, EDITOR, REPORTER]:
+            client = self.client_for(role)
+            for params in [
+                {"publish_at__year": "99999999999"},
+                {"publish_at__year": "2024", "publish_at__month": "99999999999"},
+                {"publish_at__year": "2024", "publish_at__month": "2", "publish_at__day": "9" * 11},
+                {"publish_at__year": "-99999999999"},
+                {"publish_at__year": "9999"},
+                {"publish_at__year": "9999", "publish_at__month": "12"},
+                {"publish_at__year": "9999", "publish_at__month": "12", "publish_at__day": "31"},
+                {"publish_at__year": "1", "publish_at__month": "1", "publish_at__day": "1"},
+            ]:
+                response = client.get(CHANGELIST, params)
+                assert response.status_code in (200, 400), (role, params, response.status_code)
+                if response.status_code == 200:  # a year the database can hold: nothing in it
+                    assert response.context["cl"].result_count == 0, (role, params)
