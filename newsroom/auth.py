@@ -10,6 +10,7 @@ from axes.backends import AxesStandaloneBackend
 from axes.models import AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -117,6 +118,19 @@ class UntrustedProxyWarningMiddleware:
             )
 
 
+def recent_failures(username: str) -> QuerySet[AccessFailureLog]:
+    return AccessFailureLog.objects.filter(
+        username=username, attempt_time__gte=timezone.now() - timedelta(hours=1)
+    )
+
+
+def past_ceiling(username: str) -> bool:
+    """Whether this account has failed LOGIN_ACCOUNT_FAILURES_PER_HOUR logins in the last hour."""
+    return bool(username) and (
+        recent_failures(username).count() >= settings.LOGIN_ACCOUNT_FAILURES_PER_HOUR
+    )
+
+
 def account_wait(username: str, address: str) -> int:
     """Seconds before this account may be tried again from this address (0: now).
 
@@ -129,14 +143,10 @@ def account_wait(username: str, address: str) -> int:
     Call it inside a transaction: past the ceiling the account's row stays locked until the
     try is judged, so simultaneous tries cannot all pass through the same opening.
     """
-    if not username:
+    if not past_ceiling(username):
         return 0
     now = timezone.now()
-    failures = AccessFailureLog.objects.filter(
-        username=username, attempt_time__gte=now - timedelta(hours=1)
-    )
-    if failures.count() < settings.LOGIN_ACCOUNT_FAILURES_PER_HOUR:
-        return 0
+    failures = recent_failures(username)
     familiar = AccessLog.objects.filter(
         username=username,
         ip_address=address,

@@ -38,7 +38,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from newsroom.auth import account_wait, client_ip
+from newsroom.auth import account_wait, client_ip, past_ceiling
 
 RECOVERY_CODES = 10
 # What an authenticator app shows; a recovery code is eight letters and digits.
@@ -129,11 +129,14 @@ class LoginForm(AdminAuthenticationForm):
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
+        if self.request is None or not past_ceiling(username):
+            self.judge()
+            return self.cleaned_data
+        # Past the account's ceiling: one transaction, the account locked while this try is
+        # judged, so that simultaneous tries cannot all slip through the same opening.
         refused = None
-        # One transaction: an account past its ceiling is locked while its try is judged, so
-        # simultaneous tries cannot all slip through the same opening.
         with transaction.atomic():
-            wait = account_wait(username, client_ip(self.request)) if self.request else 0
+            wait = account_wait(username, client_ip(self.request))
             if wait:
                 refused = ValidationError(
                     self.error_messages["account_wait"],
@@ -142,13 +145,16 @@ class LoginForm(AdminAuthenticationForm):
                 )
             else:
                 try:
-                    super().clean()
-                    self.check_second_factor()
-                except ValidationError as error:  # raised after the failure is recorded
+                    self.judge()
+                except ValidationError as error:  # raised once the failure is recorded
                     refused = error
         if refused is not None:
             raise refused
         return self.cleaned_data
+
+    def judge(self) -> None:
+        super().clean()
+        self.check_second_factor()
 
     def check_second_factor(self) -> None:
         user = self.get_user()
