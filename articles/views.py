@@ -147,7 +147,7 @@ def _previewed_story_id(token: str) -> int:
 
 
 @require_safe
-@public_page(reads=("preview",))
+@public_page()  # a preview link (?preview=…) is never stored: PageCacheMiddleware skips it
 def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> HttpResponse:
     # Unpublished stories are shown through this same view to staff who may read them in the
     # admin, and to anyone holding a signed preview link of that one story (?preview=…).

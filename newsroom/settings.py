@@ -248,6 +248,9 @@ PAGE_CACHE_NEAR_SECONDS = float(os.environ.get("PAGE_CACHE_NEAR_SECONDS", "0"))
 # How often a process retries writing page versions Redis did not take (kept meanwhile in the
 # database, never dropped).
 PAGE_CACHE_REPLAY_SECONDS = float(os.environ.get("PAGE_CACHE_REPLAY_SECONDS", "0.25"))
+# How often each process looks for such bumps kept by any process (one query; a command that
+# wrote during an outage may have exited since).
+PAGE_CACHE_PENDING_CHECK_SECONDS = float(os.environ.get("PAGE_CACHE_PENDING_CHECK_SECONDS", "0.25"))
 # A signed preview link of an unpublished story works this long, then answers 404.
 PREVIEW_LINK_SECONDS = 24 * 60 * 60
 

@@ -25,10 +25,8 @@ def versions(keys: Iterable[str]) -> dict[str, int] | None:
     A key never seen (or evicted) gets a new, negative version: unlike a bump it is no sign of a
     recent write, and it differs from anything recorded before, so nothing stale matches it.
     """
-    global _saw_outage, _look_for_kept
     names = {PREFIX + key: key for key in keys}
     if cache_is_down():
-        _saw_outage = True
         return None
     near = settings.PAGE_CACHE_NEAR_SECONDS
     found = near_versions.recent(names, near) if near and shared_cache_is_remote() else {}
@@ -43,12 +41,9 @@ def versions(keys: Iterable[str]) -> dict[str, int] | None:
                 fetched.update(cache.get_many(missing))
         except Exception:
             logger.warning("page cache unavailable", exc_info=True)
-            _saw_outage = True
             return None
         near_versions.remember(fetched)
         found.update(fetched)
-        if _saw_outage:
-            _saw_outage, _look_for_kept = False, True
     if len(found) < len(names):  # dummy cache, or an outage
         return None
     return {names[name]: value for name, value in found.items()}
@@ -72,7 +67,8 @@ def bump(*keys: str) -> None:
     bumped = frozenset(keys)
     if not _write(bumped):
         _hold(bumped)
-    transaction.on_commit(lambda: _write(bumped) or _hold(bumped), robust=True)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _write(bumped) or _hold(bumped), robust=True)
 
 
 def _write(keys: frozenset[str]) -> bool:
@@ -93,10 +89,8 @@ def _write(keys: frozenset[str]) -> bool:
 # --- Bumps the cache did not take ------------------------------------------------------------
 
 _replaying = threading.Lock()
-# Whether this process should look for bumps kept by any process: at its first request, and
-# when the cache answers again after failing here.
-_look_for_kept = True
-_saw_outage = False
+# When this process next looks for bumps kept by any process (0: at its first request).
+_next_look = 0.0
 
 
 def _hold(keys: frozenset[str]) -> None:
@@ -148,23 +142,25 @@ def _replay_until_done() -> None:
 
 
 def check_pending() -> None:
-    """On a process's first request, and when the cache answers again after failing here:
-    replay what any process could not (it may have died since). One query then, none else."""
-    global _look_for_kept
-    if not _look_for_kept:
+    """Every PAGE_CACHE_PENDING_CHECK_SECONDS, one query: are there bumps some process kept
+    (and may have died since, or exited, like a command)? Then replay them: at once when the
+    cache answers, from the background while it does not."""
+    global _next_look
+    moment = time.monotonic()
+    if moment < _next_look:
         return
-    _look_for_kept = False
+    _next_look = moment + settings.PAGE_CACHE_PENDING_CHECK_SECONDS
     from django.db import DatabaseError
 
     from newsroom.pagecache.models import PendingBump
 
     try:
-        kept = PendingBump.objects.exists()
+        if not PendingBump.objects.exists():
+            return
+        if cache_is_down() or not replay_pending():
+            replay_soon()
     except DatabaseError:  # the database is out of reach: the page answers 503 anyway
-        _look_for_kept = True
-        return
-    if kept:
-        replay_soon()
+        _next_look = 0.0
 
 
 class NearVersions:

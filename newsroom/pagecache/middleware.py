@@ -4,7 +4,16 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from newsroom.pagecache.keys import check_pending
-from newsroom.pagecache.pages import answer, has_session, lookup, now, page_key, storable, store
+from newsroom.pagecache.pages import (
+    answer,
+    has_session,
+    lookup,
+    now,
+    page_key,
+    public_reads,
+    storable,
+    store,
+)
 
 
 class PageCacheMiddleware:
@@ -16,31 +25,26 @@ class PageCacheMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        # Addresses whose view is not a public page (the admin, the header's JSON…): no lookup.
-        self.not_public: OrderedDict[str, None] = OrderedDict()
+        # What each address's view reads (None: not a public page), learned once per address.
+        self.reads: OrderedDict[str, tuple[str, ...] | None] = OrderedDict()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         check_pending()
-        enabled = settings.PAGE_CACHE
+        key = None
         if (
-            request.method not in ("GET", "HEAD")
-            or has_session(request)
-            or "preview" in request.GET
-            or request.path in self.not_public
+            settings.PAGE_CACHE
+            and request.method in ("GET", "HEAD")
+            and not has_session(request)
+            and "preview" not in request.GET
+            and (reads := self.reads_of(request.path_info)) is not None
         ):
-            enabled = False
-        key = page_key(request) if enabled else None
-        if key is not None:
+            key = page_key(request, reads)
             moment = now()
             page = lookup(key, moment)
             if page is not None:
                 return answer(request, page, moment, hit=True)
         response = self.get_response(request)
         plan = getattr(request, "page_plan", None)
-        if plan is None and key is not None and response.status_code == 200:
-            self.not_public[request.path] = None
-            if len(self.not_public) > 4096:
-                self.not_public.popitem(last=False)
         if plan is None or not storable(request, response):
             return response
         page = store(response, plan, key)
@@ -48,3 +52,11 @@ class PageCacheMiddleware:
         if key is None or not page.versions:
             del finished.headers["X-Page-Cache"]
         return finished
+
+    def reads_of(self, path: str) -> tuple[str, ...] | None:
+        if path in self.reads:
+            return self.reads[path]
+        reads = self.reads[path] = public_reads(path)
+        if len(self.reads) > 4096:
+            self.reads.popitem(last=False)
+        return reads

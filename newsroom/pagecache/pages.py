@@ -21,10 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import (
     add_never_cache_headers,
@@ -113,6 +115,8 @@ def public_page(*keys: str, seconds: int = PAGE_SECONDS, reads: tuple[str, ...] 
             request.page_plan = plan  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
 
+        # How PageCacheMiddleware knows, before the view runs, which parameters make the page.
+        wrapper.page_reads = reads  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
@@ -132,16 +136,30 @@ class CachedPage:
     cache_control: str = ""
 
 
-def page_key(request: HttpRequest) -> str:
+def page_key(request: HttpRequest, reads: tuple[str, ...]) -> str:
+    """The page's key: its address and the query parameters its view reads, no others (a
+    `?utm_x=…` is the same page, not one more to keep)."""
+    query = sorted((name, value) for name in reads for value in request.GET.getlist(name))
     parts = "\n".join(
         [
             request.scheme,  # type: ignore[list-item]  # always a str; the stubs say str | None
             request.get_host().lower(),
             request.path,
-            request.META.get("QUERY_STRING", ""),
+            urlencode(query),
         ]
     )
     return PREFIX + hashlib.blake2b(parts.encode(), digest_size=20).hexdigest()
+
+
+def public_reads(path: str) -> tuple[str, ...] | None:
+    """The query parameters the public page at `path` reads; None when it is not one."""
+    try:
+        view = resolve(path).func
+    except Resolver404:
+        return None
+    if view_class := getattr(view, "view_class", None):  # a class-based view's dispatch()
+        view = view_class.dispatch
+    return getattr(view, "page_reads", None)
 
 
 def now() -> float:

@@ -357,7 +357,7 @@ class VisibilityTests(FeedTestCase):
         self.story(publish_at=go_live)
         response = self.client.get(reverse("articles:section-feed", kwargs={"slug": "politica"}))
         assert response.status_code == 200
-        stored = cache.get(pages.page_key(response.wsgi_request))
+        stored = cache.get(pages.page_key(response.wsgi_request, ()))
         assert stored.expires_at == go_live.timestamp()
 
 

@@ -168,12 +168,17 @@ class ServingTests(PageCacheTestCase):
         assert self.get(wrong_date).status_code == 301
         assert self.get(wrong_date).status_code == 301
 
-    def test_query_strings_are_pages_of_their_own(self):
+    def test_only_the_parameters_a_view_reads_make_another_page(self):
         url = reverse("articles:section", args=["politics"])
         self.warm(url)
-        response = self.get(url + "?utm_source=x")
-        assert response["X-Page-Cache"] == "miss"
+        # Parameters the view does not read name the same page: served from the cache.
+        response = self.get(url + "?utm_source=x&fbclid=y")
+        assert response["X-Page-Cache"] == "hit"
         assert response.status_code == 200
+        search = reverse("articles:search")
+        self.warm(search + "?q=budget")
+        assert self.get(search + "?q=budget&utm_x=1")["X-Page-Cache"] == "hit"
+        assert self.get(search + "?q=pension")["X-Page-Cache"] == "miss"
 
     def test_head_is_served_like_get(self):
         url = reverse("home")
