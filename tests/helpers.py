@@ -173,6 +173,9 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "test-only-" + "x" * 60,
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "SECURE_SSL_REDIRECT": "0",
+    # The browser journeys log in with a password only; two-factor login (on by default in
+    # production) has its own tests, tests/newsroom/test_two_factor.py.
+    "STAFF_2FA_REQUIRED": "off",
 }
 
 
