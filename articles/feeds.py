@@ -33,7 +33,7 @@ from django_prose_editor.config import allowlist_from_extensions, expand_extensi
 from taggit.models import Tag
 
 from articles.invalidation import LISTINGS
-from articles.models import Article, Author, Section, load_tags
+from articles.models import Article, Author, Section, live_tag, load_tags
 from articles.richtext import BODY_EXTENSIONS
 from newsroom.pagecache import public_page, version
 
@@ -529,10 +529,10 @@ class TagFeed(LatestStoriesFeed):
     allow_empty = False
 
     def get_subject(self, slug: str) -> Tag:
-        try:
-            return Tag.objects.get(slug=slug)
-        except Tag.DoesNotExist as exc:
-            raise Http404("No such tag.") from exc
+        tag = live_tag(slug)
+        if tag is None:  # no such tag, or one on drafts only: not public (yet)
+            raise Http404("No such tag.")
+        return tag
 
     def scope_filter(self, scope: FeedScope) -> dict:
         return {"pk__in": Article.objects.tagged(scope.subject).values("pk")}

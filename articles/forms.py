@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 DRAFTING_STATUSES = [Article.Status.DRAFT, Article.Status.REVIEW]
+# taggit's Tag.name column.
+TAG_MAX_LENGTH = 100
 
 
 def display_name(user) -> str:
@@ -70,6 +73,26 @@ class ArticleAdminForm(forms.ModelForm):
             status.error_messages["invalid_choice"] = _(
                 "Only editors can publish. Choose “Draft” or “In review”."
             )
+
+    def clean_tags(self) -> list[str]:
+        """At most TAGS_PER_STORY tags of at most TAG_MAX_LENGTH characters: each tag costs
+        work on every save, and a longer name does not fit its column."""
+        tags = self.cleaned_data.get("tags") or []
+        limit = settings.TAGS_PER_STORY
+        if len(tags) > limit:
+            raise ValidationError(
+                _("A story may have at most %(limit)s tags; this one has %(count)s."),
+                code="too_many_tags",
+                params={"limit": limit, "count": len(tags)},
+            )
+        too_long = [tag for tag in tags if len(tag) > TAG_MAX_LENGTH]
+        if too_long:
+            raise ValidationError(
+                _("A tag may be at most %(limit)s characters long: “%(tag)s…” is longer."),
+                code="tag_too_long",
+                params={"limit": TAG_MAX_LENGTH, "tag": too_long[0][:40]},
+            )
+        return tags
 
     def clean(self):
         cleaned_data = super().clean()

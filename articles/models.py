@@ -605,6 +605,13 @@ class Withdrawal(models.Model):
         return self.headline
 
 
+def live_tag(slug: str) -> Tag | None:
+    """The tag with this slug, if a live story carries it. One query whether it exists or not:
+    a tag on drafts only (an embargoed topic) is answered like a tag that does not exist."""
+    carried = Article.objects.published().tagged(OuterRef(OuterRef("pk")))
+    return Tag.objects.filter(slug=slug).filter(Exists(carried)).first()
+
+
 def is_live(status: str, publish_at) -> bool:
     """Readers see a story in this state: published, and its time has come."""
     return (

@@ -37,7 +37,15 @@ from articles.invalidation import (
     section_key,
     tag_key,
 )
-from articles.models import PREVIEW_SALT, Article, Author, Section, Withdrawal, bylines
+from articles.models import (
+    PREVIEW_SALT,
+    Article,
+    Author,
+    Section,
+    Withdrawal,
+    bylines,
+    live_tag,
+)
 from articles.search import clean_query, highlight, match_limit, search_articles
 from newsroom.dates import LOWERCASE_NAMES, long_date
 from newsroom.pagecache import depends_on, public_page, remembered
@@ -279,8 +287,9 @@ def section(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 @public_page(reads=("page",))
 def tag(request: HttpRequest, slug: str) -> HttpResponse:
-    tag = get_object_or_404(Tag, slug=slug)
-    # A tag with no live story is not public yet (it may only be on drafts): 404.
+    tag = live_tag(slug)
+    if tag is None:  # no such tag, or one on drafts only: not public (yet)
+        raise Http404(_("No such tag."))
     return _listing(
         request,
         Article.objects.published().tagged(tag),

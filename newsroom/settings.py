@@ -241,6 +241,8 @@ SITE_NAME = os.environ.get("SITE_NAME", "Newsroom")
 IMAGE_MAX_BYTES = 20 * 1024 * 1024
 IMAGE_MAX_PIXELS = 40_000_000
 FEED_ITEMS = int(os.environ.get("FEED_ITEMS", "20"))
+# The most tags a story may carry (each costs work on every save of the story).
+TAGS_PER_STORY = int(os.environ.get("TAGS_PER_STORY", "30"))
 # Whole public pages (and feeds) cached for anonymous readers; 0 renders every request, to measure.
 PAGE_CACHE = env_bool("PAGE_CACHE", True)
 # How long a process may trust the page versions it read from Redis (0: ask on every request).

@@ -1,6 +1,6 @@
 import sys
 
-from django.db import DatabaseError, connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.views.decorators.cache import never_cache
@@ -25,8 +25,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @requires_csrf_token
 def server_error(request: HttpRequest) -> HttpResponse:
-    """The 500 page, or a 503 with Retry-After while the database is out of reach."""
-    if isinstance(sys.exc_info()[1], DatabaseError):
+    """The 500 page, or a 503 with Retry-After while the database is out of reach (a lost
+    connection; a refused value is a bug to fix, not a reason to come back later)."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
         response = HttpResponse(loader.get_template("503.html").render(), status=503)
         response.headers["Retry-After"] = "10"
         return response

@@ -18,14 +18,21 @@ from newsroom.pagecache import EVERY_PAGE, remembered
 logger = logging.getLogger(__name__)
 
 # What an ad's HTML snippet may hold: text with emphasis, links and pictures from this site —
-# no script, style, frame, form or event handler. Third-party ad tags are not supported: the
-# Content-Security-Policy would block them anyway. Paid links should say rel="sponsored".
+# no script, style, frame, form or event handler, and no class (which could restyle the site's
+# own chrome). Third-party ad tags are not supported: the Content-Security-Policy would block
+# them anyway. Paid links should say rel="sponsored".
 AD_TAGS = {"a", "b", "br", "div", "em", "i", "img", "p", "small", "span", "strong"}
 AD_ATTRIBUTES = {
-    "*": {"class"},
     "a": {"href", "rel", "title"},
     "img": {"src", "alt", "width", "height"},
 }
+
+
+def _no_protocol_relative(tag: str, attribute: str, value: str) -> str | None:
+    # "//other.example/x" is another site's address, whatever the scheme list says.
+    if attribute in {"href", "src"} and value.strip().startswith(("//", "\\\\", "/\\")):
+        return None
+    return value
 
 
 def clean_ad_html(html: str) -> str:
@@ -34,6 +41,7 @@ def clean_ad_html(html: str) -> str:
         html,
         tags=AD_TAGS,
         attributes=AD_ATTRIBUTES,
+        attribute_filter=_no_protocol_relative,
         url_schemes={"http", "https", "mailto"},
         link_rel=None,  # keep the editor's rel (no target is allowed, so no opener to guard)
     )

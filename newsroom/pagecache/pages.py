@@ -168,7 +168,20 @@ def now() -> float:
 
 
 def _accepts_gzip(request: HttpRequest) -> bool:
-    return "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
+    """Whether Accept-Encoding allows gzip: named, or "*", with a quality above 0."""
+    qualities = {}
+    for part in request.META.get("HTTP_ACCEPT_ENCODING", "").split(","):
+        name, *params = (item.strip() for item in part.split(";"))
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        qualities[name.lower()] = quality
+    return qualities.get("gzip", qualities.get("*", 0.0)) > 0
 
 
 def _cache_control(response: HttpResponse, remaining: float) -> None:

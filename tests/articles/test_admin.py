@@ -320,6 +320,24 @@ class BadInputTests(TestCase):
         limit = Article._meta.get_field("headline").max_length
         assert self.assert_refused("headline", headline="x" * (limit + 1)) == ["max_length"]
 
+    def test_four_thousand_tags_are_refused_at_the_cost_of_thirty_one(self):
+        # Each tag costs work on every save: thousands once held a worker past its timeout.
+        costs = []
+        self.assert_refused("body", body="<p></p>")  # the first request warms what is kept
+        for count in (31, 4000):
+            tags = ", ".join(f"tag{n}" for n in range(count))
+            with CaptureQueriesContext(connection) as queries:
+                assert self.assert_refused("tags", tags=tags) == ["too_many_tags"]
+            costs.append(len(queries))
+        assert costs[0] == costs[1]
+        thirty = ", ".join(f"tag{n}" for n in range(30))
+        data = form_data(self.client.get(self.add)) | self.typed | {"tags": thirty}
+        assert self.client.post(self.add, data).status_code == 302
+
+    def test_a_tag_too_long_for_its_column_is_a_form_error(self):
+        # Once a DataError from the database, answered as the 503 "reconnecting" page.
+        assert self.assert_refused("tags", tags=f"short, {'x' * 101}") == ["tag_too_long"]
+
     def test_the_corrected_form_saves(self):
         make_article(slug="mayor-resigns")
         data = form_data(self.client.get(self.add)) | self.typed

@@ -657,6 +657,23 @@ class HostileTextTests(FeedTestCase):
             assert content.endswith("<p>SFÂRȘIT</p>")
 
 
+    def test_a_tag_on_drafts_only_costs_what_a_missing_tag_costs(self):
+        # Not a word, nor a millisecond: with more work done for an existing tag, timing one
+        # request told whether an embargoed topic's tag exists.
+        self.story(status=Article.Status.DRAFT, tags=["demisie"])
+        answers = {}
+        for slug in ("demisie", "nu-exista-deloc"):
+            for name in ("tag-feed", "tag-feed-atom", "tag"):
+                url = reverse(f"articles:{name}", kwargs={"slug": slug})
+                self.client.get(url)  # what the site keeps is warm for both
+                with CaptureQueriesContext(connection) as queries:
+                    response = self.client.get(url)
+                answers[slug, name] = (response.status_code, len(queries))
+        for name in ("tag-feed", "tag-feed-atom", "tag"):
+            assert answers["demisie", name] == answers["nu-exista-deloc", name], answers
+            assert answers["demisie", name][0] == 404
+
+
 class NotFoundTests(FeedTestCase):
     def test_unknown_slugs_answer_404(self):
         self.story()

@@ -109,7 +109,7 @@ def test_editor_corrects_schedules_publishes_corrects_and_restores(browse, site)
     restored = site.seed("article", id=story["id"])
     assert restored["headline"] == SUBMITTED
     assert restored["status"] == "review" and restored["corrections"] == []
-    read(browse, live["url"], status=404)
+    read(browse, live["url"], status=410)  # readers saw it: gone, not missing
     # The editor publishes it again, under the earlier headline.
     tab.follow(page.locator(".breadcrumbs a").nth(2))
     run_action(page, SUBMITTED, "publish_now")

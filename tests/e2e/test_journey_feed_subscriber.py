@@ -104,7 +104,7 @@ def test_story_comes_and_goes_in_every_feed(browse, site):
     expect(messages(editor.page)).to_have_text(
         ro_count("%(count)d story unpublished.", "%(count)d stories unpublished.", 1)
     )
-    browse(DESKTOP).tab.open(story["url"], status=404)
+    browse(DESKTOP).tab.open(story["url"], status=410)  # readers saw it: gone, not missing
 
     # Every feed drops it at once. Those of subjects another live story has keep that one; the
     # new author's is empty, and a tag no live story carries has no feed at all.

@@ -22,3 +22,31 @@ class DatabaseOutageTests(SimpleTestCase):
             health = requests.get(f"{base_url}/healthz", timeout=10)
             assert health.status_code == 503
             assert health.json()["database"] == "unavailable"
+
+
+class ServerErrorPageTests(SimpleTestCase):
+    """503 with Retry-After says "come back soon": only for a lost database connection."""
+
+    def answer(self, error: Exception):
+        from django.test import RequestFactory
+
+        from newsroom.views import server_error
+
+        try:
+            raise error
+        except Exception:
+            return server_error(RequestFactory().get("/"))
+
+    def test_a_lost_connection_is_a_503(self):
+        from django.db import InterfaceError, OperationalError
+
+        for error in (OperationalError("connection refused"), InterfaceError("closed")):
+            response = self.answer(error)
+            assert response.status_code == 503 and response["Retry-After"] == "10"
+
+    def test_a_value_the_database_refuses_is_a_500(self):
+        from django.db import DataError, IntegrityError
+
+        for error in (DataError("value too long"), IntegrityError("duplicate")):
+            response = self.answer(error)
+            assert response.status_code == 500 and "Retry-After" not in response

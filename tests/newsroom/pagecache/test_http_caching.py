@@ -126,6 +126,20 @@ class HeaderTests(StoresPagesAtOnce, TestCase):
             assert "Content-Encoding" not in plain
             assert packed["ETag"] == plain["ETag"]
 
+    def test_gzip_only_for_clients_that_accept_it(self):
+        url = self.story.get_absolute_url()
+        for accept, packed in [
+            ("gzip;q=0", False),
+            ("gzip; q=0.0, identity", False),
+            ("*;q=0", False),
+            ("br, *;q=0.5", True),
+            ("GZIP;q=0.7", True),
+            ("gzip;q=abc", False),
+            ("identity", False),
+        ]:
+            response = self.client.get(url, headers={"Accept-Encoding": accept})
+            assert ("Content-Encoding" in response) == packed, accept
+
     def test_pages_with_a_csrf_token_are_never_compressed_or_cached(self):
         login = reverse("admin:login")
         for _ in range(2):
@@ -259,6 +273,11 @@ class NginxInFrontTests(SimpleTestCase):
                     front + "/admin/login/", headers={"Accept-Encoding": "gzip"}, timeout=5
                 )
                 assert "Content-Encoding" not in login.headers  # CSRF token inside: BREACH
+                # Addresses the app writes keep the port the reader used.
+                assert f'rel="canonical" href="{front}/"' in story
+                # A host the site does not serve is closed by nginx, never reaches the app.
+                with pytest.raises(requests.ConnectionError):
+                    requests.get(front + "/", headers={"Host": "evil.example"}, timeout=5)
             finally:
                 process.terminate()
                 process.wait(10)
