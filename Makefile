@@ -25,10 +25,14 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The task worker that makes image renditions runs in the background, beside the server, and
+# stops with it (Ctrl+C).
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	@TASKS_BACKEND=database $(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	TASKS_BACKEND=database $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # pytest exits 5 when it collected nothing: that is a broken suite, not a pass.
 test: install

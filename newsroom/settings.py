@@ -327,3 +327,23 @@ MIDDLEWARE += [
 OTP_TOTP_ISSUER = SITE_NAME
 # django-otp's device admin would show the secrets; superusers reset a device from the user list.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# --- django-tasks-db (work off the request path: Django's tasks framework) ------
+# Image renditions (articles/tasks.py) take seconds and hundreds of megabytes for a large photo,
+# so they are tasks. "database" keeps each task as a row, run by `manage.py db_worker` beside
+# the web server (README: Deployment; `make run` starts one); "immediate" runs it inline in the
+# request that enqueues it, the default with DEBUG on, so tests and a development server started
+# without a worker still get renditions.
+INSTALLED_APPS += ["django_tasks_db"]
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate" if DEBUG else "database")
+if TASKS_BACKEND not in {"database", "immediate"}:
+    raise ImproperlyConfigured("TASKS_BACKEND must be database or immediate.")
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks_db.DatabaseBackend"
+            if TASKS_BACKEND == "database"
+            else "django.tasks.backends.immediate.ImmediateBackend"
+        ),
+    }
+}

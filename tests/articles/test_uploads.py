@@ -1,14 +1,18 @@
 """Lead image uploads: every unsafe file gets a clear error, and nothing is saved."""
 
+import contextlib
 import io
 import os
 import re
 import shutil
 import struct
 import subprocess
+import sys
 import tempfile
+import time
 import zlib
 from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -22,10 +26,11 @@ from PIL import Image
 from playwright.sync_api import Browser
 
 from articles.models import Article
-from benchmarks.serve import free_port, nginx_config, wait_for_port
+from benchmarks import serve
+from benchmarks.serve import free_port, nginx_config, redis_server, site_environment, wait_for_port
 from newsroom.chrome.models import SiteSettings
 from tests.factories import image_bytes, make_article, make_user
-from tests.helpers import collected_static, errors, form_data, need_program
+from tests.helpers import BASE_DIR, collected_static, errors, form_data, need_program
 
 
 def upload(name: str, content: bytes, content_type: str = "image/jpeg") -> SimpleUploadedFile:
@@ -355,3 +360,188 @@ class NginxUploadLimitTests(SimpleTestCase):
             timeout=30,
         )
         assert small.status_code == 502
+
+
+# --- A 40-megapixel photo through gunicorn: the web worker stays small --------------------------
+
+
+class FormFields(HTMLParser):
+    """The fields a browser would send for the forms on a page (files and buttons aside)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.select: str | None = None
+        self.textarea: str | None = None
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        name = found.get("name") or ""
+        if "__prefix__" in name:
+            return  # the template rows of the admin's inlines
+        if tag == "input" and name:
+            kind = found.get("type", "text")
+            if kind in {"file", "submit", "button", "image", "reset"}:
+                return
+            if kind in {"checkbox", "radio"} and "checked" not in found:
+                return
+            self.fields[name] = found.get("value") or ("on" if kind == "checkbox" else "")
+        elif tag == "textarea" and name:
+            self.textarea, self.text = name, []
+        elif tag == "select" and name:
+            self.select = name
+            self.fields.setdefault(name, "")
+        elif tag == "option" and self.select and "selected" in found:
+            self.fields[self.select] = found.get("value") or ""
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self.textarea:
+            self.fields[self.textarea] = "".join(self.text).removeprefix("\n")
+            self.textarea = None
+        elif tag == "select":
+            self.select = None
+
+
+def fields_of(html: str) -> dict[str, str]:
+    parser = FormFields()
+    parser.feed(html)
+    return parser.fields
+
+
+def forty_megapixel_jpeg() -> bytes:
+    """A photo-like JPEG just under the pixel limit (smooth, with grain), well under 20 MB."""
+    grain = Image.effect_noise((960, 650), 40).convert("RGB")
+    photo = grain.resize((7680, 5200), Image.Resampling.BICUBIC)
+    assert photo.width * photo.height <= settings.IMAGE_MAX_PIXELS
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def vm(pid: int, field: str) -> float:
+    """A process's VmRSS or VmHWM (its peak) from /proc, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(field)
+
+
+@pytest.mark.services
+class LargeUploadThroughGunicornTests(SimpleTestCase):
+    """Production settings (DEBUG off: the database task backend), the shipped gunicorn
+    configuration with one sync worker, Redis as the shared cache, and django-tasks-db's
+    db_worker as a process of its own, as the README's deployment runs them."""
+
+    MEMORY_LIMIT_MB = 150
+
+    def setUp(self):
+        need_program("redis-server")
+        directory = Path(self.enterContext(tempfile.TemporaryDirectory()))
+        redis_url = self.enterContext(redis_server())
+        self.env = {
+            **site_environment(f"sqlite:///{directory / 'site.sqlite3'}", directory, redis_url),
+            "STATIC_ROOT": collected_static(),
+        }
+        script = (
+            "from django.contrib.auth import get_user_model;"
+            "from tests.factories import make_article;"
+            "get_user_model().objects.create_superuser('chief', 'chief@example.com', 'pw');"
+            "make_article(headline='Storm hits the coast', slug='storm')"
+        )
+        for command in (["migrate", "--noinput", "-v0"], ["shell", "-c", script]):
+            self.manage(*command)
+
+    def manage(self, *arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", *arguments],
+            cwd=BASE_DIR,
+            env={**os.environ, **self.env},
+            check=True,
+            capture_output=True,
+        )
+
+    def test_the_web_worker_stays_small_and_the_task_worker_makes_the_renditions(self):
+        photo = forty_megapixel_jpeg()
+        with serve.gunicorn(self.env, workers=1) as (base, master):
+            cookies: dict[str, str] = {}
+
+            def get(path: str, **kwargs) -> requests.Response:
+                response = requests.get(base + path, cookies=cookies, timeout=30, **kwargs)
+                cookies.update({name: value or "" for name, value in response.cookies.items()})
+                return response
+
+            def post(path: str, data: dict, **kwargs) -> requests.Response:
+                response = requests.post(
+                    base + path,
+                    data=data,
+                    cookies=cookies,
+                    timeout=60,
+                    allow_redirects=False,
+                    **kwargs,
+                )
+                cookies.update({name: value or "" for name, value in response.cookies.items()})
+                return response
+
+            # Secure cookies (DEBUG off) are sent back by hand over plain HTTP on loopback.
+            login = fields_of(get("/admin/login/").text)
+            login |= {"username": "chief", "password": "pw", "next": "/admin/"}
+            assert post("/admin/login/", login).status_code == 302
+            change = "/admin/articles/article/1/change/"
+            form = fields_of(get(change).text)
+            [worker] = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+            before = vm(int(worker), "VmRSS")
+
+            started = time.monotonic()
+            form |= {"image_alt": "Waves over the promenade", "_save": "Save"}
+            response = post(change, form, files={"image": ("storm.jpg", photo, "image/jpeg")})
+            seconds = time.monotonic() - started
+            assert response.status_code == 302, response.text[-2000:]
+            after, peak = vm(int(worker), "VmRSS"), vm(int(worker), "VmHWM")
+            figures = (
+                f"{len(photo) / 1e6:.1f} MB, 40 MP upload answered in {seconds:.1f} s; web worker "
+                f"{before:.0f} MB before, {after:.0f} MB after (peak {peak:.0f} MB)"
+            )
+            print(figures)
+            assert after < self.MEMORY_LIMIT_MB, figures
+
+            # Until the task worker has run, readers get the re-encoded original, from pages
+            # that are stored like any other.
+            home = requests.get(base + "/", timeout=30).text
+            story = base + re.search(r'href="(/[^"]*/storm/)"', home).group(1)
+            for url in (base + "/", story):
+                for _stored in range(2):
+                    page = requests.get(url, timeout=30).text
+                    assert "/media/articles/" in page and "/media/renditions/" not in page
+
+            worker_process = subprocess.Popen(
+                [sys.executable, "manage.py", "db_worker", "--batch", "--no-reload"],
+                cwd=BASE_DIR,
+                env={**os.environ, **self.env},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            started, peak = time.monotonic(), 0.0
+            while worker_process.poll() is None and time.monotonic() - started < 120:
+                # Its own high-water mark, read while it runs (the one wait4() reports would
+                # count this test's process, which it was started from).
+                with contextlib.suppress(OSError, LookupError):
+                    peak = vm(worker_process.pid, "VmHWM")
+                time.sleep(0.05)
+            assert worker_process.wait(10) == 0
+            assert worker_process.stderr is not None  # stderr=PIPE
+            stderr = worker_process.stderr.read().decode()
+            assert "state=SUCCESSFUL" in stderr, stderr[-3000:]
+            print(
+                f"db_worker made the renditions in {time.monotonic() - started:.1f} s "
+                f"(its own process, peak {peak:.0f} MB)"
+            )
+
+            # The task bumped the story's keys in the shared cache: readers get the renditions.
+            for url in (base + "/", story):
+                page = requests.get(url, timeout=30).text
+                assert "/media/renditions/articles/" in page, url
