@@ -31,6 +31,7 @@ from taggit.admin import TagAdmin
 from taggit.forms import MergeTagsForm
 from taggit.models import Tag, TaggedItem
 
+from articles import renditions
 from articles.forms import ArticleAdminForm
 from articles.images import ImageUploadField
 from articles.models import Article, ArticleAuthor, Author, Correction, Section, WireService
@@ -626,6 +627,10 @@ def restore_version(article: Article, version: Version, user) -> Article:
     restored = Article.objects.get(pk=article.pk)
     restored.version = current.version  # save() moves it on
     restored.modified_by = user
+    if renditions.files_missing(restored.image_renditions or {}):
+        # The version's picture was replaced since, and its renditions deleted with it: the
+        # save below asks for them again (the original is kept).
+        restored.image_renditions = {}
     restored.save()
     return restored
 

@@ -131,6 +131,16 @@ def _shared(instance, field_name: str, record: dict) -> bool:
     return others.filter(**{field_name: record.get("source", "")}).exists()
 
 
+def files_missing(record: dict) -> bool:
+    """Whether a file the record names is gone from storage (deleted when its image was
+    replaced, say: a restored version's record may name such files)."""
+    return any(
+        not default_storage.exists(name)
+        for fmt in ("webp", "jpeg")
+        for _width, _height, name in record.get(fmt, [])
+    )
+
+
 def _is_current(field_file, record: dict) -> bool:
     current = field_file.name if field_file else ""
     return record.get("source", "") == current and bool(record or not current)

@@ -262,3 +262,20 @@ def expected_as_of(reading: WeatherReading) -> str:
     return romanian("as of %(date_and_time)s", None) % {
         "date_and_time": header.dates.long_datetime(reading.observed_at, "ro")
     }
+
+
+# --- Tasks, as the database backend keeps them ----------------------------------------------------
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def queued_task(article_id: int = 1):
+    """One task row, queued as production queues it (the database backend), not yet run."""
+    from django.test import override_settings
+    from django_tasks_db.models import DBTaskResult
+
+    from articles import tasks
+
+    with override_settings(TASKS=DATABASE_TASKS):
+        result = tasks.make_article_renditions.enqueue(article_id)
+    return DBTaskResult.objects.get(pk=result.id)

@@ -65,10 +65,14 @@ def bump(*keys: str) -> None:
     if not keys:
         return
     bumped = frozenset(keys)
-    if not _write(bumped):
-        _hold(bumped)
+    _write_or_hold(bumped)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: _write(bumped) or _hold(bumped), robust=True)
+        transaction.on_commit(lambda: _write_or_hold(bumped), robust=True)
+
+
+def _write_or_hold(keys: frozenset[str]) -> None:
+    if not _write(keys):
+        _hold(keys)
 
 
 def _write(keys: frozenset[str]) -> bool:

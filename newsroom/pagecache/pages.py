@@ -116,7 +116,7 @@ def public_page(*keys: str, seconds: int = PAGE_SECONDS, reads: tuple[str, ...] 
             return view(request, *args, **kwargs)
 
         # How PageCacheMiddleware knows, before the view runs, which parameters make the page.
-        wrapper.page_reads = reads  # type: ignore[attr-defined]
+        wrapper.page_reads = reads
         return wrapper
 
     return decorate

@@ -21,7 +21,7 @@ from tests.factories import (
     make_user,
     wire_service,
 )
-from tests.helpers import errors, form_data
+from tests.helpers import errors, form_data, queued_task
 
 
 def admin_url(model, page: str, *args) -> str:
@@ -43,6 +43,7 @@ class AdminSmokeTests(TestCase):
         AccessFailureLog.objects.get_or_create(
             username="nobody", ip_address="127.0.0.1", user_agent="test", http_accept="*/*"
         )
+        queued_task()
         self.client.force_login(self.superuser)
 
     def test_every_admin_page(self):

@@ -656,7 +656,6 @@ class HostileTextTests(FeedTestCase):
             assert content.count("<strong>ceva</strong>") == 4000
             assert content.endswith("<p>SFÂRȘIT</p>")
 
-
     def test_a_tag_on_drafts_only_costs_what_a_missing_tag_costs(self):
         # Not a word, nor a millisecond: with more work done for an existing tag, timing one
         # request told whether an embargoed topic's tag exists.

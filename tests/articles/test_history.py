@@ -1,13 +1,16 @@
 """Every admin save keeps a revision; editors compare and restore them."""
 
+import json
+
 from django.contrib.admin import helpers
+from django.core.files.storage import default_storage
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Version
 
 from articles.models import Article
-from tests.factories import make_article, make_author, make_section, make_user
+from tests.factories import image_upload, make_article, make_author, make_section, make_user
 from tests.helpers import datetime_data, errors, form_data
 
 
@@ -179,6 +182,28 @@ class HistoryTests(TestCase):
         other.refresh_from_db()
         assert self.story.is_published()
         assert other.status == Article.Status.DRAFT and other.headline == "Other story, edited"
+
+    def test_restoring_an_earlier_picture_brings_its_renditions_back(self):
+        self.edit(image=image_upload("first.jpg", size=(900, 600)), image_alt="The river")
+        first = Version.objects.get_for_object(self.story).first()
+        first_record = self.story.image_renditions
+        assert first_record["jpeg"]
+        # Revisions made before renditions were a task hold the record of their renditions.
+        data = json.loads(first.serialized_data)
+        data[0]["fields"]["image_renditions"] = first_record
+        first.serialized_data = json.dumps(data)
+        first.save()
+        # A new picture: the first one's renditions are deleted with the replacement.
+        self.edit(image=image_upload("second.jpg", size=(900, 600)))
+        assert all(not default_storage.exists(n) for *_s, n in first_record["jpeg"])
+        response = self.client.post(url("restore", self.story.pk, first.pk))
+        assert response.status_code == 302
+        self.story.refresh_from_db()
+        assert self.story.image.name.split("/")[-1].startswith("first")
+        record = self.story.image_renditions
+        assert record["jpeg"] and record["source"] == self.story.image.name
+        for _width, _height, name in record["jpeg"] + record["webp"]:
+            assert default_storage.exists(name), name
 
     def test_old_revision_address_leads_to_the_comparison(self):
         response = self.client.get(url("revision", self.story.pk, self.first.pk))

@@ -27,7 +27,7 @@ from articles import renditions, tasks
 from articles.models import Article, Author
 from newsroom.chrome.models import SiteSettings
 from tests.factories import image_bytes, image_upload, make_article, make_author
-from tests.helpers import StoresPagesAtOnce
+from tests.helpers import DATABASE_TASKS, StoresPagesAtOnce
 
 
 def jpeg_with_orientation(size=(400, 200), orientation=6) -> SimpleUploadedFile:
@@ -204,8 +204,6 @@ class AuthorPhotoTests(RenditionTestCase):
 
 
 # --- Off the request path: the task worker makes them -------------------------------------------
-
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 @contextmanager

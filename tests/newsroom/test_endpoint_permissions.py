@@ -25,7 +25,7 @@ from taggit.models import Tag
 from articles.models import Article, Author, Section
 from newsroom.chrome.models import AdSlot, Menu, SiteSettings
 from tests.factories import make_article, make_author, make_section, make_user, wire_service
-from tests.helpers import EDITORIAL_CHANGELISTS
+from tests.helpers import EDITORIAL_CHANGELISTS, queued_task
 
 SUPERUSER, EDITOR, REPORTER, STAFF, ANONYMOUS = (
     "superuser",
@@ -394,6 +394,8 @@ ACCESS = {
     "axes.accessattempt": {"view": {SUPERUSER}, "add": set(), "delete": {SUPERUSER}},
     "axes.accesslog": {"view": {SUPERUSER}, "add": set(), "delete": {SUPERUSER}},
     "axes.accessfailurelog": {"view": {SUPERUSER}, "add": set(), "delete": {SUPERUSER}},
+    # django-tasks-db's record of the work done off the request path (renditions).
+    "django_tasks_database.dbtaskresult": {"view": {SUPERUSER}, "add": set(), "delete": set()},
 }
 
 
@@ -420,6 +422,7 @@ class AdminPagesMatrixTests(RoleTestCase):
             ),
             "axes.accesslog": AccessLog.objects.create(**axes_fields),
             "axes.accessfailurelog": AccessFailureLog.objects.create(**axes_fields),
+            "django_tasks_database.dbtaskresult": queued_task(article.pk),
         }
 
     def test_every_registered_model_is_covered(self):

@@ -403,10 +403,22 @@ class StorageFailureTests(TestCase):
         assert stored.headline == self.typed["headline"] and stored.image
 
     def test_disk_full_for_the_renditions(self):
+        # Renditions are made off the request path: the story and its upload are saved, the
+        # task fails (and is kept, failed, for staff to see), pages show the upload meanwhile.
         data = form_data(self.client.get(self.url)) | self.typed
-        with self.storage("tests.newsroom.test_faults.RenditionsFullDiskStorage"):
+        with (
+            self.storage("tests.newsroom.test_faults.RenditionsFullDiskStorage"),
+            self.assertLogs("django.tasks", "ERROR"),
+        ):
             response = self.post(data)
-        self.assert_refused_and_kept(response)  # the upload that was stored is removed too
+        assert response.status_code == 302, errors(response)
+        stored = Article.objects.get(pk=self.story.pk)
+        assert stored.headline == self.typed["headline"] and stored.image
+        assert not stored.image_renditions
+        assert not [name for name in self.files_left() if "/renditions/" in name]
+        self.client.logout()
+        page = self.client.get(stored.get_absolute_url()).content.decode()
+        assert f'src="{stored.image.url}"' in page
 
     def test_disk_full_for_a_new_story(self):
         add = reverse("admin:articles_article_add")

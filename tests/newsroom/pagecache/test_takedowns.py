@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from unittest import mock
 
@@ -77,7 +78,7 @@ class RestoreTakedownTests(StoresPagesAtOnce, TestCase):
         self.client.logout()
 
     def publish_now(self) -> dict:
-        local = timezone.localtime() - timezone.timedelta(minutes=5)
+        local = timezone.localtime() - timedelta(minutes=5)
         return {"publish_at_0": local.strftime("%Y-%m-%d"), "publish_at_1": local.strftime("%H:%M")}
 
     def change(self, **fields) -> None:
