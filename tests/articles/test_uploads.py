@@ -446,6 +446,8 @@ class LargeUploadThroughGunicornTests(SimpleTestCase):
         self.env = {
             **site_environment(f"sqlite:///{directory / 'site.sqlite3'}", directory, redis_url),
             "STATIC_ROOT": collected_static(),
+            # The test logs in with a password alone; two-factor login has tests of its own.
+            "STAFF_2FA_REQUIRED": "off",
         }
         script = (
             "from django.contrib.auth import get_user_model;"
