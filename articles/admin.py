@@ -35,6 +35,7 @@ from articles import renditions
 from articles.forms import ArticleAdminForm
 from articles.images import ImageUploadField
 from articles.models import Article, ArticleAuthor, Author, Correction, Section, WireService
+from newsroom.admin_history import change_message
 from newsroom.admin_lookups import AllowlistedLookupsMixin
 
 PUBLISHED = Article.Status.PUBLISHED
@@ -355,6 +356,14 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         )
 
     # --- History: list, compare, restore ----------------------------------------------------
+
+    def log_change(self, request, obj, message):
+        # reversion keeps the entry's message as the version's comment: with field names
+        # in the site's language, not the English labels Django stores.
+        entry = super().log_change(request, obj, message)
+        if reversion.is_active():
+            reversion.set_comment(change_message(entry))
+        return entry
 
     def can_view_history(self, request: HttpRequest, article: Article) -> bool:
         """Publishers see every story's history; others only that of stories they created."""

@@ -567,7 +567,8 @@ class Correction(models.Model):
         verbose_name_plural = _("corrections and updates")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.text[:60]}"
+        # No kind label: the admin keeps this in its history in English, whatever the language.
+        return self.text[:60]
 
 
 class Withdrawal(models.Model):
