@@ -22,6 +22,7 @@ from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from reversion.admin import VersionAdmin
@@ -32,11 +33,13 @@ from taggit.forms import MergeTagsForm
 from taggit.models import Tag, TaggedItem
 
 from articles import renditions
-from articles.forms import ArticleAdminForm
+from articles.forms import Action, ArticleAdminForm, actions_for
 from articles.images import ImageUploadField
 from articles.models import Article, ArticleAuthor, Author, Correction, Section, WireService
+from articles.views import unsaved_preview
 from newsroom.admin_history import change_message
 from newsroom.admin_lookups import AllowlistedLookupsMixin
+from newsroom.dates import long_datetime
 
 PUBLISHED = Article.Status.PUBLISHED
 
@@ -61,6 +64,17 @@ def can_publish(request: HttpRequest) -> bool:
 def may_edit(request: HttpRequest, article: Article | None) -> bool:
     """Anyone with change rights may edit a draft; a published story is for publishers only."""
     return article is None or article.status != PUBLISHED or can_publish(request)
+
+
+def story_state(article: Article | None) -> str:
+    """Where the story stands, as the form's publishing row says it."""
+    if article is None:
+        return str(_("A new story, not saved yet."))
+    if article.is_scheduled():
+        return _("Scheduled for %(time)s.") % {"time": long_datetime(article.publish_at)}
+    if article.is_published():
+        return _("Published %(time)s.") % {"time": long_datetime(article.publish_at)}
+    return _("Status: %(status)s.") % {"status": article.get_status_display()}
 
 
 class ArticleChangedMeanwhile(Exception):
@@ -141,8 +155,13 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
     form = ArticleAdminForm
 
     class Media:
-        # The body editor's editing area gets its field's label as its accessible name.
-        js = [Script("js/admin-prose-label.js", type="module")]
+        # The body editor's editing area gets its field's label as its accessible name; the
+        # story form counts characters and orders the byline with arrows.
+        js = [
+            Script("js/admin-prose-label.js", type="module"),
+            Script("js/admin-story-form.js", type="module"),
+        ]
+        css = {"all": ["css/admin-desk.css"]}
 
     inlines = [BylineInline, CorrectionInline]
     fieldsets = [
@@ -314,6 +333,77 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
             request.storage_failure = failure
             return view(request, *args)
 
+    # --- The publishing actions -------------------------------------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        editable = (
+            self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
+        )
+        if editable:
+            context["publishing_actions"] = actions_for(obj, can_publish(request))
+            context["story_state"] = story_state(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # After saving a draft or updating a live story the editor goes on writing; after
+    # submitting, publishing, scheduling or unpublishing, back to the list.
+    STAYS_ON_FORM = {Action.DRAFT, Action.UPDATE}
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return super().response_add(self.staying(request), obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        return super().response_change(self.staying(request), obj)
+
+    def staying(self, request):
+        if request.POST.get("publishing") in self.STAYS_ON_FORM:
+            request.POST = request.POST.copy()
+            request.POST["_continue"] = "1"
+        return request
+
+    def preview_view(self, request):
+        """The story as the form holds it, unsaved: before its first save, or with edits."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        story_id = request.GET.get("story")
+        stored = self.get_article_or_404(request, story_id) if story_id else None
+        may = (
+            self.has_change_permission(request, stored)
+            if stored
+            else self.has_add_permission(request)
+        )
+        if not may:
+            raise PermissionDenied
+        form = self.get_form(request, stored, change=stored is not None)(
+            request.POST, instance=stored or Article()
+        )
+        form.is_valid()  # fills the instance with what is valid; the preview shows the rest
+        article = form.instance
+        if not form.cleaned_data.get("headline") or not form.cleaned_data.get("section"):
+            return TemplateResponse(
+                request,
+                "admin/articles/article/preview_refused.html",
+                {**self.admin_site.each_context(request), "opts": self.opts, "form": form},
+                status=400,
+            )
+        # A picture chosen but not saved has no address yet: the stored one (if any) shows.
+        article.image = stored.image if stored else None
+        positions = {}
+        for key, value in request.POST.items():
+            if key.startswith("bylines-") and key.endswith("-author") and value.isdigit():
+                prefix = key.removesuffix("-author")
+                if request.POST.get(f"{prefix}-DELETE"):
+                    continue
+                position = request.POST.get(f"{prefix}-position", "0")
+                positions[int(value)] = int(position) if position.isdigit() else 0
+        authors = Author.objects.in_bulk(list(positions))
+        byline = sorted(authors.values(), key=lambda author: positions[author.pk])
+        tags = [
+            Tag(name=name, slug=slugify(name) or "-")
+            for name in form.cleaned_data.get("tags") or []
+        ]
+        corrections = list(stored.corrections.all()) if stored else []
+        return unsaved_preview(request, article, byline, tags, corrections)
+
     # --- Bulk actions ---------------------------------------------------------------------
 
     @admin.action(permissions=["publish"], description=_("Publish now"))
@@ -380,6 +470,7 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
     def get_urls(self):
         info = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
+            path("preview/", self.admin_site.admin_view(self.preview_view), name=f"{info}_preview"),
             path(
                 "<path:object_id>/history/compare/",
                 self.admin_site.admin_view(self.compare_view),

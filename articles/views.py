@@ -230,6 +230,34 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
     return response
 
 
+def unsaved_preview(
+    request: HttpRequest, article: Article, byline: list[Author], tags: list[Tag], corrections
+) -> HttpResponse:
+    """A story as the form holds it, before (or without) saving: the page readers would get,
+    with no related stories, never stored or indexed. The admin checks who may ask."""
+    meta = seo.PageMeta(
+        title=article.headline,
+        description=seo.describe(article.standfirst or article.body),
+        url=seo.absolute(request, request.path),
+        kind="article",
+        noindex=True,
+    )
+    context = {
+        "article": article,
+        "byline": byline,
+        "tags": tags,
+        "corrections": corrections,
+        "related": [],
+        "preview": True,
+        "meta": meta,
+    }
+    response = render(request, "articles/article_detail.html", context)
+    add_never_cache_headers(response)
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def gone(request: HttpRequest, withdrawn: Withdrawal) -> HttpResponse:
     """410 Gone: a short notice in the site's language; staff also see why and when."""
     # Another story may take the address: publishing it changes the lists.

@@ -88,9 +88,10 @@ class ArticleFormTests(TestCase):
             'name="wire_service"',
             'name="image"',
             'name="status"',
-            'name="publish_at_0"',
-            'name="updated_at_0"',
+            'type="datetime-local" name="publish_at"',
+            'type="datetime-local" name="updated_at"',
             'name="corrections-TOTAL_FORMS"',
+            'name="publishing"',
         ]
         positions = [html.index(marker) for marker in order]
         assert positions == sorted(positions)
