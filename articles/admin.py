@@ -70,6 +70,8 @@ def story_state(article: Article | None) -> str:
     """Where the story stands, as the form's publishing row says it."""
     if article is None:
         return str(_("A new story, not saved yet."))
+    if article.publish_at is None:
+        return _("Status: %(status)s.") % {"status": article.get_status_display()}
     if article.is_scheduled():
         return _("Scheduled for %(time)s.") % {"time": long_datetime(article.publish_at)}
     if article.is_published():
@@ -680,7 +682,10 @@ def describe_version(article: Article, version: Version) -> dict[str, str]:
             author = Author.objects.filter(pk=fields["author_id"]).first()
             bylines.append((fields["position"], str(author or f"#{fields['author_id']}")))
         elif related._model is Correction:
-            corrections.append(fields["text"])
+            kind = dict(Correction.Kind.choices).get(fields["kind"], fields["kind"])
+            moment = fields["created_at"]
+            when = date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else ""
+            corrections.append(f"{kind} ({when}): {fields['text']}")
         elif related._model is TaggedItem:
             tags.append(tag_names.get(str(fields["tag_id"]), f"#{fields['tag_id']}"))
     values["byline"] = ", ".join(name for _position, name in sorted(bylines))

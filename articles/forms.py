@@ -143,6 +143,19 @@ class ArticleAdminForm(forms.ModelForm):
                 "Only editors can publish. Choose “Draft” or “In review”."
             )
 
+    def clean_publish_at(self):
+        return self.kept_to_the_second("publish_at")
+
+    def clean_updated_at(self):
+        return self.kept_to_the_second("updated_at")
+
+    def kept_to_the_second(self, name: str):
+        """The box shows minutes: a time sent back unchanged keeps its stored seconds."""
+        value, stored = self.cleaned_data.get(name), getattr(self.instance, name)
+        if value and stored and value == stored.replace(second=0, microsecond=0):
+            return stored
+        return value
+
     def clean_tags(self) -> list[str]:
         """At most TAGS_PER_STORY tags of at most TAG_MAX_LENGTH characters: each tag costs
         work on every save, and a longer name does not fit its column."""

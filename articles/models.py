@@ -570,6 +570,14 @@ class Correction(models.Model):
         # No kind label: the admin keeps this in its history in English, whatever the language.
         return self.text[:60]
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # A correction or update is a change readers are told of: the story's "Updated" time
+        # (dateModified, feeds, the news sitemap) moves to it, unless already later.
+        Article.objects.filter(pk=self.article_id).filter(
+            Q(updated_at__isnull=True) | Q(updated_at__lt=self.created_at)
+        ).update(updated_at=self.created_at)
+
 
 class Withdrawal(models.Model):
     """A story readers have seen and that was then taken down: its address answers 410 Gone.
