@@ -35,7 +35,15 @@ from taggit.models import Tag, TaggedItem
 from articles import renditions
 from articles.forms import Action, ArticleAdminForm, actions_for
 from articles.images import ImageUploadField
-from articles.models import Article, ArticleAuthor, Author, Correction, Section, WireService
+from articles.models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Correction,
+    Section,
+    SendBack,
+    WireService,
+)
 from articles.views import unsaved_preview
 from newsroom.admin_history import change_message
 from newsroom.admin_lookups import AllowlistedLookupsMixin
@@ -138,6 +146,7 @@ class StatusFilter(admin.SimpleListFilter):
             ("draft", Article.Status.DRAFT.label),
             ("review", Article.Status.REVIEW.label),
             ("scheduled", _("Scheduled")),
+            ("today", _("Published today")),
             ("live", _("Published and live")),
         ]
 
@@ -147,8 +156,28 @@ class StatusFilter(admin.SimpleListFilter):
                 return queryset.filter(status=status)
             case "scheduled":
                 return queryset.scheduled()
+            case "today":
+                midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+                return queryset.published().filter(publish_at__gte=midnight)
             case "live":
                 return queryset.published()
+        return queryset
+
+
+class MineFilter(admin.SimpleListFilter):
+    """The stories the user started, or submitted for review."""
+
+    title = _("whose")
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Mine"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(
+                models.Q(created_by=request.user) | models.Q(submitted_by=request.user)
+            )
         return queryset
 
 
@@ -198,7 +227,7 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         "is_live",
         "preview_link",
     ]
-    list_filter = [StatusFilter, "section", "authors", "wire_service"]
+    list_filter = [StatusFilter, MineFilter, "section", "authors", "wire_service"]
     list_select_related = ["section", "wire_service"]
     search_fields = ["headline", "standfirst", "body"]
     date_hierarchy = "publish_at"
@@ -284,6 +313,8 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         if not change:
             obj.created_by = request.user
         obj.modified_by = request.user
+        if obj.status == Article.Status.REVIEW and form.status_before != Article.Status.REVIEW:
+            obj.submitted_at, obj.submitted_by = timezone.now(), request.user
         if change:
             loaded = form.cleaned_data.get("loaded_version")
             # Claim the version the form was loaded with. The UPDATE holds the row until the
@@ -299,6 +330,10 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         )
         try:
             obj.save()
+            if form.cleaned_data.get("publishing") == Action.SEND_BACK:
+                note = form.cleaned_data["send_back_note"].strip()
+                SendBack.objects.create(article=obj, sent_by=request.user, note=note)
+                request.send_back_note = note  # for the history (log_change)
         except OSError as exc:
             # The database rolls back; a new image file that made it to storage goes too.
             if obj.image and obj.image.name != stored_image:
@@ -454,7 +489,10 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         # in the site's language, not the English labels Django stores.
         entry = super().log_change(request, obj, message)
         if reversion.is_active():
-            reversion.set_comment(change_message(entry))
+            comment = change_message(entry)
+            if note := getattr(request, "send_back_note", None):
+                comment += "\n" + _("Sent back to the reporter: “%(note)s”") % {"note": note}
+            reversion.set_comment(comment)
         return entry
 
     def can_view_history(self, request: HttpRequest, article: Article) -> bool:

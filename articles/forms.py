@@ -34,10 +34,17 @@ class Action(models.TextChoices):
     SCHEDULE = "schedule", _("Schedule")
     UNPUBLISH = "unpublish", _("Unpublish")
     UPDATE = "update", pgettext_lazy("story action", "Update")
+    SEND_BACK = "send_back", _("Send back to the reporter")
 
 
 # What only editors (the publish permission) may do.
-PUBLISHING_ACTIONS = {Action.PUBLISH, Action.SCHEDULE, Action.UNPUBLISH, Action.UPDATE}
+PUBLISHING_ACTIONS = {
+    Action.PUBLISH,
+    Action.SCHEDULE,
+    Action.UNPUBLISH,
+    Action.UPDATE,
+    Action.SEND_BACK,
+}
 # Admin date-time boxes: one box, in the site's time zone, to the minute (seconds accepted).
 LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -50,6 +57,8 @@ def actions_for(article: Article | None, can_publish: bool) -> list[Action]:
         return [Action.UPDATE, Action.UNPUBLISH]
     if article is not None and article.is_scheduled():
         return [Action.SCHEDULE, Action.PUBLISH, Action.UNPUBLISH]
+    if article is not None and article.status == Article.Status.REVIEW:
+        return [Action.PUBLISH, Action.SCHEDULE, Action.SEND_BACK, Action.DRAFT]
     return [Action.DRAFT, Action.PUBLISH, Action.SCHEDULE]
 
 
@@ -79,6 +88,13 @@ class ArticleAdminForm(forms.ModelForm):
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     # The button pressed (see Action); without one, the status field says what to do.
     publishing = forms.ChoiceField(choices=Action.choices, required=False, widget=forms.HiddenInput)
+    send_back_note = forms.CharField(
+        label=_("Note to the reporter"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed to send the story back: what to change. Kept in its history."),
+    )
 
     can_publish = False
 
@@ -127,6 +143,7 @@ class ArticleAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["loaded_version"].initial = self.instance.version
+        self.status_before = self.instance.status if self.instance.pk else None
         for name in ("publish_at", "updated_at"):
             if split := self.fields.get(name):  # the admin's two boxes become one picker
                 self.fields[name] = forms.DateTimeField(
@@ -217,6 +234,19 @@ class ArticleAdminForm(forms.ModelForm):
                         ),
                     )
                 data["status"] = Article.Status.PUBLISHED
+            case Action.SEND_BACK:
+                if self.status_before != Article.Status.REVIEW:
+                    raise ValidationError(
+                        _("Only a story in review can be sent back."), code="send_back_status"
+                    )
+                if not (data.get("send_back_note") or "").strip():
+                    self.add_error(
+                        "send_back_note",
+                        ValidationError(
+                            _("Tell the reporter what to change."), code="send_back_note"
+                        ),
+                    )
+                data["status"] = Article.Status.DRAFT
             case Action.UPDATE:
                 if not stored.pk or not Article.objects.published().filter(pk=stored.pk).exists():
                     raise ValidationError(

@@ -420,6 +420,15 @@ class Article(models.Model):
         editable=False,
         related_name="+",
     )
+    submitted_at = models.DateTimeField(_("submitted for review"), null=True, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="+",
+    )
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Bumped on every save; a stale form's save is refused."
     )
@@ -577,6 +586,29 @@ class Correction(models.Model):
         Article.objects.filter(pk=self.article_id).filter(
             Q(updated_at__isnull=True) | Q(updated_at__lt=self.created_at)
         ).update(updated_at=self.created_at)
+
+
+class SendBack(models.Model):
+    """An editor's note sending a story in review back to its reporter, shown on their desk."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="send_backs")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent back by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    note = models.TextField(_("note"))
+    sent_at = models.DateTimeField(_("sent back"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        verbose_name = _("story sent back")
+        verbose_name_plural = _("stories sent back")
+
+    def __str__(self) -> str:
+        return self.note[:60]
 
 
 class Withdrawal(models.Model):

@@ -38,6 +38,8 @@ admin.site.login_form = twofactor.LoginForm
 admin.site.site_header = format_lazy(_("{site} newsroom"), site=settings.SITE_NAME)
 admin.site.site_title = admin.site.site_header
 admin.site.index_title = _("The desk")
+# Its first page is the desk (articles' templatetags), the admin's sections beside it.
+admin.site.index_template = "admin/desk.html"
 
 
 def usable_next(request: HttpRequest, url: str) -> bool:

@@ -1,0 +1,116 @@
+"""The desk: the admin's first page, what each role needs to see at the start of a shift.
+
+Each list is one query however many stories there are (a slice of an indexed order), so the
+page costs the same with ten stories as with a million.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from articles.models import Article, Correction, SendBack
+
+# Rows a list shows; the rest are one click away in the story list, filtered the same way.
+ROWS = 10
+
+
+@dataclass
+class Panel:
+    """One list of the desk: a heading, its rows, and the story list filtered the same way."""
+
+    key: str
+    title: str
+    rows: list = field(default_factory=list)
+    more: str = ""  # the story list's query string showing all of them
+    empty: str = ""
+
+
+def my_drafts(user) -> QuerySet[Article]:
+    """The user's drafts, last touched first, with the newest note sending one back."""
+    latest = SendBack.objects.filter(article=OuterRef("pk")).order_by("-sent_at", "-pk")
+    return (
+        Article.objects.filter(created_by=user, status=Article.Status.DRAFT)
+        .select_related("section")
+        .annotate(
+            send_back_note=Subquery(latest.values("note")[:1]),
+            send_back_at=Subquery(latest.values("sent_at")[:1]),
+        )
+        .order_by("-modified_at", "-pk")
+    )
+
+
+def review_queue() -> QuerySet[Article]:
+    """Stories waiting for an editor, the longest waiting first, with who submitted them."""
+    return (
+        Article.objects.filter(status=Article.Status.REVIEW)
+        .select_related("section", "submitted_by", "created_by")
+        .order_by(F("submitted_at").asc(nulls_first=True), "pk")
+    )
+
+
+def scheduled() -> QuerySet[Article]:
+    return Article.objects.scheduled().select_related("section").order_by("publish_at", "pk")
+
+
+def published_since(hours: int = 24) -> QuerySet[Article]:
+    since = timezone.now() - timedelta(hours=hours)
+    return (
+        Article.objects.published()
+        .filter(publish_at__gte=since)
+        .select_related("section")
+        .latest_first()
+    )
+
+
+def corrections_today() -> QuerySet[Correction]:
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return (
+        Correction.objects.filter(created_at__gte=midnight)
+        .select_related("article")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def panels(user, can_publish: bool) -> list[Panel]:
+    """The desk's lists for this user, in the order their role works them."""
+    drafts = Panel(
+        "drafts",
+        _("My drafts"),
+        list(my_drafts(user)[:ROWS]),
+        "?mine=1&status=draft",
+        _("No drafts. New story?"),
+    )
+    review = Panel(
+        "review",
+        _("Waiting for review"),
+        list(review_queue()[:ROWS]),
+        "?status=review",
+        _("Nothing waits for review."),
+    )
+    upcoming = Panel(
+        "scheduled",
+        _("Scheduled"),
+        list(scheduled()[:ROWS]),
+        "?status=scheduled",
+        _("Nothing is scheduled."),
+    )
+    recent = Panel(
+        "published",
+        _("Published in the last 24 hours"),
+        list(published_since()[:ROWS]),
+        "?status=today",
+        _("Nothing published in the last 24 hours."),
+    )
+    corrected = Panel(
+        "corrections",
+        _("Corrections and updates today"),
+        list(corrections_today()[:ROWS]),
+        "",
+        _("No corrections or updates today."),
+    )
+    if can_publish:
+        return [review, upcoming, recent, corrected, drafts]
+    return [drafts, review, recent, upcoming]
