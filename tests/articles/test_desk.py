@@ -104,7 +104,7 @@ class DeskTests(TestCase):
             newest=timedelta(minutes=1),
             apart=timedelta(minutes=1),
         )
-        for n in range(20):
+        for _n in range(20):
             make_article(
                 status=Article.Status.REVIEW,
                 publish_at=None,
