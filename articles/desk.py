@@ -6,12 +6,16 @@ page costs the same with ten stories as with a million.
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from articles.models import Article, Correction, SendBack
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Rows a list shows; the rest are one click away in the story list, filtered the same way.
 ROWS = 10
@@ -22,10 +26,10 @@ class Panel:
     """One list of the desk: a heading, its rows, and the story list filtered the same way."""
 
     key: str
-    title: str
+    title: "StrOrPromise"
     rows: list = field(default_factory=list)
     more: str = ""  # the story list's query string showing all of them
-    empty: str = ""
+    empty: "StrOrPromise" = ""
 
 
 def my_drafts(user) -> QuerySet[Article]:
