@@ -12,6 +12,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from articles.forms import display_name
 from articles.models import Article, Correction, SendBack
 
 if TYPE_CHECKING:
@@ -87,16 +88,19 @@ def panels(user, can_publish: bool) -> list[Panel]:
         "?mine=1&status=draft",
         _("No drafts. New story?"),
     )
+    waiting = list(review_queue()[:ROWS])
+    for story in waiting:
+        story.submitter = display_name(story.submitted_by or story.created_by)
     review = Panel(
         "review",
         _("Waiting for review"),
-        list(review_queue()[:ROWS]),
+        waiting,
         "?status=review",
         _("Nothing waits for review."),
     )
     upcoming = Panel(
         "scheduled",
-        _("Scheduled"),
+        _("Scheduled stories"),
         list(scheduled()[:ROWS]),
         "?status=scheduled",
         _("Nothing is scheduled."),

@@ -192,8 +192,9 @@ class ChangelistTests(TestCase):
         article = response.context["cl"].result_list[0]
         with translation.override(response.wsgi_request.LANGUAGE_CODE):
             assert escape(article.wire_credit) in html
-            assert str(model_admin.status_display(article)) == gettext("Scheduled")
-            assert escape(gettext("Scheduled")) in html
+            status = str(model_admin.status_display(article))
+            assert status.startswith(escape(gettext("Scheduled")) + "<br>")  # with its time
+            assert status in html
         assert model_admin.is_live(article) is False
         assert article.get_absolute_url() in html  # the preview link
 
