@@ -90,7 +90,7 @@ def panels(user, can_publish: bool) -> list[Panel]:
     )
     waiting = list(review_queue()[:ROWS])
     for story in waiting:
-        story.submitter = display_name(story.submitted_by or story.created_by)
+        story.submitter = display_name(story.submitted_by or story.created_by)  # type: ignore[attr-defined]
     review = Panel(
         "review",
         _("Waiting for review"),
