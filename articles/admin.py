@@ -397,7 +397,7 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
 
     # After saving a draft or updating a live story the editor goes on writing; after
     # submitting, publishing, scheduling or unpublishing, back to the list.
-    STAYS_ON_FORM = {Action.DRAFT, Action.UPDATE}
+    STAYS_ON_FORM = {Action.SAVE, Action.DRAFT, Action.UPDATE}
 
     def response_add(self, request, obj, post_url_continue=None):
         return super().response_add(self.staying(request), obj, post_url_continue)

@@ -28,6 +28,7 @@ STANDFIRST_RECOMMENDED = 220
 class Action(models.TextChoices):
     """The buttons under the story form: what the save does to the story's status."""
 
+    SAVE = "save", _("Save")
     DRAFT = "draft", _("Save draft")
     REVIEW = "review", _("Submit for review")
     PUBLISH = "publish", _("Publish now")
@@ -51,14 +52,15 @@ LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 def actions_for(article: Article | None, can_publish: bool) -> list[Action]:
     """The publishing buttons a user sees for a story (None: a new one), in their order."""
+    in_review = article is not None and article.status == Article.Status.REVIEW
     if not can_publish:
-        return [Action.DRAFT, Action.REVIEW]
+        return [Action.SAVE, Action.DRAFT] if in_review else [Action.DRAFT, Action.REVIEW]
     if article is not None and article.is_published():
         return [Action.UPDATE, Action.UNPUBLISH]
     if article is not None and article.is_scheduled():
         return [Action.SCHEDULE, Action.PUBLISH, Action.UNPUBLISH]
-    if article is not None and article.status == Article.Status.REVIEW:
-        return [Action.PUBLISH, Action.SCHEDULE, Action.SEND_BACK, Action.DRAFT]
+    if in_review:
+        return [Action.SAVE, Action.PUBLISH, Action.SCHEDULE, Action.SEND_BACK]
     return [Action.DRAFT, Action.PUBLISH, Action.SCHEDULE]
 
 
@@ -214,6 +216,12 @@ class ArticleAdminForm(forms.ModelForm):
         data, stored = self.cleaned_data, self.instance
         now = timezone.now()
         match action:
+            case Action.SAVE:  # as it stands: a story in review stays in review
+                if self.status_before == Article.Status.PUBLISHED:
+                    raise ValidationError(
+                        _("Save a published story with Update."), code="save_published"
+                    )
+                data["status"] = self.status_before or Article.Status.DRAFT
             case Action.DRAFT | Action.REVIEW:
                 data["status"] = action.value
             case Action.UNPUBLISH:

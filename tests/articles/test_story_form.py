@@ -50,6 +50,12 @@ class ReporterActionTests(TestCase):
         assert response.url == reverse("admin:articles_article_changelist")
         story.refresh_from_db()
         assert story.status == Article.Status.REVIEW
+        # In review, Save keeps it there; Save draft takes it back.
+        assert buttons(self.client.get(change_url(story))) == ["save", "draft"]
+        data = form_data(self.client.get(change_url(story))) | {"publishing": "save"}
+        assert self.client.post(change_url(story), data).url == change_url(story)
+        story.refresh_from_db()
+        assert story.status == Article.Status.REVIEW
 
     def test_forged_publishing_actions_are_refused(self):
         draft = make_article(status=Article.Status.DRAFT, publish_at=None, section=self.section)
@@ -129,6 +135,14 @@ class EditorActionTests(TestCase):
             "unpublish",
         ]
         assert buttons(self.client.get(change_url(live))) == ["update", "unpublish"]
+        review = make_article(status=Article.Status.REVIEW, publish_at=None)
+        assert buttons(self.client.get(change_url(review))) == [
+            "save",
+            "publish",
+            "schedule",
+            "send_back",
+        ]
+        assert errors(self.act(live, "save")) == {"__all__": ["save_published"]}
 
     def test_publish_now_schedule_update_and_unpublish(self):
         story = make_article(status=Article.Status.REVIEW, publish_at=None)
