@@ -6,6 +6,7 @@ import re
 from difflib import SequenceMatcher
 
 import reversion
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
@@ -135,8 +136,19 @@ class BylineInline(admin.TabularInline):
         return may_edit(request, obj) and super().has_delete_permission(request, obj)
 
 
+class CorrectionForm(forms.ModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        if "created_at" not in self.changed_data:
+            # The time box shows minutes: a note left at its default time is timed when saved,
+            # so it comes after the publication it corrects, never in the same minute before.
+            cleaned_data["created_at"] = timezone.now()
+        return cleaned_data
+
+
 class CorrectionInline(admin.TabularInline):
     model = Correction
+    form = CorrectionForm
     fields = ["kind", "text", "created_at"]
     extra = 0
 

@@ -31,11 +31,15 @@ document.querySelectorAll("[data-count-limit], [data-count-recommended]").forEac
 const group = document.getElementById("bylines-group");
 if (group) {
   const rows = () => [...group.querySelectorAll("tr.form-row:not(.empty-form)")];
+  // Only rows with an author are numbered: an empty row given a position would count as
+  // changed, and the form would ask for its author.
   const renumber = () =>
-    rows().forEach((row, index) => {
-      const position = row.querySelector("td.field-position input");
-      if (position) position.value = String(index + 1);
-    });
+    rows()
+      .filter((row) => row.querySelector("td.field-author select")?.value)
+      .forEach((row, index) => {
+        const position = row.querySelector("td.field-position input");
+        if (position) position.value = String(index + 1);
+      });
   const move = (row, step) => {
     const all = rows();
     const target = all[all.indexOf(row) + step];
@@ -63,6 +67,7 @@ if (group) {
   };
   rows().forEach(arrows);
   renumber();
+  group.closest("form")?.addEventListener("submit", renumber);
   document.addEventListener("formset:added", (event) => {
     if (event.detail?.formsetName === "bylines") {
       arrows(event.target);

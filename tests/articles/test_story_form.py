@@ -218,6 +218,25 @@ class CorrectionTimeTests(TestCase):
         feed = self.client.get(reverse("articles:feed-atom")).content.decode()
         assert timezone.localtime(story.updated_at).strftime("%Y-%m-%dT%H:%M") in feed
 
+    def test_a_note_left_at_its_default_time_comes_after_the_publication(self):
+        # Published seconds ago: the time box's default (to the minute) may be before that.
+        story = make_article(publish_at=timezone.now() - timedelta(seconds=1))
+        response = self.client.get(change_url(story))
+        data = form_data(response) | {
+            "publishing": "update",
+            "corrections-TOTAL_FORMS": "1",
+            "corrections-0-kind": "update",
+            "corrections-0-text": "Bilanțul a crescut.",
+        }
+        # The new row as the browser copies it: its default time, to the minute, unchanged.
+        shown = datetime_data(
+            response, "corrections-0-created_at", timezone.now().replace(second=0)
+        )
+        data |= shown | {f"initial-{key}": value for key, value in shown.items()}
+        assert self.client.post(change_url(story), data).status_code == 302
+        story.refresh_from_db()
+        assert story.updated_at > story.publish_at
+
     def test_an_earlier_note_leaves_a_later_update_time(self):
         later = timezone.now()
         story = make_article(updated_at=later)
