@@ -117,8 +117,11 @@ def save_button(page: Page, action: str) -> Locator:
 def fits_the_screen(page: Page) -> None:
     """Nothing on the page scrolls sideways: not the page, not a table in its own box."""
     overflowing = page.evaluate(
-        """() => [document.documentElement, ...document.querySelectorAll('#changelist .results, .inline-group .tabular, .wrapper')]
+        """() => [
+            document.documentElement,
+            ...document.querySelectorAll('#changelist .results, .inline-group .tabular, .wrapper'),
+        ]
             .filter(box => box.scrollWidth > box.clientWidth + 1)
-            .map(box => (box.id || box.className || box.tagName) + ': ' + box.scrollWidth + ' > ' + box.clientWidth)"""
+            .map(box => `${box.id || box.className || box.tagName}: ${box.scrollWidth}`)"""
     )
     assert overflowing == [], overflowing
