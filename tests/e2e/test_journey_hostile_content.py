@@ -109,7 +109,7 @@ def test_script_payloads_are_saved_and_shown_as_text_everywhere(browse, site):
     page.fill("#id_image_alt", ALT)
     page.fill("#id_image_caption", CAPTION)
     page.fill("#id_image_credit", CREDIT)
-    tab.follow(page.locator("input[name=_continue]"))
+    tab.follow(page.locator("button[name=publishing][value=draft]"))
     expect(messages(page)).to_have_count(1)
     assert_inert(tab)
     expect(page.locator("#id_headline")).to_have_value(HEADLINE)

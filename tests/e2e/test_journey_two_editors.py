@@ -38,12 +38,12 @@ def test_second_save_of_the_same_story_is_refused_and_the_first_stands(browse, s
     body_editor(first.page).locator("p").last.click()
     first.page.keyboard.press("End")
     first.page.keyboard.type(" " + FIRST_SENTENCE)
-    first.tab.follow(first.page.locator("input[name=_continue]"))
+    first.tab.follow(first.page.locator("button[name=publishing].default"))
     expect(messages(first.page)).to_have_count(1)
 
     # The second, who opened the story before that save, changes the headline and saves.
     second.page.fill("#id_headline", SECOND_HEADLINE)
-    second.tab.follow(second.page.locator("input[name=_continue]"))
+    second.tab.follow(second.page.locator("button[name=publishing].default"))
     refusal = second.page.locator("ul.errorlist.nonfield")
     who_and_when = ro(STALE).split("%(when)s")[0] % {"who": "Ioana Marinescu"}
     expect(refusal).to_contain_text(who_and_when)
