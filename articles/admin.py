@@ -7,14 +7,15 @@ from difflib import SequenceMatcher
 
 import reversion
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.forms import Script
-from django.http import Http404, HttpRequest, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -32,8 +33,8 @@ from taggit.admin import TagAdmin
 from taggit.forms import MergeTagsForm
 from taggit.models import Tag, TaggedItem
 
-from articles import renditions
-from articles.forms import Action, ArticleAdminForm, actions_for
+from articles import locks, renditions
+from articles.forms import Action, ArticleAdminForm, actions_for, display_name
 from articles.images import ImageUploadField
 from articles.models import (
     Article,
@@ -207,6 +208,7 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         js = [
             Script("js/admin-prose-label.js", type="module"),
             Script("js/admin-story-form.js", type="module"),
+            Script("js/admin-story-lock.js", type="module"),
         ]
 
     inlines = [BylineInline, CorrectionInline]
@@ -238,6 +240,7 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         "details",
         "status_display",
         "updated",
+        "editing",
         "is_live",
         "preview_link",
     ]
@@ -253,13 +256,19 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
     # --- Change list --------------------------------------------------------------------
 
     def get_queryset(self, request):
+        holder = locks.held().filter(article=OuterRef("pk")).values("holder__username")[:1]
         return (
             super()
             .get_queryset(request)
             .prefetch_related(
                 Prefetch("bylines", queryset=ArticleAuthor.objects.select_related("author"))
             )
+            .annotate(editing_now=Subquery(holder))
         )
+
+    @admin.display(description=_("editing"))
+    def editing(self, article: Article) -> str:
+        return getattr(article, "editing_now", None) or ""
 
     @admin.display(description=_("byline"))
     def byline(self, article: Article) -> str:
@@ -349,6 +358,13 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
             if not claimed:
                 raise ArticleChangedMeanwhile
             obj.version = loaded  # Article.save() moves it on
+        if change and (lock := locks.holder_of(obj)) and lock.holder_id != request.user.pk:
+            self.message_user(
+                request,
+                _("%(who)s has this story open and may save over your changes: tell them.")
+                % {"who": display_name(lock.holder)},
+                messages.WARNING,
+            )
         stored_image = (
             Article.objects.filter(pk=obj.pk).values_list("image", flat=True).first()
             if change
@@ -405,6 +421,13 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         if editable:
             context["publishing_actions"] = actions_for(obj, can_publish(request))
             context["story_state"] = story_state(obj)
+        if editable and obj is not None:
+            lock = locks.holder_of(obj)
+            context["lock"] = lock if lock and lock.holder_id != request.user.pk else None
+            context["lock_url"] = reverse(
+                f"{self.admin_site.name}:articles_article_lock", args=[obj.pk]
+            )
+            context["heartbeat_seconds"] = max(1, settings.STORY_LOCK_SECONDS / 3)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # After saving a draft or updating a live story the editor goes on writing; after
@@ -422,6 +445,31 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
             request.POST = request.POST.copy()
             request.POST["_continue"] = "1"
         return request
+
+    def lock_view(self, request, object_id):
+        """The story form's heartbeat (JSON), Take over (also as a plain form) and release."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        article = self.get_article_or_404(request, object_id)
+        if not self.has_change_permission(request, article):
+            raise PermissionDenied
+        if request.POST.get("release"):
+            locks.release(article, request.user)
+            return HttpResponse(status=204)
+        answer = locks.beat(article, request.user, take_over=bool(request.POST.get("take_over")))
+        if "application/json" not in request.headers.get("Accept", ""):
+            return redirect(
+                reverse(f"{self.admin_site.name}:articles_article_change", args=[article.pk])
+            )
+        lock = answer.lock
+        return JsonResponse(
+            {
+                "mine": answer.mine,
+                "taken_over": answer.taken_over,
+                "who": display_name(lock.holder) if lock else "",
+                "when": date_format(timezone.localtime(lock.since), "H:i") if lock else "",
+            }
+        )
 
     def preview_view(self, request):
         """The story as the form holds it, unsaved: before its first save, or with edits."""
@@ -537,6 +585,11 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         info = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
             path("preview/", self.admin_site.admin_view(self.preview_view), name=f"{info}_preview"),
+            path(
+                "<path:object_id>/lock/",
+                self.admin_site.admin_view(self.lock_view),
+                name=f"{info}_lock",
+            ),
             path(
                 "<path:object_id>/history/compare/",
                 self.admin_site.admin_view(self.compare_view),

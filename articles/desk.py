@@ -12,8 +12,9 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from articles import locks
 from articles.forms import display_name
-from articles.models import Article, Correction, SendBack
+from articles.models import Article, Correction, SendBack, StoryLock
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -79,6 +80,11 @@ def corrections_today() -> QuerySet[Correction]:
     )
 
 
+def being_edited() -> QuerySet[StoryLock]:
+    """Stories open in someone's admin right now, and by whom, the longest open first."""
+    return locks.held().select_related("article", "holder").order_by("since")
+
+
 def panels(user, can_publish: bool) -> list[Panel]:
     """The desk's lists for this user, in the order their role works them."""
     drafts = Panel(
@@ -119,6 +125,10 @@ def panels(user, can_publish: bool) -> list[Panel]:
         "",
         _("No corrections or updates today."),
     )
+    editing = list(being_edited()[:ROWS])
+    for lock in editing:
+        lock.holder_name = display_name(lock.holder)  # type: ignore[attr-defined]
+    open_now = Panel("editing", _("Being edited now"), editing, "", _("Nobody has a story open."))
     if can_publish:
-        return [review, upcoming, recent, corrected, drafts]
-    return [drafts, review, recent, upcoming]
+        return [review, upcoming, recent, corrected, open_now, drafts]
+    return [drafts, review, recent, upcoming, open_now]

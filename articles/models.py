@@ -611,6 +611,36 @@ class SendBack(models.Model):
         return self.note[:60]
 
 
+class StoryLock(models.Model):
+    """Who has a story open in the admin, kept alive by their browser's heartbeats.
+
+    Advice for people, never a bar to saving: a lock whose heartbeats stop expires by itself,
+    anyone may take one over, and the version check on save stays the guarantee.
+    """
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, primary_key=True, related_name="lock"
+    )
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("editing"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    since = models.DateTimeField(_("since"))
+    heartbeat = models.DateTimeField(_("last heard from"), db_index=True)
+    taken_from = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("story being edited")
+        verbose_name_plural = _("stories being edited")
+
+    def __str__(self) -> str:
+        return str(self.article_id)
+
+
 class Withdrawal(models.Model):
     """A story readers have seen and that was then taken down: its address answers 410 Gone.
 
