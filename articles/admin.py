@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from reversion.admin import VersionAdmin
@@ -45,6 +44,7 @@ from articles.models import (
     SendBack,
     WireService,
 )
+from articles.slugs import ascii_slug
 from articles.views import unsaved_preview
 from newsroom.admin_history import change_message
 from newsroom.admin_lookups import AllowlistedLookupsMixin
@@ -209,6 +209,7 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
             Script("js/admin-prose-label.js", type="module"),
             Script("js/admin-story-form.js", type="module"),
             Script("js/admin-story-lock.js", type="module"),
+            Script("js/admin-slug.js", type="module"),
         ]
 
     inlines = [BylineInline, CorrectionInline]
@@ -509,7 +510,7 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         authors = Author.objects.in_bulk(list(positions))
         byline = sorted(authors.values(), key=lambda author: positions[author.pk])
         tags = [
-            Tag(name=name, slug=slugify(name) or "-")
+            Tag(name=name, slug=ascii_slug(name) or "-")
             for name in form.cleaned_data.get("tags") or []
         ]
         corrections = list(stored.corrections.all()) if stored else []
@@ -864,6 +865,9 @@ def restore_version(article: Article, version: Version, user) -> Article:
 
 @admin.register(Section)
 class SectionAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
+    class Media:
+        js = [Script("js/admin-slug.js", type="module")]
+
     list_display = ["name", "slug", "position", "show_on_home"]
     list_editable = ["position"]
     list_filter = ["show_on_home"]
@@ -873,6 +877,9 @@ class SectionAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
+    class Media:
+        js = [Script("js/admin-slug.js", type="module")]
+
     list_display = ["name", "slug", "job_title", "user", "has_photo"]
     list_select_related = ["user"]
     list_filter = [("user", admin.EmptyFieldListFilter)]

@@ -47,6 +47,7 @@ from articles.models import (
     live_tag,
 )
 from articles.search import clean_query, highlight, match_limit, search_articles
+from articles.slugs import ascii_slug
 from newsroom.dates import LOWERCASE_NAMES, long_date
 from newsroom.pagecache import depends_on, public_page, remembered
 
@@ -316,6 +317,9 @@ def section(request: HttpRequest, slug: str) -> HttpResponse:
 @public_page(reads=("page",))
 def tag(request: HttpRequest, slug: str) -> HttpResponse:
     tag = live_tag(slug)
+    if tag is None and (plain := ascii_slug(slug)) and plain != slug and live_tag(plain):
+        # An address from before tags were transliterated ("războiul-…"): its ASCII one.
+        return HttpResponsePermanentRedirect(reverse("articles:tag", kwargs={"slug": plain}))
     if tag is None:  # no such tag, or one on drafts only: not public (yet)
         raise Http404(_("No such tag."))
     return _listing(

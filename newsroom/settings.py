@@ -284,6 +284,8 @@ AXES_CLIENT_IP_CALLABLE = "newsroom.auth.client_ip"
 
 # --- django-taggit ----------------------------------------------------------
 TAGGIT_CASE_INSENSITIVE = True
+# Tag addresses in ASCII, transliterated like stories', sections' and authors' (ş ţ ș ț ă â î).
+TAGGIT_STRIP_UNICODE_WHEN_SLUGIFYING = True
 
 
 # --- Staff login: the proxies we trust, the per-account ceiling, two-factor login ------------

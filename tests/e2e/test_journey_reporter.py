@@ -149,3 +149,15 @@ def test_reporter_writes_previews_and_submits_a_story_but_cannot_publish(browse,
         ro("Only editors can publish, schedule, update or unpublish a story.")
     )
     assert site.seed("article", id=story["id"])["status"] == "review"
+
+
+def test_slugs_typed_from_a_headline_are_ascii(browse, site):
+    reporter = browse(DESKTOP)
+    reporter.login("reporter")
+    reporter.tab.follow(reporter.page.locator(".model-article a.addlink"))
+    reporter.page.locator("#id_headline").press_sequentially(
+        "Ţara şi-a închis spaţiul aerian, anunţă MApN"
+    )
+    expect(reporter.page.locator("#id_slug")).to_have_value(
+        "tara-si-a-inchis-spatiul-aerian-anunta-mapn"
+    )
