@@ -216,7 +216,7 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
     fieldsets = [
         (None, {"fields": ["headline", "slug", "standfirst", "body", "loaded_version"]}),
         # The byline inline is shown here, after the body (see the change_form template).
-        (_("Section and tags"), {"fields": ["section", "tags", "dateline"]}),
+        (_("Section and tags"), {"fields": ["section", "label", "tags", "dateline"]}),
         (
             _("Wire attribution"),
             {
@@ -245,7 +245,7 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         "is_live",
         "preview_link",
     ]
-    list_filter = [StatusFilter, MineFilter, "section", "authors", "wire_service"]
+    list_filter = [StatusFilter, MineFilter, "section", "label", "authors", "wire_service"]
     list_select_related = ["section", "wire_service"]
     search_fields = ["headline", "standfirst", "body"]
     date_hierarchy = "publish_at"
@@ -281,7 +281,12 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
 
     @admin.display(description=_("section and byline"), ordering="section__name")
     def details(self, article: Article) -> str:
-        parts = [article.section.name, self.byline(article), article.wire_credit]
+        parts = [
+            article.get_label_display(),
+            article.section.name,
+            self.byline(article),
+            article.wire_credit,
+        ]
         return " · ".join(part for part in parts if part)
 
     @admin.display(description=_("status"), ordering="publish_at")

@@ -108,6 +108,7 @@ class ArticleAdminForm(forms.ModelForm):
             "standfirst",
             "body",
             "section",
+            "label",
             "tags",
             "dateline",
             "wire_service",

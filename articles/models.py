@@ -51,6 +51,7 @@ TEASER_FIELDS = (
     "image_renditions",
     "status",
     "publish_at",
+    "label",
 )
 
 
@@ -317,6 +318,16 @@ class Article(models.Model):
         ACCORDING_TO = "according", _("According to (“according to Reuters”)")
         ADDITIONAL_REPORTING = "reporting", _("Additional reporting (“with reporting by AFP”)")
 
+    class Label(models.TextChoices):
+        """What kind of piece it is, shown wherever the story appears. Paid content is always
+        labelled (Romanian and EU law require it)."""
+
+        OPINION = "opinion", _("Opinion")
+        ANALYSIS = "analysis", _("Analysis")
+        INTERVIEW = "interview", _("Interview")
+        REPORTAGE = "reportage", _("Reportage")
+        PAID = "paid", _("Advertorial")
+
     headline = models.CharField(_("headline"), max_length=200)
     slug = models.SlugField(
         _("slug"),
@@ -341,6 +352,13 @@ class Article(models.Model):
         through="ArticleAuthor",
         related_name="articles",
         blank=True,
+    )
+    label = models.CharField(
+        _("kind of piece"),
+        max_length=12,
+        choices=Label.choices,
+        blank=True,
+        help_text=_("Shown before the headline everywhere; paid content must say so."),
     )
     tags = TaggableManager(_("tags"), blank=True)
     dateline = models.CharField(
