@@ -875,6 +875,13 @@ class SectionAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
 
     list_display = ["name", "slug", "position", "show_on_home"]
     list_editable = ["position"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "position" and field is not None:
+            # The list's position boxes are named for screen readers (Django's have no label).
+            field.widget.attrs["aria-label"] = str(db_field.verbose_name)
+        return field
     list_filter = ["show_on_home"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
