@@ -875,6 +875,9 @@ class SectionAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
 
     list_display = ["name", "slug", "position", "show_on_home"]
     list_editable = ["position"]
+    list_filter = ["show_on_home"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -882,9 +885,6 @@ class SectionAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
             # The list's position boxes are named for screen readers (Django's have no label).
             field.widget.attrs["aria-label"] = str(db_field.verbose_name)
         return field
-    list_filter = ["show_on_home"]
-    search_fields = ["name", "description"]
-    prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Author)
