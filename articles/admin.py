@@ -125,7 +125,7 @@ class BylineInline(admin.TabularInline):
     model = ArticleAuthor
     fields = ["author", "position"]
     autocomplete_fields = ["author"]
-    extra = 1
+    extra = 2  # most stories have one or two authors: no "add another" click for the second
 
     def has_add_permission(self, request, obj):
         return may_edit(request, obj) and super().has_add_permission(request, obj)
@@ -231,7 +231,7 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         (_("Publishing"), {"fields": ["status", "publish_at", "updated_at"]}),
     ]
     prepopulated_fields = {"slug": ["headline"]}
-    autocomplete_fields = ["section", "wire_service"]
+    # A handful of sections and agencies: a plain list is one click, not three.
     readonly_fields = ["image_preview"]
 
     # Narrow columns, so the list fits a 1366-pixel screen: the headline, then what a desk
@@ -436,9 +436,17 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
             context["heartbeat_seconds"] = max(1, settings.STORY_LOCK_SECONDS / 3)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    # After saving a draft or updating a live story the editor goes on writing; after
-    # submitting, publishing, scheduling or unpublishing, back to the list.
-    STAYS_ON_FORM = {Action.SAVE, Action.DRAFT, Action.UPDATE}
+    # The form stays open after a save, as the story's own page: a correction or an update
+    # follows a publication without looking for the story again. Handing it on (submitting,
+    # sending back) leads back to the list.
+    STAYS_ON_FORM = {
+        Action.SAVE,
+        Action.DRAFT,
+        Action.UPDATE,
+        Action.PUBLISH,
+        Action.SCHEDULE,
+        Action.UNPUBLISH,
+    }
 
     def response_add(self, request, obj, post_url_continue=None):
         return super().response_add(self.staying(request), obj, post_url_continue)

@@ -52,14 +52,13 @@ def test_reporter_writes_previews_and_submits_a_story_but_cannot_publish(browse,
 
     # Two authors, in the order chosen: the second one added is moved up, first in the byline.
     choose(page, page.locator("#bylines-0"), "Andrei Ionescu")
-    page.locator("#bylines-group .add-row a").click()
     choose(page, page.locator("#bylines-1"), "Mihai Dobre")
     page.locator('#bylines-1 button.desk-move[data-step="-1"]').click()  # "Mută mai sus"
     expect(page.locator("#bylines-group tr.form-row:not(.empty-form)").first).to_contain_text(
         "Mihai Dobre"
     )
 
-    choose(page, page.locator(".field-section"), "Economie")
+    page.select_option("#id_section", label="Economie")
     page.fill("#id_tags", f"Taxe, {NEW_TAG}")
     page.fill("#id_dateline", "Cluj-Napoca")
 
@@ -67,7 +66,7 @@ def test_reporter_writes_previews_and_submits_a_story_but_cannot_publish(browse,
     page.locator(
         "fieldset.collapse summary, details summary", has_text=ro("Wire attribution")
     ).click()
-    choose(page, page.locator(".field-wire_service"), "Reuters")
+    page.select_option("#id_wire_service", label="Reuters")
     page.select_option("#id_wire_attribution", "according")
 
     page.set_input_files("#id_image", lead_image("Autobuze electrice"))
