@@ -40,10 +40,7 @@ def my_drafts(user) -> QuerySet[Article]:
     return (
         Article.objects.filter(created_by=user, status=Article.Status.DRAFT)
         .select_related("section")
-        .annotate(
-            send_back_note=Subquery(latest.values("note")[:1]),
-            send_back_at=Subquery(latest.values("sent_at")[:1]),
-        )
+        .annotate(send_back_note=Subquery(latest.values("note")[:1]))
         .order_by("-modified_at", "-pk")
     )
 
