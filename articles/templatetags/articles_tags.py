@@ -149,11 +149,11 @@ def teaser_meta(story) -> SafeString:
 
 @register.simple_tag
 def story_label(story) -> SafeString:
-    """The story's label ("Opinie", "Publicitate"…) before its headline, if it has one."""
+    """The story's label ("Opinie", "Publicitate"…), a kicker above its headline, if it has one."""
     if not story.label:
         return SafeString("")
     return format_html(
-        '<span class="story-label story-label--{}">{}</span> ',
+        '<p class="kicker story-label story-label--{}">{}</p>',
         story.label,
         story.get_label_display(),
     )
@@ -191,7 +191,7 @@ def teaser(
         standfirst = format_html('<p class="teaser__standfirst">{}</p>', story.standfirst)
     return format_html(
         '<article class="teaser teaser--{variant}">{media}<div class="teaser__text">{kicker}'
-        '<h{level} class="teaser__headline">{label}<a href="{url}">{headline}</a></h{level}>'
+        '{label}<h{level} class="teaser__headline"><a href="{url}">{headline}</a></h{level}>'
         '{standfirst}<p class="teaser__meta">{meta}</p></div></article>',
         variant=variant,
         media=media,

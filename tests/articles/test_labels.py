@@ -25,7 +25,7 @@ class LabelTests(TestCase):
 
     def test_the_story_page_labels_and_describes_it(self):
         html = self.client.get(self.paid.get_absolute_url()).content.decode()
-        assert f'story-label--paid">{PAID}</span>' in html
+        assert f'story-label--paid">{PAID}</p>' in html
         found = re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', html, re.S)
         assert found
         data = json.loads(found.group(1))
@@ -43,7 +43,7 @@ class LabelTests(TestCase):
             if "Noul cont de economii" in html:
                 assert PAID in html, url
         listing = self.client.get(reverse("articles:section", kwargs={"slug": "economie"}))
-        assert f'story-label--paid">{PAID}</span> <a' in listing.content.decode()
+        assert f'story-label--paid">{PAID}</p><h2' in listing.content.decode()
 
     def test_feeds_label_the_title_and_the_categories(self):
         for name in ("articles:feed", "articles:feed-atom"):
