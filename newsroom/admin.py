@@ -35,7 +35,7 @@ admin.site.unregister(otp_static_admin.StaticDevice)
 admin.site.login_form = twofactor.LoginForm
 
 # The outlet's name and its newsroom on the login, in the header and the title: not Django's.
-admin.site.site_header = format_lazy(_("{site} newsroom"), site=settings.SITE_NAME)
+admin.site.site_header = format_lazy(_("{site} · newsroom"), site=settings.SITE_NAME)
 admin.site.site_title = admin.site.site_header
 admin.site.index_title = _("The desk")
 # Its first page is the desk (articles' templatetags), the admin's sections beside it.
