@@ -6,7 +6,7 @@ stories it lists. The front page is the chrome's (newsroom.chrome.views).
 """
 
 from datetime import date, datetime, time
-from functools import cached_property
+from functools import cached_property, wraps
 
 from django.conf import settings
 from django.core import signing
@@ -313,13 +313,26 @@ def section(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def ascii_tag_address(view):
+    """A tag address from before tags were transliterated ("războiul-…", its feeds too)
+    answers 301 with its ASCII one, when a live story carries that tag."""
+
+    @wraps(view)
+    def answer(request: HttpRequest, slug: str, **kwargs) -> HttpResponse:
+        plain = ascii_slug(slug)
+        if plain and plain != slug and live_tag(slug) is None and live_tag(plain):
+            target = request.path.replace(f"/tag/{slug}/", f"/tag/{plain}/", 1)
+            return HttpResponsePermanentRedirect(target)
+        return view(request, slug=slug, **kwargs)
+
+    return answer
+
+
+@ascii_tag_address
 @require_safe
 @public_page(reads=("page",))
 def tag(request: HttpRequest, slug: str) -> HttpResponse:
     tag = live_tag(slug)
-    if tag is None and (plain := ascii_slug(slug)) and plain != slug and live_tag(plain):
-        # An address from before tags were transliterated ("războiul-…"): its ASCII one.
-        return HttpResponsePermanentRedirect(reverse("articles:tag", kwargs={"slug": plain}))
     if tag is None:  # no such tag, or one on drafts only: not public (yet)
         raise Http404(_("No such tag."))
     return _listing(

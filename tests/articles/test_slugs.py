@@ -40,6 +40,11 @@ class SlugTests(TestCase):
         assert response.status_code == 301
         assert response.url == reverse("articles:tag", kwargs={"slug": "razboiul-din-ucraina"})
         assert self.client.get(response.url).status_code == 200
+        for name in ("articles:tag-feed", "articles:tag-feed-atom"):
+            old_feed = reverse(name, kwargs={"slug": "războiul-din-ucraina"})
+            response = self.client.get(old_feed)
+            assert response.status_code == 301
+            assert response.url == reverse(name, kwargs={"slug": "razboiul-din-ucraina"})
         missing = reverse("articles:tag", kwargs={"slug": "țară-fără-știri"})
         assert self.client.get(missing).status_code == 404
 
