@@ -6,20 +6,21 @@ import re
 from difflib import SequenceMatcher
 
 import reversion
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.forms import Script
-from django.http import Http404, HttpRequest, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.functional import Promise
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -31,11 +32,23 @@ from taggit.admin import TagAdmin
 from taggit.forms import MergeTagsForm
 from taggit.models import Tag, TaggedItem
 
-from articles import renditions
-from articles.forms import ArticleAdminForm
+from articles import locks, renditions
+from articles.forms import Action, ArticleAdminForm, actions_for, display_name
 from articles.images import ImageUploadField
-from articles.models import Article, ArticleAuthor, Author, Correction, Section, WireService
+from articles.models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Correction,
+    Section,
+    SendBack,
+    WireService,
+)
+from articles.slugs import ascii_slug
+from articles.views import unsaved_preview
+from newsroom.admin_history import change_message
 from newsroom.admin_lookups import AllowlistedLookupsMixin
+from newsroom.dates import long_datetime
 
 PUBLISHED = Article.Status.PUBLISHED
 
@@ -60,6 +73,24 @@ def can_publish(request: HttpRequest) -> bool:
 def may_edit(request: HttpRequest, article: Article | None) -> bool:
     """Anyone with change rights may edit a draft; a published story is for publishers only."""
     return article is None or article.status != PUBLISHED or can_publish(request)
+
+
+def short_time(moment) -> str:
+    """A time in a story list's cell: "13 dec 2026, 10:00"."""
+    return date_format(timezone.localtime(moment), "j b Y, H:i")
+
+
+def story_state(article: Article | None) -> str:
+    """Where the story stands, as the form's publishing row says it."""
+    if article is None:
+        return str(_("A new story, not saved yet."))
+    if article.publish_at is None:
+        return _("Status: %(status)s.") % {"status": article.get_status_display()}
+    if article.is_scheduled():
+        return _("Scheduled for %(time)s.") % {"time": long_datetime(article.publish_at)}
+    if article.is_published():
+        return _("Published %(time)s.") % {"time": long_datetime(article.publish_at)}
+    return _("Status: %(status)s.") % {"status": article.get_status_display()}
 
 
 class ArticleChangedMeanwhile(Exception):
@@ -94,7 +125,7 @@ class BylineInline(admin.TabularInline):
     model = ArticleAuthor
     fields = ["author", "position"]
     autocomplete_fields = ["author"]
-    extra = 1
+    extra = 2  # most stories have one or two authors: no "add another" click for the second
 
     def has_add_permission(self, request, obj):
         return may_edit(request, obj) and super().has_add_permission(request, obj)
@@ -106,8 +137,19 @@ class BylineInline(admin.TabularInline):
         return may_edit(request, obj) and super().has_delete_permission(request, obj)
 
 
+class CorrectionForm(forms.ModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        if "created_at" not in self.changed_data:
+            # The time box shows minutes: a note left at its default time is timed when saved,
+            # so it comes after the publication it corrects, never in the same minute before.
+            cleaned_data["created_at"] = timezone.now()
+        return cleaned_data
+
+
 class CorrectionInline(admin.TabularInline):
     model = Correction
+    form = CorrectionForm
     fields = ["kind", "text", "created_at"]
     extra = 0
 
@@ -121,6 +163,7 @@ class StatusFilter(admin.SimpleListFilter):
             ("draft", Article.Status.DRAFT.label),
             ("review", Article.Status.REVIEW.label),
             ("scheduled", _("Scheduled")),
+            ("today", _("Published today")),
             ("live", _("Published and live")),
         ]
 
@@ -130,8 +173,28 @@ class StatusFilter(admin.SimpleListFilter):
                 return queryset.filter(status=status)
             case "scheduled":
                 return queryset.scheduled()
+            case "today":
+                midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+                return queryset.published().filter(publish_at__gte=midnight)
             case "live":
                 return queryset.published()
+        return queryset
+
+
+class MineFilter(admin.SimpleListFilter):
+    """The stories the user started, or submitted for review."""
+
+    title = _("whose")
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Mine"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(
+                models.Q(created_by=request.user) | models.Q(submitted_by=request.user)
+            )
         return queryset
 
 
@@ -140,14 +203,20 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
     form = ArticleAdminForm
 
     class Media:
-        # The body editor's editing area gets its field's label as its accessible name.
-        js = [Script("js/admin-prose-label.js", type="module")]
+        # The body editor's editing area gets its field's label as its accessible name; the
+        # story form counts characters and orders the byline with arrows.
+        js = [
+            Script("js/admin-prose-label.js", type="module"),
+            Script("js/admin-story-form.js", type="module"),
+            Script("js/admin-story-lock.js", type="module"),
+            Script("js/admin-slug.js", type="module"),
+        ]
 
     inlines = [BylineInline, CorrectionInline]
     fieldsets = [
         (None, {"fields": ["headline", "slug", "standfirst", "body", "loaded_version"]}),
         # The byline inline is shown here, after the body (see the change_form template).
-        (_("Section and tags"), {"fields": ["section", "tags", "dateline"]}),
+        (_("Section and tags"), {"fields": ["section", "label", "tags", "dateline"]}),
         (
             _("Wire attribution"),
             {
@@ -162,21 +231,21 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         (_("Publishing"), {"fields": ["status", "publish_at", "updated_at"]}),
     ]
     prepopulated_fields = {"slug": ["headline"]}
-    autocomplete_fields = ["section", "wire_service"]
+    # A handful of sections and agencies: a plain list is one click, not three.
     readonly_fields = ["image_preview"]
 
+    # Narrow columns, so the list fits a 1366-pixel screen: the headline, then what a desk
+    # reads under it, the status with its time, who is editing, and the link to the page.
     list_display = [
         "headline",
-        "section",
-        "byline",
-        "wire_credit",
+        "details",
         "status_display",
-        "publish_at",
-        "updated_at",
+        "updated",
+        "editing",
         "is_live",
         "preview_link",
     ]
-    list_filter = [StatusFilter, "section", "authors", "wire_service"]
+    list_filter = [StatusFilter, MineFilter, "section", "label", "authors", "wire_service"]
     list_select_related = ["section", "wire_service"]
     search_fields = ["headline", "standfirst", "body"]
     date_hierarchy = "publish_at"
@@ -188,13 +257,19 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
     # --- Change list --------------------------------------------------------------------
 
     def get_queryset(self, request):
+        holder = locks.held().filter(article=OuterRef("pk")).values("holder__username")[:1]
         return (
             super()
             .get_queryset(request)
             .prefetch_related(
                 Prefetch("bylines", queryset=ArticleAuthor.objects.select_related("author"))
             )
+            .annotate(editing_now=Subquery(holder))
         )
+
+    @admin.display(description=_("editing"))
+    def editing(self, article: Article) -> str:
+        return getattr(article, "editing_now", None) or ""
 
     @admin.display(description=_("byline"))
     def byline(self, article: Article) -> str:
@@ -204,11 +279,28 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
     def wire_credit(self, article: Article) -> str:
         return article.wire_credit
 
-    @admin.display(description=_("status"), ordering="status")
-    def status_display(self, article: Article) -> str | Promise:
-        if article.is_scheduled():
-            return _("Scheduled")
-        return article.get_status_display()
+    @admin.display(description=_("section and byline"), ordering="section__name")
+    def details(self, article: Article) -> str:
+        parts = [
+            article.get_label_display(),
+            article.section.name,
+            self.byline(article),
+            article.wire_credit,
+        ]
+        return " · ".join(part for part in parts if part)
+
+    @admin.display(description=_("status"), ordering="publish_at")
+    def status_display(self, article: Article) -> str:
+        label = _("Scheduled") if article.is_scheduled() else article.get_status_display()
+        if article.status != PUBLISHED or article.publish_at is None:
+            return str(label)
+        return format_html(
+            '{}<br><span class="desk-time">{}</span>', label, short_time(article.publish_at)
+        )
+
+    @admin.display(description=_("updated at"), ordering="updated_at")
+    def updated(self, article: Article) -> str:
+        return short_time(article.updated_at) if article.updated_at else "—"
 
     @admin.display(description=_("live"), boolean=True)
     def is_live(self, article: Article) -> bool:
@@ -262,6 +354,8 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         if not change:
             obj.created_by = request.user
         obj.modified_by = request.user
+        if obj.status == Article.Status.REVIEW and form.status_before != Article.Status.REVIEW:
+            obj.submitted_at, obj.submitted_by = timezone.now(), request.user
         if change:
             loaded = form.cleaned_data.get("loaded_version")
             # Claim the version the form was loaded with. The UPDATE holds the row until the
@@ -270,6 +364,13 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
             if not claimed:
                 raise ArticleChangedMeanwhile
             obj.version = loaded  # Article.save() moves it on
+        if change and (lock := locks.holder_of(obj)) and lock.holder_id != request.user.pk:
+            self.message_user(
+                request,
+                _("%(who)s has this story open and may save over your changes: tell them.")
+                % {"who": display_name(lock.holder)},
+                messages.WARNING,
+            )
         stored_image = (
             Article.objects.filter(pk=obj.pk).values_list("image", flat=True).first()
             if change
@@ -277,6 +378,10 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         )
         try:
             obj.save()
+            if form.cleaned_data.get("publishing") == Action.SEND_BACK:
+                note = form.cleaned_data["send_back_note"].strip()
+                SendBack.objects.create(article=obj, sent_by=request.user, note=note)
+                request.send_back_note = note  # for the history (log_change)
         except OSError as exc:
             # The database rolls back; a new image file that made it to storage goes too.
             if obj.image and obj.image.name != stored_image:
@@ -312,6 +417,117 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
         except StorageFailed as failure:
             request.storage_failure = failure
             return view(request, *args)
+
+    # --- The publishing actions -------------------------------------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        editable = (
+            self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
+        )
+        if editable:
+            context["publishing_actions"] = actions_for(obj, can_publish(request))
+            context["story_state"] = story_state(obj)
+        if editable and obj is not None:
+            lock = locks.holder_of(obj)
+            context["lock"] = lock if lock and lock.holder_id != request.user.pk else None
+            context["lock_url"] = reverse(
+                f"{self.admin_site.name}:articles_article_lock", args=[obj.pk]
+            )
+            context["heartbeat_seconds"] = max(1, settings.STORY_LOCK_SECONDS / 3)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # The form stays open after a save, as the story's own page: a correction or an update
+    # follows a publication without looking for the story again. Handing it on (submitting,
+    # sending back) leads back to the list.
+    STAYS_ON_FORM = {
+        Action.SAVE,
+        Action.DRAFT,
+        Action.UPDATE,
+        Action.PUBLISH,
+        Action.SCHEDULE,
+        Action.UNPUBLISH,
+    }
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return super().response_add(self.staying(request), obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        return super().response_change(self.staying(request), obj)
+
+    def staying(self, request):
+        if request.POST.get("publishing") in self.STAYS_ON_FORM:
+            request.POST = request.POST.copy()
+            request.POST["_continue"] = "1"
+        return request
+
+    def lock_view(self, request, object_id):
+        """The story form's heartbeat (JSON), Take over (also as a plain form) and release."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        article = self.get_article_or_404(request, object_id)
+        if not self.has_change_permission(request, article):
+            raise PermissionDenied
+        if request.POST.get("release"):
+            locks.release(article, request.user)
+            return HttpResponse(status=204)
+        answer = locks.beat(article, request.user, take_over=bool(request.POST.get("take_over")))
+        if "application/json" not in request.headers.get("Accept", ""):
+            return redirect(
+                reverse(f"{self.admin_site.name}:articles_article_change", args=[article.pk])
+            )
+        lock = answer.lock
+        return JsonResponse(
+            {
+                "mine": answer.mine,
+                "taken_over": answer.taken_over,
+                "who": display_name(lock.holder) if lock else "",
+                "when": date_format(timezone.localtime(lock.since), "H:i") if lock else "",
+            }
+        )
+
+    def preview_view(self, request):
+        """The story as the form holds it, unsaved: before its first save, or with edits."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        story_id = request.GET.get("story")
+        stored = self.get_article_or_404(request, story_id) if story_id else None
+        may = (
+            self.has_change_permission(request, stored)
+            if stored
+            else self.has_add_permission(request)
+        )
+        if not may:
+            raise PermissionDenied
+        form = self.get_form(request, stored, change=stored is not None)(
+            request.POST, instance=stored or Article()
+        )
+        form.is_valid()  # fills the instance with what is valid; the preview shows the rest
+        article = form.instance
+        if not form.cleaned_data.get("headline") or not form.cleaned_data.get("section"):
+            return TemplateResponse(
+                request,
+                "admin/articles/article/preview_refused.html",
+                {**self.admin_site.each_context(request), "opts": self.opts, "form": form},
+                status=400,
+            )
+        # A picture chosen but not saved has no address yet: the stored one (if any) shows.
+        article.image = stored.image if stored else None
+        positions = {}
+        for key, value in request.POST.items():
+            if key.startswith("bylines-") and key.endswith("-author") and value.isdigit():
+                prefix = key.removesuffix("-author")
+                if request.POST.get(f"{prefix}-DELETE"):
+                    continue
+                position = request.POST.get(f"{prefix}-position", "0")
+                positions[int(value)] = int(position) if position.isdigit() else 0
+        authors = Author.objects.in_bulk(list(positions))
+        byline = sorted(authors.values(), key=lambda author: positions[author.pk])
+        tags = [
+            Tag(name=name, slug=ascii_slug(name) or "-")
+            for name in form.cleaned_data.get("tags") or []
+        ]
+        corrections = list(stored.corrections.all()) if stored else []
+        return unsaved_preview(request, article, byline, tags, corrections)
 
     # --- Bulk actions ---------------------------------------------------------------------
 
@@ -356,6 +572,17 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
 
     # --- History: list, compare, restore ----------------------------------------------------
 
+    def log_change(self, request, obj, message):
+        # reversion keeps the entry's message as the version's comment: with field names
+        # in the site's language, not the English labels Django stores.
+        entry = super().log_change(request, obj, message)
+        if reversion.is_active():
+            comment = change_message(entry)
+            if note := getattr(request, "send_back_note", None):
+                comment += "\n" + _("Sent back to the reporter: “%(note)s”") % {"note": note}
+            reversion.set_comment(comment)
+        return entry
+
     def can_view_history(self, request: HttpRequest, article: Article) -> bool:
         """Publishers see every story's history; others only that of stories they created."""
         return self.has_view_or_change_permission(request, article) and (
@@ -371,6 +598,12 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
     def get_urls(self):
         info = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
+            path("preview/", self.admin_site.admin_view(self.preview_view), name=f"{info}_preview"),
+            path(
+                "<path:object_id>/lock/",
+                self.admin_site.admin_view(self.lock_view),
+                name=f"{info}_lock",
+            ),
             path(
                 "<path:object_id>/history/compare/",
                 self.admin_site.admin_view(self.compare_view),
@@ -481,7 +714,12 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
     def changelist_view(self, request, extra_context=None):
         # reversion's "Recover deleted articles" button shows only to those who may use it.
         may_recover = can_publish(request) and self.has_change_permission(request)
-        context = {"has_change_permission": may_recover, **(extra_context or {})}
+        context = {
+            "has_change_permission": may_recover,
+            # The list takes the whole width: the admin's sections are on the desk.
+            "is_nav_sidebar_enabled": False,
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, context)
 
     def recoverlist_view(self, request, extra_context=None):
@@ -580,7 +818,10 @@ def describe_version(article: Article, version: Version) -> dict[str, str]:
             author = Author.objects.filter(pk=fields["author_id"]).first()
             bylines.append((fields["position"], str(author or f"#{fields['author_id']}")))
         elif related._model is Correction:
-            corrections.append(fields["text"])
+            kind = dict(Correction.Kind.choices).get(fields["kind"], fields["kind"])
+            moment = fields["created_at"]
+            when = date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else ""
+            corrections.append(f"{kind} ({when}): {fields['text']}")
         elif related._model is TaggedItem:
             tags.append(tag_names.get(str(fields["tag_id"]), f"#{fields['tag_id']}"))
     values["byline"] = ", ".join(name for _position, name in sorted(bylines))
@@ -637,15 +878,28 @@ def restore_version(article: Article, version: Version, user) -> Article:
 
 @admin.register(Section)
 class SectionAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
+    class Media:
+        js = [Script("js/admin-slug.js", type="module")]
+
     list_display = ["name", "slug", "position", "show_on_home"]
     list_editable = ["position"]
     list_filter = ["show_on_home"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "position" and field is not None:
+            # The list's position boxes are named for screen readers (Django's have no label).
+            field.widget.attrs["aria-label"] = str(db_field.verbose_name)
+        return field
+
 
 @admin.register(Author)
 class AuthorAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
+    class Media:
+        js = [Script("js/admin-slug.js", type="module")]
+
     list_display = ["name", "slug", "job_title", "user", "has_photo"]
     list_select_related = ["user"]
     list_filter = [("user", admin.EmptyFieldListFilter)]

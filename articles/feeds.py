@@ -358,8 +358,10 @@ def feed_item(scope: FeedScope, article: Article) -> FeedItem:
     # Whole seconds: RSS dates carry no more, and both formats should say the same.
     published = timezone.localtime(article.publish_at).replace(microsecond=0)
     updated = timezone.localtime(article.updated_at or published).replace(microsecond=0)
+    label = article.get_label_display() if article.label else ""
     return FeedItem(
-        title=article.headline,
+        # A label is part of the title a feed reader shows: paid content is never unlabelled.
+        title=f"{label}: {article.headline}" if label else article.headline,
         link=link,
         guid=guid(scope, article),
         description=escape(article.standfirst),
@@ -367,7 +369,11 @@ def feed_item(scope: FeedScope, article: Article) -> FeedItem:
         pubdate=published,
         updateddate=max(published, updated),
         creators=[(author.name, scope.absolute(author.get_absolute_url())) for author in authors],
-        categories=[article.section.name, *(tag.name for tag in article.tag_list)],
+        categories=[
+            *([label] if label else []),
+            article.section.name,
+            *(tag.name for tag in article.tag_list),
+        ],
         wire=Wire(wire.credit, wire.website) if wire else None,
         media=image,
     )

@@ -51,6 +51,7 @@ TEASER_FIELDS = (
     "image_renditions",
     "status",
     "publish_at",
+    "label",
 )
 
 
@@ -317,6 +318,16 @@ class Article(models.Model):
         ACCORDING_TO = "according", _("According to (“according to Reuters”)")
         ADDITIONAL_REPORTING = "reporting", _("Additional reporting (“with reporting by AFP”)")
 
+    class Label(models.TextChoices):
+        """What kind of piece it is, shown wherever the story appears. Paid content is always
+        labelled (Romanian and EU law require it)."""
+
+        OPINION = "opinion", _("Opinion")
+        ANALYSIS = "analysis", _("Analysis")
+        INTERVIEW = "interview", _("Interview")
+        REPORTAGE = "reportage", _("Reportage")
+        PAID = "paid", _("Advertorial")
+
     headline = models.CharField(_("headline"), max_length=200)
     slug = models.SlugField(
         _("slug"),
@@ -341,6 +352,13 @@ class Article(models.Model):
         through="ArticleAuthor",
         related_name="articles",
         blank=True,
+    )
+    label = models.CharField(
+        _("kind of piece"),
+        max_length=12,
+        choices=Label.choices,
+        blank=True,
+        help_text=_("Shown before the headline everywhere; paid content must say so."),
     )
     tags = TaggableManager(_("tags"), blank=True)
     dateline = models.CharField(
@@ -417,6 +435,15 @@ class Article(models.Model):
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
+        editable=False,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted for review"), null=True, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.SET_NULL,
+        null=True,
         editable=False,
         related_name="+",
     )
@@ -567,7 +594,69 @@ class Correction(models.Model):
         verbose_name_plural = _("corrections and updates")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.text[:60]}"
+        # No kind label: the admin keeps this in its history in English, whatever the language.
+        return self.text[:60]
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # A correction or update is a change readers are told of: the story's "Updated" time
+        # (dateModified, feeds, the news sitemap) moves to it, unless already later.
+        Article.objects.filter(pk=self.article_id).filter(
+            Q(updated_at__isnull=True) | Q(updated_at__lt=self.created_at)
+        ).update(updated_at=self.created_at)
+
+
+class SendBack(models.Model):
+    """An editor's note sending a story in review back to its reporter, shown on their desk."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="send_backs")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent back by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    note = models.TextField(_("note"))
+    sent_at = models.DateTimeField(_("sent back"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        verbose_name = _("story sent back")
+        verbose_name_plural = _("stories sent back")
+
+    def __str__(self) -> str:
+        return self.note[:60]
+
+
+class StoryLock(models.Model):
+    """Who has a story open in the admin, kept alive by their browser's heartbeats.
+
+    Advice for people, never a bar to saving: a lock whose heartbeats stop expires by itself,
+    anyone may take one over, and the version check on save stays the guarantee.
+    """
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, primary_key=True, related_name="lock"
+    )
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("editing"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    since = models.DateTimeField(_("since"))
+    heartbeat = models.DateTimeField(_("last heard from"), db_index=True)
+    taken_from = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("story being edited")
+        verbose_name_plural = _("stories being edited")
+
+    def __str__(self) -> str:
+        return str(self.article_id)
 
 
 class Withdrawal(models.Model):

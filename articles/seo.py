@@ -42,11 +42,20 @@ def describe(text: str, words: int = 40) -> str:
     return Truncator(strip_tags(text or "").strip()).words(words, truncate="…")
 
 
+# schema.org's kinds of news article for the story labels; paid content is an advertiser's.
+SCHEMA_TYPES: dict[str, str] = {
+    Article.Label.OPINION: "OpinionNewsArticle",
+    Article.Label.ANALYSIS: "AnalysisNewsArticle",
+    Article.Label.REPORTAGE: "ReportageNewsArticle",
+    Article.Label.PAID: "AdvertiserContentArticle",
+}
+
+
 def news_article(request: HttpRequest, article: Article, image: str) -> dict:
     """schema.org NewsArticle for the story page."""
     data: dict = {
         "@context": "https://schema.org",
-        "@type": "NewsArticle",
+        "@type": SCHEMA_TYPES.get(article.label, "NewsArticle"),
         "headline": article.headline,
         "description": article.standfirst,
         "mainEntityOfPage": absolute(request, article.get_absolute_url()),
@@ -82,6 +91,8 @@ def news_article(request: HttpRequest, article: Article, image: str) -> dict:
         if wire.website:
             agency["url"] = wire.website
         data["sourceOrganization"] = agency
+    if article.label:
+        data["genre"] = str(article.get_label_display())
     keywords = [tag.name for tag in article.tag_list]
     if keywords:
         data["keywords"] = keywords

@@ -28,7 +28,8 @@ class TwoDigitConverter:
 
 
 class TagSlugConverter:
-    """taggit keeps letters such as "ă" in tag slugs."""
+    """Tag addresses from before tags were transliterated keep letters such as "ă" (they
+    redirect to the ASCII ones)."""
 
     regex = r"[-\w]+"
 
@@ -61,8 +62,12 @@ urlpatterns = [
     path("feed/atom/", feed(feeds.LatestStoriesAtomFeed), name="feed-atom"),
     path("section/<slug:slug>/feed/", feed(feeds.SectionFeed), name="section-feed"),
     path("section/<slug:slug>/feed/atom/", feed(feeds.SectionAtomFeed), name="section-feed-atom"),
-    path("tag/<tagslug:slug>/feed/", feed(feeds.TagFeed), name="tag-feed"),
-    path("tag/<tagslug:slug>/feed/atom/", feed(feeds.TagAtomFeed), name="tag-feed-atom"),
+    path("tag/<tagslug:slug>/feed/", views.ascii_tag_address(feed(feeds.TagFeed)), name="tag-feed"),
+    path(
+        "tag/<tagslug:slug>/feed/atom/",
+        views.ascii_tag_address(feed(feeds.TagAtomFeed)),
+        name="tag-feed-atom",
+    ),
     path("author/<slug:slug>/feed/", feed(feeds.AuthorFeed), name="author-feed"),
     path("author/<slug:slug>/feed/atom/", feed(feeds.AuthorAtomFeed), name="author-feed-atom"),
 ]

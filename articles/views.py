@@ -6,7 +6,7 @@ stories it lists. The front page is the chrome's (newsroom.chrome.views).
 """
 
 from datetime import date, datetime, time
-from functools import cached_property
+from functools import cached_property, wraps
 
 from django.conf import settings
 from django.core import signing
@@ -47,6 +47,7 @@ from articles.models import (
     live_tag,
 )
 from articles.search import clean_query, highlight, match_limit, search_articles
+from articles.slugs import ascii_slug
 from newsroom.dates import LOWERCASE_NAMES, long_date
 from newsroom.pagecache import depends_on, public_page, remembered
 
@@ -230,6 +231,34 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
     return response
 
 
+def unsaved_preview(
+    request: HttpRequest, article: Article, byline: list[Author], tags: list[Tag], corrections
+) -> HttpResponse:
+    """A story as the form holds it, before (or without) saving: the page readers would get,
+    with no related stories, never stored or indexed. The admin checks who may ask."""
+    meta = seo.PageMeta(
+        title=article.headline,
+        description=seo.describe(article.standfirst or article.body),
+        url=seo.absolute(request, request.path),
+        kind="article",
+        noindex=True,
+    )
+    context = {
+        "article": article,
+        "byline": byline,
+        "tags": tags,
+        "corrections": corrections,
+        "related": [],
+        "preview": True,
+        "meta": meta,
+    }
+    response = render(request, "articles/article_detail.html", context)
+    add_never_cache_headers(response)
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def gone(request: HttpRequest, withdrawn: Withdrawal) -> HttpResponse:
     """410 Gone: a short notice in the site's language; staff also see why and when."""
     # Another story may take the address: publishing it changes the lists.
@@ -284,6 +313,22 @@ def section(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def ascii_tag_address(view):
+    """A tag address from before tags were transliterated ("războiul-…", its feeds too)
+    answers 301 with its ASCII one, when a live story carries that tag."""
+
+    @wraps(view)
+    def answer(request: HttpRequest, slug: str, **kwargs) -> HttpResponse:
+        plain = ascii_slug(slug)
+        if plain and plain != slug and live_tag(slug) is None and live_tag(plain):
+            target = request.path.replace(f"/tag/{slug}/", f"/tag/{plain}/", 1)
+            return HttpResponsePermanentRedirect(target)
+        return view(request, slug=slug, **kwargs)
+
+    return answer
+
+
+@ascii_tag_address
 @require_safe
 @public_page(reads=("page",))
 def tag(request: HttpRequest, slug: str) -> HttpResponse:

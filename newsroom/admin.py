@@ -2,6 +2,7 @@
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
@@ -13,10 +14,13 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static import admin as otp_static_admin
 from django_otp.plugins.otp_totp import admin as otp_totp_admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
 
 from newsroom import twofactor
 
@@ -29,6 +33,13 @@ admin.site.unregister(otp_static_admin.StaticDevice)
 
 # The password, then the second factor where STAFF_2FA_REQUIRED asks for one.
 admin.site.login_form = twofactor.LoginForm
+
+# The outlet's name and its newsroom on the login, in the header and the title: not Django's.
+admin.site.site_header = format_lazy(_("{site} · newsroom"), site=settings.SITE_NAME)
+admin.site.site_title = admin.site.site_header
+admin.site.index_title = _("The desk")
+# Its first page is the desk (articles' templatetags), the admin's sections beside it.
+admin.site.index_template = "admin/desk.html"
 
 
 def usable_next(request: HttpRequest, url: str) -> bool:
@@ -121,3 +132,19 @@ class NewsroomUserAdmin(SuperuserOnlyAdmin, UserAdmin):
 @admin.register(Group)
 class NewsroomGroupAdmin(SuperuserOnlyAdmin, GroupAdmin):
     pass
+
+
+admin.site.unregister(DBTaskResult)
+
+
+@admin.register(DBTaskResult)
+class TaskResultAdmin(DBTaskResultAdmin):
+    """django-tasks-db's task results, its two computed fields named in the site's language."""
+
+    @admin.display(description=_("traceback"))
+    def formatted_traceback(self, obj: DBTaskResult) -> str:
+        return super().formatted_traceback(obj)
+
+    @admin.display(description=_("run after"))
+    def display_run_after(self, obj: DBTaskResult):
+        return super().display_run_after(obj)

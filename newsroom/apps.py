@@ -1,4 +1,5 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.utils.translation import gettext_lazy as _
 
 
 class NewsroomConfig(AppConfig):
@@ -11,3 +12,6 @@ class NewsroomConfig(AppConfig):
         from newsroom.auth import log_lockout
 
         user_locked_out.connect(log_lockout, dispatch_uid="newsroom-log-lockout")
+        # The admin's headings for two packages that name themselves in English only.
+        apps.get_app_config("axes").verbose_name = _("Login attempts")
+        apps.get_app_config("django_tasks_database").verbose_name = _("Background tasks")

@@ -255,6 +255,8 @@ PAGE_CACHE_REPLAY_SECONDS = float(os.environ.get("PAGE_CACHE_REPLAY_SECONDS", "0
 PAGE_CACHE_PENDING_CHECK_SECONDS = float(os.environ.get("PAGE_CACHE_PENDING_CHECK_SECONDS", "0.25"))
 # A signed preview link of an unpublished story works this long, then answers 404.
 PREVIEW_LINK_SECONDS = 24 * 60 * 60
+# A story's edit lock lasts this long after its holder's browser last sent a heartbeat.
+STORY_LOCK_SECONDS = float(os.environ.get("STORY_LOCK_SECONDS", "60"))
 
 # --- Weather (live header) --------------------------------------------------
 WEATHER_PROVIDER = os.environ.get("WEATHER_PROVIDER", "open-meteo")
@@ -282,6 +284,8 @@ AXES_CLIENT_IP_CALLABLE = "newsroom.auth.client_ip"
 
 # --- django-taggit ----------------------------------------------------------
 TAGGIT_CASE_INSENSITIVE = True
+# Tag addresses in ASCII, transliterated like stories', sections' and authors' (ş ţ ș ț ă â î).
+TAGGIT_STRIP_UNICODE_WHEN_SLUGIFYING = True
 
 
 # --- Staff login: the proxies we trust, the per-account ceiling, two-factor login ------------

@@ -103,6 +103,9 @@ def errors(response) -> dict[str, list[str]]:
 def datetime_data(response, name: str, value) -> dict:
     """A date and time typed into the admin's split widget, in the form's own language."""
     local = timezone.localtime(value)
+    form = response.context["adminform"].form
+    if name in form.fields and not isinstance(form.fields[name].widget, MultiWidget):
+        return {name: local.strftime("%Y-%m-%dT%H:%M:%S")}  # one box: the browser's picker
     with translation.override(response.wsgi_request.LANGUAGE_CODE):
         return {
             f"{name}_0": formats.localize_input(local.date()),

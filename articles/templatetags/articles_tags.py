@@ -148,6 +148,18 @@ def teaser_meta(story) -> SafeString:
 
 
 @register.simple_tag
+def story_label(story) -> SafeString:
+    """The story's label ("Opinie", "Publicitate"…), a kicker above its headline, if it has one."""
+    if not story.label:
+        return SafeString("")
+    return format_html(
+        '<p class="kicker story-label story-label--{}">{}</p>',
+        story.label,
+        story.get_label_display(),
+    )
+
+
+@register.simple_tag
 def teaser(
     story,
     variant: str = "card",
@@ -179,11 +191,12 @@ def teaser(
         standfirst = format_html('<p class="teaser__standfirst">{}</p>', story.standfirst)
     return format_html(
         '<article class="teaser teaser--{variant}">{media}<div class="teaser__text">{kicker}'
-        '<h{level} class="teaser__headline"><a href="{url}">{headline}</a></h{level}>'
+        '{label}<h{level} class="teaser__headline"><a href="{url}">{headline}</a></h{level}>'
         '{standfirst}<p class="teaser__meta">{meta}</p></div></article>',
         variant=variant,
         media=media,
         kicker=kicker,
+        label=story_label(story),
         level=int(level),
         url=url,
         headline=story.headline,

@@ -122,9 +122,23 @@ class MenuItem(models.Model):
     )
     label = models.CharField(_("label"), max_length=80)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
-    section = models.ForeignKey("articles.Section", on_delete=models.CASCADE, null=True, blank=True)
-    tag = models.ForeignKey("taggit.Tag", on_delete=models.CASCADE, null=True, blank=True)
-    article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, null=True, blank=True)
+    section = models.ForeignKey(
+        "articles.Section",
+        verbose_name=_("section"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+    )
+    tag = models.ForeignKey(
+        "taggit.Tag", verbose_name=_("tag"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    article = models.ForeignKey(
+        "articles.Article",
+        verbose_name=_("article"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+    )
     url = models.CharField(
         _("address"),
         max_length=300,

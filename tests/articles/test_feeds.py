@@ -682,9 +682,9 @@ class NotFoundTests(FeedTestCase):
                     url = f"/{kind}/{slug}/{suffix}"
                     assert self.client.get(url).status_code == 404, url
 
-    def test_tag_with_diacritics_in_its_slug_has_a_feed(self):
+    def test_tag_with_diacritics_in_its_name_has_a_feed(self):
         self.story(tags=["Educație"])
-        url = reverse("articles:tag-feed", kwargs={"slug": "educație"})
+        url = reverse("articles:tag-feed", kwargs={"slug": "educatie"})  # its ASCII slug
         assert len(self.parse(self.fetch(url)).entries) == 1
 
 
@@ -715,7 +715,7 @@ class AutodiscoveryTests(FeedTestCase):
         tag = self.story(tags=["Educație"]).tags.get(name="Educație")
         cases = [
             ({"feed_section": self.section}, "Politică & Economie", "/section/politica/feed/"),
-            ({"feed_tag": tag}, "Educație", "/tag/educa%C8%9Bie/feed/"),
+            ({"feed_tag": tag}, "Educație", "/tag/educatie/feed/"),
             ({"feed_author": self.first_author}, "Mihai Popa", "/author/mihai-popa/feed/"),
         ]
         for context, name, rss in cases:

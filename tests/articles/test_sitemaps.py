@@ -142,7 +142,7 @@ class ListingSitemapTests(TestCase):
         assert sections == [f"https://testserver{public_section.get_absolute_url()}"]
         assert authors == [f"https://testserver{public_author.get_absolute_url()}"]
         tag_slugs = sorted(tag.slug for tag in live.tags.all())
-        assert "românia" in tag_slugs
+        assert "romania" in tag_slugs  # "România", in ASCII
         assert sorted(unquote(url.rsplit("/", 2)[-2]) for url in tags) == tag_slugs
         assert not any("secret" in url for url in tags)
         # Every listed address answers.

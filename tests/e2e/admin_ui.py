@@ -107,3 +107,21 @@ def row(page: Page, headline: str) -> Locator:
     return page.locator("#result_list tbody tr").filter(
         has=page.get_by_role("link", name=headline, exact=True)
     )
+
+
+def save_button(page: Page, action: str) -> Locator:
+    """One of the story form's publishing buttons (Save draft, Submit for review, Publish now…)."""
+    return page.locator(f"button[name=publishing][value={action}]")
+
+
+def fits_the_screen(page: Page) -> None:
+    """Nothing on the page scrolls sideways: not the page, not a table in its own box."""
+    overflowing = page.evaluate(
+        """() => [
+            document.documentElement,
+            ...document.querySelectorAll('#changelist .results, .inline-group .tabular, .wrapper'),
+        ]
+            .filter(box => box.scrollWidth > box.clientWidth + 1)
+            .map(box => `${box.id || box.className || box.tagName}: ${box.scrollWidth}`)"""
+    )
+    assert overflowing == [], overflowing

@@ -186,6 +186,7 @@ def article(*, id: int) -> dict:
         "is_published": story.is_published(),
         "is_scheduled": story.is_scheduled(),
         "publish_at": story.publish_at.isoformat() if story.publish_at else None,
+        "updated_at": story.updated_at.isoformat() if story.updated_at else None,
         "standfirst": story.standfirst,
         "body": story.body,
         "dateline": story.dateline,

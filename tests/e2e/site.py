@@ -140,6 +140,9 @@ def live_site() -> Iterator[LiveSite]:
             "WEATHER_PROVIDER": "open-meteo",
             "WEATHER_URL": weather.url,
             "E2E_TOKEN": token,
+            # Story locks lapse after 9 s without a heartbeat (one every 3 s): the two-browser
+            # journey sees a take-over arrive without waiting a minute.
+            "STORY_LOCK_SECONDS": "9",
         }
         _run(["manage.py", "migrate", "--noinput", "-v0"], env)
 

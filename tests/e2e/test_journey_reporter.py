@@ -12,6 +12,7 @@ from tests.e2e.admin_ui import (
     messages,
     ro,
     row,
+    save_button,
 )
 from tests.e2e.browsing import DESKTOP
 
@@ -49,14 +50,15 @@ def test_reporter_writes_previews_and_submits_a_story_but_cannot_publish(browse,
     expect(body.locator("blockquote")).to_have_text("Este cel mai mare buget din ultimii zece ani.")
     expect(body.locator("a")).to_have_attribute("href", "https://example.org/buget")
 
-    # Two authors, in the order chosen: the second row's author comes first in the byline.
+    # Two authors, in the order chosen: the second one added is moved up, first in the byline.
     choose(page, page.locator("#bylines-0"), "Andrei Ionescu")
-    page.fill("#id_bylines-0-position", "2")
-    page.locator("#bylines-group .add-row a").click()
     choose(page, page.locator("#bylines-1"), "Mihai Dobre")
-    page.fill("#id_bylines-1-position", "1")
+    page.locator('#bylines-1 button.desk-move[data-step="-1"]').click()  # "Mută mai sus"
+    expect(page.locator("#bylines-group tr.form-row:not(.empty-form)").first).to_contain_text(
+        "Mihai Dobre"
+    )
 
-    choose(page, page.locator(".field-section"), "Economie")
+    page.select_option("#id_section", label="Economie")
     page.fill("#id_tags", f"Taxe, {NEW_TAG}")
     page.fill("#id_dateline", "Cluj-Napoca")
 
@@ -64,7 +66,7 @@ def test_reporter_writes_previews_and_submits_a_story_but_cannot_publish(browse,
     page.locator(
         "fieldset.collapse summary, details summary", has_text=ro("Wire attribution")
     ).click()
-    choose(page, page.locator(".field-wire_service"), "Reuters")
+    page.select_option("#id_wire_service", label="Reuters")
     page.select_option("#id_wire_attribution", "according")
 
     page.set_input_files("#id_image", lead_image("Autobuze electrice"))
@@ -72,9 +74,20 @@ def test_reporter_writes_previews_and_submits_a_story_but_cannot_publish(browse,
     page.fill("#id_image_caption", "Primele autobuze electrice au ajuns în depou în martie.")
     page.fill("#id_image_credit", "Foto: Ana Pop")
 
+    # The headline's count, as the reporter types it.
+    expect(page.locator("#id_headline-count")).to_contain_text(f"{len(HEADLINE)} ")
+
+    # A preview before the first save, in a tab of its own.
+    unsaved = reporter.popup(page.get_by_role("button", name=ro("Preview")))
+    expect(unsaved.page.locator(".preview-banner")).to_be_visible()
+    expect(unsaved.page.locator("h1")).to_have_text(HEADLINE)
+    expect(unsaved.page.locator(".story__meta .byline a[rel=author]")).to_have_text(
+        ["Mihai Dobre", "Andrei Ionescu"]
+    )
+    unsaved.page.close()
+
     # A draft, saved, and the form again.
-    expect(page.locator("#id_status")).to_have_value("draft")
-    tab.follow(page.locator("input[name=_continue]"))
+    tab.follow(save_button(page, "draft"))
     expect(messages(page)).to_have_count(1)
     expect(page.locator(".field-image_preview img")).to_be_visible()
     tab.screenshot("admin-story-form")
@@ -113,8 +126,7 @@ def test_reporter_writes_previews_and_submits_a_story_but_cannot_publish(browse,
     story_page.close()
 
     # Submitted for review.
-    page.select_option("#id_status", "review")
-    tab.follow(page.locator("input[name=_save]"))
+    tab.follow(save_button(page, "review"))
     expect(messages(page)).to_have_count(1)
     expect(row(page, HEADLINE)).to_contain_text(ro("In review"))
     assert site.seed("article", id=story["id"])["status"] == "review"
@@ -123,17 +135,28 @@ def test_reporter_writes_previews_and_submits_a_story_but_cannot_publish(browse,
     actions = page.locator("select[name=action] option")
     assert "publish_now" not in actions.evaluate_all("options => options.map(o => o.value)")
     tab.follow(row(page, HEADLINE).get_by_role("link", name=HEADLINE, exact=True))
-    statuses = page.locator("#id_status option").evaluate_all(
-        "options => options.map(o => o.value)"
+    actions = page.locator("button[name=publishing]").evaluate_all(
+        "buttons => buttons.map(b => b.value)"
     )
-    assert statuses == ["draft", "review"]
+    assert actions == ["save", "draft"]
     expect(page.locator("[name^=publish_at]")).to_have_count(0)
 
     # Nor by forging the form: the server refuses, and the story stays in review.
-    page.locator("#id_status option[value=review]").evaluate("option => option.value = 'published'")
-    page.select_option("#id_status", "published")
-    tab.follow(page.locator("input[name=_save]"))
+    save_button(page, "save").evaluate("button => button.value = 'publish'")
+    tab.follow(save_button(page, "publish"))
     expect(page.locator(".errorlist")).to_contain_text(
-        ro("Only editors can publish. Choose “Draft” or “In review”.")
+        ro("Only editors can publish, schedule, update or unpublish a story.")
     )
     assert site.seed("article", id=story["id"])["status"] == "review"
+
+
+def test_slugs_typed_from_a_headline_are_ascii(browse, site):
+    reporter = browse(DESKTOP)
+    reporter.login("reporter")
+    reporter.tab.follow(reporter.page.locator(".model-article a.addlink"))
+    reporter.page.locator("#id_headline").press_sequentially(
+        "Ţara şi-a închis spaţiul aerian, anunţă MApN"
+    )
+    expect(reporter.page.locator("#id_slug")).to_have_value(
+        "tara-si-a-inchis-spatiul-aerian-anunta-mapn"
+    )

@@ -38,12 +38,15 @@ def test_second_save_of_the_same_story_is_refused_and_the_first_stands(browse, s
     body_editor(first.page).locator("p").last.click()
     first.page.keyboard.press("End")
     first.page.keyboard.type(" " + FIRST_SENTENCE)
-    first.tab.follow(first.page.locator("input[name=_continue]"))
+    first.tab.follow(first.page.locator("button[name=publishing].default"))
     expect(messages(first.page)).to_have_count(1)
 
-    # The second, who opened the story before that save, changes the headline and saves.
+    # The second, who opened the story before that save, takes it over (the first has it open),
+    # changes the headline and saves.
+    second.page.locator("#desk-lock").get_by_role("button", name=ro("Take over")).click()
+    expect(second.page.locator("#desk-lock")).to_be_hidden()
     second.page.fill("#id_headline", SECOND_HEADLINE)
-    second.tab.follow(second.page.locator("input[name=_continue]"))
+    second.tab.follow(second.page.locator("button[name=publishing].default"))
     refusal = second.page.locator("ul.errorlist.nonfield")
     who_and_when = ro(STALE).split("%(when)s")[0] % {"who": "Ioana Marinescu"}
     expect(refusal).to_contain_text(who_and_when)
@@ -62,3 +65,53 @@ def test_second_save_of_the_same_story_is_refused_and_the_first_stands(browse, s
     expect(reader.page.locator("h1")).to_have_text(HEADLINE)
     expect(reader.page.locator(".story__standfirst")).to_have_text(FIRST_STANDFIRST)
     expect(reader.page.locator(".story__body")).to_contain_text(FIRST_SENTENCE)
+
+
+TAKEN_OVER = "Spitalul a primit aparatul, spune directorul."
+
+
+def test_the_second_editor_sees_the_lock_takes_over_and_the_first_keeps_their_text(browse, site):
+    story = site.seed(
+        "story",
+        headline="Spitalul din Galați primește un aparat RMN",
+        section="economie",
+        standfirst="Aparatul vine din fonduri europene.",
+        body="<p>Aparatul a costat 1,2 milioane de lei.</p>",
+        by="editor",
+    )
+    first, second = browse(DESKTOP), browse(DESKTOP)
+    first.login("editor")
+    second.login("editor2")
+    first.tab.open(story["change_url"])
+    lock = first.page.locator("#desk-lock")
+    expect(lock).to_be_hidden()
+    first.page.fill("#id_standfirst", TAKEN_OVER)  # typed, not saved
+
+    # The second sees who has it and since when; the buttons wait.
+    second.tab.open(story["change_url"])
+    banner = second.page.locator("#desk-lock")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("Ioana Marinescu")
+    expect(second.page.locator("button[name=publishing]").first).to_be_disabled()
+
+    # Take over: the second may save; the first hears of it at their next heartbeat.
+    banner.get_by_role("button", name=ro("Take over")).click()
+    expect(banner).to_be_hidden()
+    expect(second.page.locator("button[name=publishing]").first).to_be_enabled()
+    expect(lock).to_be_visible()
+    expect(lock).to_contain_text("Dan Luca")  # the second editor, named in the first one's banner
+    expect(first.page.locator("button[name=publishing]").first).to_be_disabled()
+    # Nothing the first typed is lost.
+    expect(first.page.locator("#id_standfirst")).to_have_value(TAKEN_OVER)
+
+    # The second saves; the first takes it back and saves: refused, their text still there.
+    second.page.fill("#id_headline", SECOND_HEADLINE)
+    second.tab.follow(second.page.locator("button[name=publishing].default"))
+    expect(messages(second.page)).to_have_count(1)
+    lock.get_by_role("button", name=ro("Take over")).click()
+    expect(lock).to_be_hidden()
+    first.tab.follow(first.page.locator("button[name=publishing].default"))
+    expect(first.page.locator("ul.errorlist.nonfield")).to_be_visible()
+    expect(first.page.locator("#id_standfirst")).to_have_value(TAKEN_OVER)
+    saved = site.seed("article", id=story["id"])
+    assert saved["headline"] == SECOND_HEADLINE

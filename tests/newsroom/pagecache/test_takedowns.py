@@ -79,7 +79,7 @@ class RestoreTakedownTests(StoresPagesAtOnce, TestCase):
 
     def publish_now(self) -> dict:
         local = timezone.localtime() - timedelta(minutes=5)
-        return {"publish_at_0": local.strftime("%Y-%m-%d"), "publish_at_1": local.strftime("%H:%M")}
+        return {"publish_at": local.strftime("%Y-%m-%dT%H:%M")}
 
     def change(self, **fields) -> None:
         url = reverse("admin:articles_article_change", args=[self.story.pk])
