@@ -34,7 +34,7 @@ def split_standfirst(body: str) -> tuple[str, str]:
     if not ends:
         return "", body
     first = " ".join(strip_tags(body[: ends[0]]).split())
-    rest = body[ends[0] :]
+    rest = body[ends[0] :].strip()
     return first[:600], rest if has_text(rest) else body
 
 
