@@ -6,6 +6,7 @@ auto-publish rule (a section named on the source).
 
 import logging
 import re
+from difflib import SequenceMatcher
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,7 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import strip_tags
+from django.utils.html import escape, format_html, strip_tags
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -194,3 +196,34 @@ def embargo_error(article: Article) -> str | None:
         "The agency's embargo holds this story until %(time)s: it cannot be published earlier. "
         "Schedule it for that time or later."
     ) % {"time": date_format(timezone.localtime(embargo), "DATETIME_FORMAT")}
+
+
+def _words_diff(old: str, new: str) -> SafeString:
+    """Word by word: removed words struck through (<del>), added ones underlined (<ins>)."""
+    before, after = old.split(), new.split()
+    parts = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+        if op in ("delete", "replace"):
+            parts.append(format_html("<del>{}</del>", " ".join(before[i1:i2])))
+        if op in ("insert", "replace"):
+            parts.append(format_html("<ins>{}</ins>", " ".join(after[j1:j2])))
+        if op == "equal":
+            parts.append(escape(" ".join(before[i1:i2])))
+    return mark_safe(" ".join(parts))  # each part escaped above
+
+
+def changes(old, new) -> list[dict]:
+    """What changed between two versions (WireVersion or WireItem), field by field, as text."""
+    fields = [
+        ("headline", _("headline")),
+        ("byline", _("byline")),
+        ("dateline", _("dateline")),
+        ("body", _("body")),
+    ]
+    found = []
+    for name, label in fields:
+        before = " ".join(strip_tags(getattr(old, name) or "").split()) if old else ""
+        after = " ".join(strip_tags(getattr(new, name) or "").split())
+        if before != after:
+            found.append({"label": label, "diff": _words_diff(before, after)})
+    return found

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from reversion.models import Version
 
 from articles.models import Article, WireItem, WireService, WireVersion, Withdrawal
@@ -31,6 +31,7 @@ def run(*args) -> list[str]:
 
 class IngestFormatsTests(TestCase):
     def setUp(self):
+        self.enterContext(translation.override("en"))
         self.reuters = WireService.objects.get(slug="reuters")
 
     def ingest(self, name: str):
@@ -123,6 +124,7 @@ class IngestFormatsTests(TestCase):
 class IngestCommandTests(StoresPagesAtOnce, TestCase):
     def setUp(self):
         super().setUp()
+        self.enterContext(translation.override("en"))
         SiteSettings(pk=1, language="ro").save()
 
     def test_a_line_per_item_and_idempotent(self):
@@ -156,6 +158,11 @@ class IngestCommandTests(StoresPagesAtOnce, TestCase):
         # A folder of bad documents is read to the end, and exits 0: every file was read.
         lines = run(str(SAMPLES), "--service", "reuters")
         assert any(line.startswith("refused") for line in lines)
+
+    def test_the_reasons_are_in_the_site_language(self):
+        with translation.override("ro"):
+            [line] = run(str(SAMPLES / "billion-laughs.xml"), "--service", "reuters")
+        assert line.startswith("refused") and "XML ostil refuzat" in line
 
     def test_an_agency_must_be_named_when_there_are_several(self):
         with pytest.raises(CommandError, match="--service"):
@@ -193,6 +200,8 @@ class IngestCommandTests(StoresPagesAtOnce, TestCase):
 
 
 class KillTests(StoresPagesAtOnce, TestCase):
+    """In the site's language (Romanian): the reader's pages are asked for in between."""
+
     def setUp(self):
         super().setUp()
         SiteSettings(pk=1, language="ro").save()
@@ -225,7 +234,7 @@ class KillTests(StoresPagesAtOnce, TestCase):
         assert b"Cutremur" in self.client.get("/feed/").content
         [outcome] = ingest_document(sample("newsml-kill.xml"), self.reuters)
         assert outcome.action == "killed"
-        assert f"story {article.pk} withdrawn (410)" in outcome.detail
+        assert f"articolul {article.pk} a fost retras (410)" in outcome.detail
         response = self.client.get(url)
         assert response.status_code == 410
         assert Withdrawal.objects.get(path=url).reason == Withdrawal.Reason.KILLED
@@ -238,7 +247,7 @@ class KillTests(StoresPagesAtOnce, TestCase):
         assert item.pub_status == WireItem.PubStatus.CANCELED
         assert WireItem.objects.needing_attention().get() == item
         # The event is in the story's history.
-        assert "killed the item" in Version.objects.get_for_object(article).first().revision.comment
+        assert "a anulat știrea" in Version.objects.get_for_object(article).first().revision.comment
         # A later usable copy of an older version does not bring it back.
         [late] = ingest_document(sample("newsml-correction.xml"), self.reuters)
         assert late.action == "unchanged"
@@ -247,7 +256,7 @@ class KillTests(StoresPagesAtOnce, TestCase):
     def test_kill_of_an_unknown_item_creates_nothing_publishable(self):
         with self.assertLogs("articles.wire.ingest", "WARNING") as logs:
             [outcome] = ingest_document(sample("newsml-kill-unknown.xml"), self.reuters)
-        assert outcome.action == "killed" and "never received" in outcome.detail
+        assert outcome.action == "killed" and "niciodată primită" in outcome.detail
         assert "never-seen" in logs.output[0]
         item = WireItem.objects.get()
         assert item.pub_status == WireItem.PubStatus.CANCELED
@@ -260,20 +269,20 @@ class KillTests(StoresPagesAtOnce, TestCase):
         article = self.used_story()
         withheld = sample("newsml-correction.xml").replace(b"stat:usable", b"stat:withheld")
         [outcome] = ingest_document(withheld, self.reuters)
-        assert outcome.action == "withheld" and "alerted" in outcome.detail
+        assert outcome.action == "withheld" and "avertizați" in outcome.detail
         assert self.client.get(article.get_absolute_url()).status_code == 200
         assert WireItem.objects.needing_attention().count() == 1
         [other] = ingest_document(
             sample("ninjs1-text.json").replace(b'"usable"', b'"withheld"'), self.reuters
         )
         assert other.action == "withheld"
-        with pytest.raises(ValueError, match="withheld"):
+        with pytest.raises(ValueError, match="suspendată"):
             make_story(other.item, self.section)
 
     def test_kill_of_a_draft_leaves_it_a_draft_and_alerts(self):
         article = self.used_story(publish=False)
         [outcome] = ingest_document(sample("newsml-kill.xml"), self.reuters)
-        assert "was not published" in outcome.detail
+        assert "nu era publicat" in outcome.detail
         assert not Withdrawal.objects.exists()
         assert WireItem.objects.needing_attention().count() == 1
         article.refresh_from_db()
