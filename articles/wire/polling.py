@@ -11,6 +11,7 @@ import base64
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -70,24 +71,34 @@ def fetch(
         with requests.get(
             url, headers=headers or {}, stream=True, timeout=remaining(), allow_redirects=True
         ) as response:
-            if response.status_code != 200:
-                raise FetchFailed(_("HTTP status %(status)s") % {"status": response.status_code})
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > limit:
-                raise FetchFailed(_("larger than the limit of %(limit)s bytes") % {"limit": limit})
-            body = bytearray()
-            # The socket's timeout bounds each read; the deadline bounds them all.
-            for chunk in response.iter_content(CHUNK):
-                remaining()
-                body += chunk
-                if len(body) > limit:
-                    raise FetchFailed(
-                        _("larger than the limit of %(limit)s bytes") % {"limit": limit}
-                    )
-            remaining()
-            return bytes(body)
+            # The socket's timeout bounds each read, not their sum: at the deadline the
+            # connection is shut down from this timer, which ends a read however slow.
+            timer = threading.Timer(remaining(), response.raw.shutdown)
+            timer.daemon = True
+            timer.start()
+            try:
+                return _body(response, limit, remaining)
+            finally:
+                timer.cancel()
     except requests.RequestException as exc:
+        remaining()  # a read ended by the deadline says so
         raise FetchFailed(type(exc).__name__) from None
+
+
+def _body(response: requests.Response, limit: int, remaining) -> bytes:
+    if response.status_code != 200:
+        raise FetchFailed(_("HTTP status %(status)s") % {"status": response.status_code})
+    declared = response.headers.get("Content-Length", "")
+    too_large = _("larger than the limit of %(limit)s bytes") % {"limit": f"{limit:,}"}
+    if declared.isdigit() and int(declared) > limit:
+        raise FetchFailed(too_large)
+    body = bytearray()
+    for chunk in response.iter_content(CHUNK):
+        body += chunk
+        if len(body) > limit:
+            raise FetchFailed(too_large)
+    remaining()  # a body cut short by the deadline is not a whole one
+    return bytes(body)
 
 
 def credentials(source: WireSource) -> str:
