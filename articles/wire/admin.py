@@ -59,7 +59,8 @@ def alert(item: WireItem) -> str:
         return _(
             "%(agency)s withheld this item at %(time)s: the story stays until an editor decides."
         ) % {"agency": agency, "time": when}
-    if item.used_version_id and item.used_version.version_key < item.version_key:
+    used = item.used_version
+    if used is not None and used.version_key < item.version_key:
         if item.is_correction:
             return _("%(agency)s corrected this item %(time)s") % {"agency": agency, "time": when}
         return _("%(agency)s updated this item %(time)s") % {"agency": agency, "time": when}

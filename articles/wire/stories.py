@@ -170,8 +170,9 @@ def apply_update(item: WireItem, user=None) -> Article:
         article.body = body
     article.dateline = item.dateline[:80] or article.dateline
     article.modified_by = user
-    if item.is_embargoed() and (article.publish_at is None or article.publish_at < item.embargo):
-        article.publish_at = item.embargo
+    embargo = item.embargo if item.is_embargoed() else None
+    if embargo is not None and (article.publish_at is None or article.publish_at < embargo):
+        article.publish_at = embargo
     with transaction.atomic():
         article.save()
         item.used_version = item.versions.order_by("-version_key", "-received_at").first()

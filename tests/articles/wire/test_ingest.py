@@ -213,6 +213,7 @@ class KillTests(StoresPagesAtOnce, TestCase):
         [outcome] = ingest_document(data, self.reuters)
         with agency_server() as server:
             item = outcome.item
+            assert item is not None
             base = server.url_for("/pictures")
             item.pictures = [
                 dict(p, href=p["href"].replace("PICTURE_URL", base)) for p in item.pictures
