@@ -5,6 +5,8 @@ Editors (`articles.change_wireitem` and `articles.add_article`) use items; the s
 tells a story's editors when its agency updated, withheld or killed the item it came from.
 """
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -22,6 +24,8 @@ from articles.wire.models import WireItem, WireSource
 from articles.wire.polling import masked
 from articles.wire.stories import apply_update, changes, make_story
 from newsroom.admin_lookups import AllowlistedLookupsMixin
+
+ALERT_DAYS = timedelta(days=2)
 
 
 class UsedFilter(admin.SimpleListFilter):
@@ -68,7 +72,9 @@ def alert(item: WireItem) -> str:
 
 
 class UseAsStoryForm(forms.Form):
-    section = forms.ModelChoiceField(label=_("Section"), queryset=Section.objects.all())
+    section = forms.ModelChoiceField(
+        label=_("Section"), queryset=Section.objects.all(), empty_label=_("Choose a section")
+    )
 
 
 @admin.register(WireItem)
@@ -87,6 +93,7 @@ class WireItemAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
     list_select_related = ["service", "article", "used_version"]
     ordering = ["-received_at", "-pk"]
     list_per_page = 50
+    show_facets = admin.ShowFacets.NEVER  # a count per filter choice costs a query each
     preview_template = "admin/articles/wireitem/preview.html"
     changes_template = "admin/articles/wireitem/changes.html"
 
@@ -125,17 +132,19 @@ class WireItemAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
         ]
 
     def changelist_view(self, request, extra_context=None):
-        # The desk alerts editors to items used for stories that the agency changed since.
+        # The desk alerts editors to items used for stories that the agency changed lately
+        # (the "needs attention" filter lists them all).
         if request.method == "GET":
-            for item in WireItem.objects.needing_attention().select_related(
-                "service", "article", "used_version"
-            )[:10]:
+            lately = timezone.now() - ALERT_DAYS
+            attention = WireItem.objects.needing_attention().filter(received_at__gte=lately)
+            for item in attention.select_related("service", "article", "used_version")[:10]:
                 if text := alert(item):
                     link = reverse("admin:articles_wireitem_change", args=[item.pk])
                     messages.warning(
                         request,
                         format_html('{} — <a href="{}">{}</a>', text, link, item.article),
                     )
+        extra_context = {"title": _("Wire desk"), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
 
     def item_or_404(self, request, object_id) -> WireItem:

@@ -66,8 +66,10 @@ def test_wire_item_used_published_then_killed(browse, site):
     editor.login("editor")
     tab, page = editor.tab, editor.page
     tab.follow(page.locator(".model-wireitem th a"))
+    tab.screenshot("admin-wire-desk")
     tab.follow(page.get_by_role("link", name=HEADLINE))
     expect(page.locator(".wire-body")).to_contain_text("Podul Prieteniei se redeschide luni.")
+    tab.screenshot("admin-wire-item")
     page.select_option("#id_section", label="Economie")
     tab.follow(page.locator(f"input[type=submit][value='{ro('Use as story')}']"))
     expect(messages(page)).to_contain_text(
@@ -96,6 +98,7 @@ def test_wire_item_used_published_then_killed(browse, site):
     # In a new browser (the first may keep the page a few seconds: Cache-Control max-age).
     reader = browse(PHONE)
     reader.tab.open(story["url"], status=410)
+    reader.tab.screenshot("wire-killed-phone")
     expect(reader.page.locator("main")).not_to_contain_text(HEADLINE)
     home = browse(PHONE)
     home.tab.open("/")
@@ -106,3 +109,4 @@ def test_wire_item_used_published_then_killed(browse, site):
     # The desk tells the editor what happened.
     tab.open("/admin/articles/wireitem/")
     expect(messages(page)).to_contain_text("Reuters a anulat această știre")
+    tab.screenshot("admin-wire-desk-alert")
