@@ -18,9 +18,10 @@ from django.utils import timezone, translation
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from articles.models import WireItem, WireService, WireSource
+from articles.models import Article, WireItem, WireService, WireSource
 from articles.wire.polling import FetchFailed, fetch
 from tests.articles.wire.helpers import sample
+from tests.factories import make_section
 
 
 def poll(*args) -> tuple[list[str], str, int]:
@@ -62,6 +63,25 @@ class PollingTests(TestCase):
         assert poll() == ([], "", 0)
         WireSource.objects.update(last_polled_at=timezone.now() - timedelta(minutes=6))
         assert poll() == ([], "", 0)
+
+    def test_auto_publish_only_by_an_explicit_rule_per_source_and_section(self):
+        self.folder_source()
+        (self.folder / "a.json").write_bytes(sample("ninjs1-text.json"))
+        poll()
+        assert not Article.objects.exists()  # no rule: the item waits for an editor
+        other = Path(self.enterContext(tempfile.TemporaryDirectory()))
+        section = make_section(name="Flux", slug="flux")
+        self.folder_source(name="Auto", location=str(other), auto_publish_section=section)
+        (other / "list.json").write_bytes(sample("ninjs2-list.json"))
+        lines, err, code = poll()
+        assert code == 0 and all("published automatically in Flux" in line for line in lines)
+        now_live, embargoed = Article.objects.order_by("pk")
+        assert now_live.is_published() and now_live.section == section
+        assert (
+            now_live.wire_service == self.reuters and now_live.wire_story_id == "urn:example:list-1"
+        )
+        # An embargoed item goes out at its embargo, not before.
+        assert embargoed.is_scheduled() and embargoed.publish_at.year == 2030
 
     def test_http_source_with_bearer_token_from_the_environment(self):
         secret = "tok-" + "x" * 20
