@@ -22,7 +22,13 @@ from django.utils.translation import gettext_lazy as _
 from articles.models import Article, Section
 from articles.wire.models import WireItem, WireSource
 from articles.wire.polling import masked
-from articles.wire.stories import apply_update, changes, make_story
+from articles.wire.stories import (
+    apply_update,
+    changes,
+    embargo_message,
+    embargo_until,
+    make_story,
+)
 from newsroom.admin_lookups import AllowlistedLookupsMixin
 
 ALERT_DAYS = timedelta(days=2)
@@ -364,6 +370,18 @@ def tell_story_editors(article_admin_class):
                         format_html('{} — <a href="{}">{}</a>', text, link, _("see changes")),
                     )
             return super().change_view(request, object_id, form_url, extra_context)
+
+        if hasattr(article_admin_class, "publish_now"):
+
+            @admin.action(permissions=["publish"], description=_("Publish now"))
+            def publish_now(self, request, queryset):
+                # "Now" would break an agency's embargo: those stories are left as they are.
+                held = []
+                for article in queryset.filter(wire_items__embargo__gt=timezone.now()).distinct():
+                    if (embargo := embargo_until(article.pk)) is not None:
+                        held.append(article.pk)
+                        messages.error(request, f"{article}: {embargo_message(embargo)}")
+                return super().publish_now(request, queryset.exclude(pk__in=held))
 
     WireAwareArticleAdmin.__name__ = article_admin_class.__name__
     WireAwareArticleAdmin.__qualname__ = article_admin_class.__qualname__

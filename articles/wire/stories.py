@@ -180,23 +180,29 @@ def apply_update(item: WireItem, user=None) -> Article:
     return article
 
 
-def embargo_error(article: Article) -> str | None:
-    """A refusal naming the embargo when the story would go out before its agency allows."""
-    if article.pk is None or article.status != Article.Status.PUBLISHED:
-        return None
-    moment = article.publish_at or timezone.now()
-    embargo = (
-        WireItem.objects.filter(article=article.pk, embargo__gt=moment)
+def embargo_until(article_pk, moment=None):
+    """The latest agency embargo on the story's items still ahead of `moment` (now), if any."""
+    return (
+        WireItem.objects.filter(article=article_pk, embargo__gt=moment or timezone.now())
         .order_by("-embargo")
         .values_list("embargo", flat=True)
         .first()
     )
-    if embargo is None:
-        return None
+
+
+def embargo_message(embargo) -> str:
     return _(
         "The agency's embargo holds this story until %(time)s: it cannot be published earlier. "
         "Schedule it for that time or later."
     ) % {"time": date_format(timezone.localtime(embargo), "DATETIME_FORMAT")}
+
+
+def embargo_error(article: Article) -> str | None:
+    """A refusal naming the embargo when the story would go out before its agency allows."""
+    if article.pk is None or article.status != Article.Status.PUBLISHED:
+        return None
+    embargo = embargo_until(article.pk, article.publish_at)
+    return embargo_message(embargo) if embargo is not None else None
 
 
 def _words_diff(old: str, new: str) -> SafeString:

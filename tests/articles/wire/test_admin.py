@@ -2,6 +2,7 @@
 changes of an updated item and applying them, the story form's alert, and sources whose
 credentials are never shown back."""
 
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.test import TestCase
 from django.urls import reverse
@@ -10,7 +11,7 @@ from articles.models import Article, WireItem, WireService, WireSource
 from articles.wire.ingest import ingest_document
 from newsroom.chrome.models import SiteSettings
 from tests.articles.wire.helpers import agency_server, sample
-from tests.factories import make_section, make_user
+from tests.factories import make_article, make_section, make_user
 from tests.helpers import text_of
 
 
@@ -94,6 +95,20 @@ class WireDeskTests(TestCase):
         assert "2030, 15:00" in message
         article.publish_at = self.quake.embargo
         article.full_clean()  # at the embargo: scheduled, allowed
+        # The change list's "Publish now" leaves it for its embargo, and says why.
+        article.status = Article.Status.DRAFT
+        article.save()
+        other = make_article(status=Article.Status.DRAFT, section=self.section)
+        response = self.client.post(
+            reverse("admin:articles_article_changelist"),
+            {"action": "publish_now", helpers.ACTION_CHECKBOX_NAME: [article.pk, other.pk]},
+            follow=True,
+        )
+        assert "Embargoul agenției oprește acest articol" in text_of(response)
+        article.refresh_from_db()
+        other.refresh_from_db()
+        assert article.status == Article.Status.DRAFT and article.publish_at == self.quake.embargo
+        assert other.is_published()
 
     def test_update_alert_on_desk_and_story_form_then_apply(self):
         self.client.post(
@@ -131,6 +146,19 @@ class WireDeskTests(TestCase):
             ).status_code
             == 403
         )
+        changes = reverse("admin:articles_wireitem_changes", args=[self.quake.pk])
+        apply = reverse("admin:articles_wireitem_apply", args=[self.quake.pk])
+        assert self.client.get(changes).status_code == 403
+        assert self.client.post(apply).status_code == 403
+        self.client.logout()
+        for url in (changes, apply, reverse("admin:articles_wireitem_use", args=[self.quake.pk])):
+            response = self.client.post(url)
+            assert response.status_code == 302 and "/admin/login/" in response["Location"]
+        # An editor may not apply an item to no story, nor use one by GET.
+        self.client.force_login(self.editor)
+        assert self.client.post(apply).status_code == 403
+        use = reverse("admin:articles_wireitem_use", args=[self.quake.pk])
+        assert self.client.get(use).status_code == 405
         self.client.force_login(make_user("root", superuser=True))
         assert self.client.get(reverse("admin:articles_wireitem_add")).status_code == 403
         delete = reverse("admin:articles_wireitem_delete", args=[self.storm.pk])
