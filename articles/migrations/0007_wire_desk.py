@@ -66,7 +66,6 @@ class Migration(migrations.Migration):
                 'verbose_name': 'wire source',
                 'verbose_name_plural': 'wire sources',
                 'ordering': ['service__name', 'name'],
-                'permissions': [('poll_wiresource', 'Can poll wire sources')],
             },
         ),
         migrations.CreateModel(

@@ -10,7 +10,6 @@ EDITOR = [
     "articles.add_wiresource",
     "articles.change_wiresource",
     "articles.delete_wiresource",
-    "articles.poll_wiresource",
 ]
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -156,6 +156,8 @@ class WireItemAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
     def item_or_404(self, request, object_id) -> WireItem:
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if not str(object_id).isdigit():  # the admin's change address takes any path
+            raise Http404
         queryset = WireItem.objects.select_related("service", "article", "used_version")
         return get_object_or_404(queryset, pk=object_id)
 

@@ -89,7 +89,6 @@ class WireSource(models.Model):
         ordering = ["service__name", "name"]
         verbose_name = _("wire source")
         verbose_name_plural = _("wire sources")
-        permissions = [("poll_wiresource", "Can poll wire sources")]
 
     def __str__(self) -> str:
         return self.name

@@ -163,6 +163,7 @@ class WireDeskTests(TestCase):
         assert self.client.get(reverse("admin:articles_wireitem_add")).status_code == 403
         delete = reverse("admin:articles_wireitem_delete", args=[self.storm.pk])
         assert self.client.get(delete).status_code == 403
+        assert self.client.get("/admin/articles/wireitem/x%00y/change/").status_code == 404
         history = reverse("admin:articles_wireitem_history", args=[self.storm.pk])
         assert self.client.get(history).status_code == 200
 
