@@ -233,6 +233,7 @@ class KillTests(StoresPagesAtOnce, TestCase):
         assert self.client.get(url).status_code == 200
         assert "Cutremur" in text_of(self.client.get("/"))
         assert b"Cutremur" in self.client.get("/feed/").content
+        assert "Cutremur de 5,1" in text_of(self.client.get("/search/", {"q": "cutremur"}))
         [outcome] = ingest_document(sample("newsml-kill.xml"), self.reuters)
         assert outcome.action == "killed"
         assert f"articolul {article.pk} a fost retras (410)" in outcome.detail
@@ -242,6 +243,7 @@ class KillTests(StoresPagesAtOnce, TestCase):
         assert "Cutremur" not in text_of(self.client.get("/"))
         assert b"Cutremur" not in self.client.get("/feed/").content
         assert b"Cutremur" not in self.client.get("/news-sitemap.xml").content
+        assert "Cutremur de 5,1" not in text_of(self.client.get("/search/", {"q": "cutremur"}))
         article.refresh_from_db()
         assert article.status == Article.Status.DRAFT
         item = WireItem.objects.get(article=article)
