@@ -969,3 +969,6 @@ class NewsroomTagAdmin(AllowlistedLookupsMixin, TagAdmin):
             return redirect(changelist)
         context = {**self.admin_site.each_context(request), "form": form}
         return render(request, "admin/taggit/merge_tags_form.html", context)
+
+
+from articles.wire import admin as wire_admin  # noqa: E402, F401  (the wire desk)

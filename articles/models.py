@@ -520,6 +520,10 @@ class Article(models.Model):
             errors["wire_attribution"] = _("Say how the wire service is credited.")
         if self.status == self.Status.PUBLISHED and self.publish_at is None:
             self.publish_at = timezone.now()
+        from articles.wire.stories import embargo_error  # the wire desk imports this module
+
+        if embargo := embargo_error(self):
+            errors["publish_at"] = embargo
         if errors:
             raise ValidationError(errors)
 
@@ -757,3 +761,7 @@ def load_tags(stories) -> None:
         found[item.object_id].append(item.tag)
     for story in stories:
         story.tag_list = found[story.pk]
+
+
+# The wire desk's models live in their own package; imported here so they are `articles.*`.
+from articles.wire.models import WireItem, WireSource, WireVersion  # noqa: E402, F401

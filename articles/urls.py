@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from articles import feeds, views
+from articles.wire import api
 
 app_name = "articles"
 
@@ -70,4 +71,6 @@ urlpatterns = [
     ),
     path("author/<slug:slug>/feed/", feed(feeds.AuthorFeed), name="author-feed"),
     path("author/<slug:slug>/feed/atom/", feed(feeds.AuthorAtomFeed), name="author-feed-atom"),
+    path("api/ninjs/", api.ninjs_list, name="ninjs-list"),
+    path("api/ninjs/<int:pk>/", api.ninjs_detail, name="ninjs-detail"),
 ]

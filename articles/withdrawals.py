@@ -15,10 +15,11 @@ from articles.models import Article, Withdrawal, is_live, story_path
 STATE_FIELDS = ("pk", "status", "publish_at", "slug", "headline")
 
 
-def stories_changed(before: list[dict], after: list[dict]) -> None:
+def stories_changed(before: list[dict], after: list[dict], reason: str | None = None) -> None:
     """After a write to stories: withdraw those no longer live, restore those live again.
 
     Each row: pk, status, publish_at, slug, headline (as read before and after the write).
+    `reason` overrides the one the write implies (an agency's kill).
     """
 
     def live_path(row: dict | None) -> str | None:
@@ -47,9 +48,12 @@ def stories_changed(before: list[dict], after: list[dict]) -> None:
             defaults={
                 "article_id": old["pk"] if old["pk"] in now_by_pk else None,
                 "headline": old["headline"],
-                "reason": Withdrawal.Reason.UNPUBLISHED
-                if old["pk"] in now_by_pk
-                else Withdrawal.Reason.DELETED,
+                "reason": reason
+                or (
+                    Withdrawal.Reason.UNPUBLISHED
+                    if old["pk"] in now_by_pk
+                    else Withdrawal.Reason.DELETED
+                ),
             },
         )
 
@@ -59,10 +63,21 @@ def states(pks) -> list[dict]:
     return list(Article._base_manager.filter(pk__in=pks).values(*STATE_FIELDS))
 
 
+def withdraw(article: Article, reason: str) -> None:
+    """Take a story off the site now (back to draft), its address answering 410 for `reason`."""
+    article._withdrawal_reason = reason  # type: ignore[attr-defined]  # read by _story_saved
+    article.status = Article.Status.DRAFT
+    try:
+        article.save()
+    finally:
+        del article._withdrawal_reason  # type: ignore[attr-defined]
+
+
 def _story_saved(sender, instance, **kwargs) -> None:
     before = instance.__dict__.get("_before")
     now = {name: getattr(instance, name) for name in STATE_FIELDS}
-    stories_changed([before] if before else [], [now])
+    reason = instance.__dict__.get("_withdrawal_reason")
+    stories_changed([before] if before else [], [now], reason)
 
 
 def _story_deleted(sender, instance, **kwargs) -> None:

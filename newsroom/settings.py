@@ -257,6 +257,10 @@ PAGE_CACHE_PENDING_CHECK_SECONDS = float(os.environ.get("PAGE_CACHE_PENDING_CHEC
 PREVIEW_LINK_SECONDS = 24 * 60 * 60
 # A story's edit lock lasts this long after its holder's browser last sent a heartbeat.
 STORY_LOCK_SECONDS = float(os.environ.get("STORY_LOCK_SECONDS", "60"))
+# The wire desk: the largest agency document read (bytes), and the overall deadline of one
+# source's HTTP exchange (seconds), however slowly the server trickles its answer.
+WIRE_MAX_BYTES = int(os.environ.get("WIRE_MAX_BYTES", str(10 * 1024 * 1024)))
+WIRE_HTTP_DEADLINE = float(os.environ.get("WIRE_HTTP_DEADLINE", "30"))
 
 # --- Weather (live header) --------------------------------------------------
 WEATHER_PROVIDER = os.environ.get("WEATHER_PROVIDER", "open-meteo")

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from articles.models import Article, ArticleAuthor
+from articles.models import Article, ArticleAuthor, WireItem, WireSource
 from newsroom.chrome.models import AdSlot, Menu, SiteSettings
 from tests.factories import (
     image_upload,
@@ -44,6 +44,9 @@ class AdminSmokeTests(TestCase):
             username="nobody", ip_address="127.0.0.1", user_agent="test", http_accept="*/*"
         )
         queued_task()
+        # The wire desk: an agency item and a source.
+        WireItem.objects.create(service=wire_service(), guid="urn:x", headline="Agency copy")
+        WireSource.objects.create(service=wire_service(), name="Drop", kind="folder", location="/x")
         self.client.force_login(self.superuser)
 
     def test_every_admin_page(self):

@@ -5,6 +5,7 @@ the way the admin saves them (model save, signals, a revision), so renditions, s
 history and cache invalidation are the site's own.
 """
 
+import io
 import random
 from collections.abc import Sequence
 from datetime import timedelta
@@ -18,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from articles.models import Article, ArticleAuthor, Author, Section, WireService
+from articles.models import Article, ArticleAuthor, Author, Section, WireService, WireSource
 from newsroom import demo
 from newsroom.chrome.models import Menu
 from newsroom.demo.management.commands.setup_demo import create_menus
@@ -208,4 +209,28 @@ def find(*, headline: str) -> dict:
     return {"id": Article.objects.get(headline=headline).pk}
 
 
-ACTIONS = {action.__name__: action for action in [base, story, listing, article, find]}
+def wire_drop(*, folder: str) -> dict:
+    """A drop folder of Reuters copy, polled whenever poll_wires runs."""
+    source, _created = WireSource.objects.get_or_create(
+        name="Reuters (drop folder)",
+        defaults={
+            "service": WireService.objects.get(slug="reuters"),
+            "kind": WireSource.Kind.FOLDER,
+            "location": folder,
+            "interval_minutes": 0,
+        },
+    )
+    return {"id": source.pk}
+
+
+def poll_wires() -> dict:
+    """`manage.py poll_wires`, in the server process (where its cache is): its lines."""
+    out = io.StringIO()
+    call_command("poll_wires", stdout=out)
+    return {"lines": out.getvalue().splitlines()}
+
+
+ACTIONS = {
+    action.__name__: action
+    for action in [base, story, listing, article, find, wire_drop, poll_wires]
+}

@@ -22,7 +22,7 @@ from django.utils import timezone
 from reversion.models import Version
 from taggit.models import Tag
 
-from articles.models import Article, Author, Section
+from articles.models import Article, Author, Section, WireItem, WireSource
 from newsroom.chrome.models import AdSlot, Menu, SiteSettings
 from tests.factories import make_article, make_author, make_section, make_user, wire_service
 from tests.helpers import EDITORIAL_CHANGELISTS, queued_task
@@ -382,6 +382,9 @@ ACCESS = {
     "articles.section": {"view": WRITERS, "add": PUBLISHERS, "delete": PUBLISHERS},
     "articles.author": {"view": WRITERS, "add": PUBLISHERS, "delete": {SUPERUSER}},
     "articles.wireservice": {"view": WRITERS, "add": PUBLISHERS, "delete": {SUPERUSER}},
+    # The wire desk: agency items are kept as received, never added or deleted by hand.
+    "articles.wireitem": {"view": PUBLISHERS, "add": set(), "delete": set()},
+    "articles.wiresource": {"view": PUBLISHERS, "add": PUBLISHERS, "delete": PUBLISHERS},
     "taggit.tag": {"view": WRITERS, "add": PUBLISHERS, "delete": PUBLISHERS},
     "chrome.menu": {"view": PUBLISHERS, "add": PUBLISHERS, "delete": PUBLISHERS},
     "chrome.adslot": {"view": PUBLISHERS, "add": PUBLISHERS, "delete": PUBLISHERS},
@@ -406,6 +409,12 @@ class AdminPagesMatrixTests(RoleTestCase):
             "articles.section": self.section,
             "articles.author": self.author,
             "articles.wireservice": wire_service("reuters"),
+            "articles.wireitem": WireItem.objects.create(
+                service=wire_service("reuters"), guid="urn:x", headline="Agency copy"
+            ),
+            "articles.wiresource": WireSource.objects.create(
+                service=wire_service("reuters"), name="Drop", kind="folder", location="/srv/wire"
+            ),
             "taggit.tag": article.tags.get(),
             "chrome.menu": Menu.objects.create(name="Main", slug="main"),
             "chrome.adslot": AdSlot.objects.create(

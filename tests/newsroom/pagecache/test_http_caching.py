@@ -328,6 +328,8 @@ class HeadTests(StoresPagesAtOnce, TestCase):
             "robots.txt": reverse("robots"),
             "live/header.json": reverse("live-header"),
             "healthz": reverse("healthz"),
+            "api/ninjs/": reverse("articles:ninjs-list"),
+            "api/ninjs/<int:pk>/": reverse("articles:ninjs-detail", args=[self.story.pk]),
         }
 
     def test_every_public_route_is_tried(self):
