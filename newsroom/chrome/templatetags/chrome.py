@@ -15,6 +15,8 @@ from django.utils.translation import get_language
 from articles.models import Section
 from articles.richtext import paragraph_ends
 from newsroom.chrome import ads, menus
+from newsroom.chrome.links import is_safe_link
+from newsroom.chrome.models import BreakingNews
 from newsroom.pagecache import EVERY_PAGE, remembered
 
 register = template.Library()
@@ -60,6 +62,21 @@ def site_sections() -> list:
 def ad_slot(placement: str):
     """The active ads of a placement; nothing at all when there are none."""
     return {"ads": ads.ads_for(placement), "placement": placement}
+
+
+@register.inclusion_tag("includes/breaking_news.html")
+def breaking_news():
+    """The newest banner showing now, linked to its story once that is live; or nothing.
+
+    Printed inside the kept masthead, which the clock retires at a banner's start and end."""
+    banner = BreakingNews.objects.active().select_related("article").first()
+    link = ""
+    if banner is not None:
+        if banner.article is not None and banner.article.is_published():
+            link = banner.article.get_absolute_url()
+        elif is_safe_link(banner.url):
+            link = banner.url
+    return {"banner": banner, "link": link}
 
 
 @register.simple_tag

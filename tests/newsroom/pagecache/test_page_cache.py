@@ -31,6 +31,7 @@ from newsroom.chrome.models import AdSlot, Menu, MenuItem, SiteSettings
 from newsroom.pagecache import clock, keys, pages, values
 from tests.factories import (
     bulk_published,
+    curate,
     make_article,
     make_author,
     make_section,
@@ -542,10 +543,10 @@ class ChromeChangeTests(PageCacheTestCase):
         self.warm(*pages)
         site = SiteSettings.load()
         site.city = "Cluj-Napoca"
-        site.lead_article = self.older
         site.save()
         for url in pages:
             assert "Cluj-Napoca" in self.text(url), url
+        curate(self.older)
         home = self.get(reverse("home")).content.decode()
         lead = home.index('class="lead__headline"')
         assert home.index(self.older.get_absolute_url(), lead) < home.index("</article>", lead)
