@@ -46,10 +46,19 @@ def chrome(parser, token):
 
 
 @register.inclusion_tag("includes/menu.html", takes_context=True)
-def site_menu(context, slug: str = "main", label: str = ""):
-    """An admin-managed menu; renders nothing when the menu is missing or empty."""
+def site_menu(context, slug: str = "main", label: str = "", toggle: bool = False):
+    """An admin-managed menu; renders nothing when the menu is missing or empty.
+
+    With `toggle`, phones get a button that opens the whole menu (static/js/site-nav.js);
+    without the script, every item and sub-item shows in wrapped rows."""
     request = context.get("request")
-    return {"items": menus.menu(slug), "label": label, "path": getattr(request, "path", "")}
+    return {
+        "items": menus.menu(slug),
+        "label": label,
+        "slug": slug,
+        "toggle": toggle,
+        "path": getattr(request, "path", ""),
+    }
 
 
 @register.simple_tag

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.text import slugify
+from taggit.models import Tag
 
 from articles.models import Article, Author, Section
 from newsroom import demo
@@ -23,6 +24,12 @@ DEMO_ACCOUNTS = [
     ("editor", "editor", "Editor", "Ioana Marinescu"),
     ("reporter", "reporter", "Reporter", "Mihai Dobre"),
 ]
+# Tags shown under their section in the main menu, where the demo content has them.
+MENU_TOPICS = {
+    "politica": ("guvern", "parlament", "justitie", "alegeri"),
+    "externe": ("ucraina", "republica-moldova", "nato", "uniunea-europeana"),
+    "sport": ("superliga", "tenis", "atletism"),
+}
 FOOTER_LINKS = [
     ("Căutare", "/search/"),
     ("Flux RSS", "/feed/"),
@@ -133,10 +140,16 @@ def create_demo_accounts() -> None:
 
 @transaction.atomic
 def create_menus() -> None:
-    """A main menu of the sections, in their order, and a footer of the site's services."""
+    """A main menu of the sections, in their order, with the running topics of some under
+    them, and a footer of the site's services."""
     main = Menu.objects.create(name="Meniu principal", slug="main")
     for position, section in enumerate(Section.objects.order_by("position", "name")):
-        MenuItem.objects.create(menu=main, label=section.name, section=section, position=position)
+        item = MenuItem.objects.create(
+            menu=main, label=section.name, section=section, position=position
+        )
+        tags = Tag.objects.filter(slug__in=MENU_TOPICS.get(section.slug, ()))
+        for place, tag in enumerate(sorted(tags, key=lambda tag: tag.name)):
+            MenuItem.objects.create(menu=main, parent=item, label=tag.name, tag=tag, position=place)
     footer = Menu.objects.create(name="Subsol", slug="footer")
     for position, (label, url) in enumerate(FOOTER_LINKS):
         MenuItem.objects.create(menu=footer, label=label, url=url, position=position)
