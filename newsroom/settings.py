@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "newsroom.weather",
     "articles",
     "newsroom.chrome",
+    "newsroom.mostread",
     "newsroom.demo",
 ]
 

@@ -10,6 +10,7 @@ from articles.sitemaps import NEWS_SITEMAPS, SITEMAPS
 from newsroom import admin as site_admin
 from newsroom import twofactor, views
 from newsroom.chrome.views import home
+from newsroom.mostread import views as most_read
 from newsroom.pagecache import public_page
 from newsroom.weather.views import live_header_json
 
@@ -32,6 +33,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("live/header.json", live_header_json, name="live-header"),
+    path("live/read/<int:pk>/", most_read.read, name="read"),
+    path("live/most-read/", most_read.most_read, name="most-read"),
     path(
         "sitemap.xml",
         sitemap_index,
