@@ -18,6 +18,14 @@ from tests.helpers import StoresPagesAtOnce
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
 
 
+def forget():
+    """What this process remembers of readers and counts, dropped between tests."""
+    counting._seen.clear()
+    counting._rate.clear()
+    counting._pending.clear()
+    counting._candidates = (0.0, frozenset())
+
+
 def at(seconds: float):
     return mock.patch("newsroom.mostread.views.time.time", return_value=seconds)
 
@@ -25,6 +33,7 @@ def at(seconds: float):
 class CountingTests(TestCase):
     def setUp(self):
         cache.clear()
+        forget()
         SiteSettings(pk=1, language="en").save()
         self.stories = [make_article(headline=f"Story {n}") for n in range(6)]
         self.now = timezone.now().timestamp()
@@ -98,9 +107,18 @@ class CountingTests(TestCase):
         assert self.ranked() == ["Story 1", "Story 0"]
         assert counting.scores(self.now)[self.stories[0].pk] < 8 * 0.5**3
 
-    def test_the_cache_away_counts_nothing_and_answers(self):
+    def test_the_cache_away_loses_that_moment_s_counts_and_answers(self):
+        assert self.read(self.stories[0]).status_code == 204
         with mock.patch.object(counting.cache, "add", side_effect=ConnectionError("down")):
+            counting.flush()
+        assert counting.scores(self.now) == {}
+        self.read(self.stories[1])
+        assert list(counting.scores(self.now)) == [self.stories[1].pk]
+
+    def test_answered_before_sessions_and_the_page_cache(self):
+        with mock.patch("newsroom.pagecache.middleware.PageCacheMiddleware.__call__") as later:
             assert self.read(self.stories[0]).status_code == 204
+        later.assert_not_called()
 
 
 @override_settings(PAGE_CACHE=True)
@@ -108,6 +126,7 @@ class FragmentTests(StoresPagesAtOnce, TestCase):
     def setUp(self):
         super().setUp()
         cache.clear()
+        forget()
         SiteSettings(pk=1, language="en").save()
         self.stories = [make_article(headline=f"Story {n}") for n in range(4)]
 
