@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "articles",
     "newsroom.chrome",
     "newsroom.mostread",
+    "newsroom.pages",
     "newsroom.demo",
 ]
 

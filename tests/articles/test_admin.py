@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 
 from articles.models import Article, ArticleAuthor
 from newsroom.chrome.models import AdSlot, BreakingNews, FrontPage, Menu, SiteSettings
+from newsroom.pages.models import Page
 from tests.factories import (
     image_upload,
     make_article,
@@ -40,6 +41,7 @@ class AdminSmokeTests(TestCase):
         AdSlot.objects.create(name="Promo", placement=AdSlot.Placement.TOP, html="<p>Ad</p>")
         FrontPage.objects.get_or_create(pk=1)
         BreakingNews.objects.create(text="Breaking")
+        Page.objects.create(title="About", slug="about", body="<p>Us</p>")
         self.client.post(reverse("admin:login"), {"username": "boss", "password": "pw"})
         self.client.post(reverse("admin:login"), {"username": "nobody", "password": "wrong"})
         AccessFailureLog.objects.get_or_create(

@@ -21,6 +21,7 @@ from django.utils import timezone
 from benchmarks.serve import nginx_config
 from newsroom import pagecache as page_cache
 from newsroom.chrome.models import SiteSettings
+from newsroom.pages.models import Page
 from tests.factories import make_article, make_author, make_section, make_user
 from tests.helpers import (
     BASE_DIR,
@@ -290,6 +291,7 @@ class HeadTests(StoresPagesAtOnce, TestCase):
 
     def setUp(self):
         super().setUp()
+        Page.objects.create(title="About", slug="about", body="<p>Us</p>")
         self.story = make_article(
             section=make_section(slug="politics"),
             authors=[make_author(slug="ana-pop")],
@@ -328,6 +330,7 @@ class HeadTests(StoresPagesAtOnce, TestCase):
             "robots.txt": reverse("robots"),
             "live/header.json": reverse("live-header"),
             "live/most-read/": reverse("most-read"),
+            "info/<slug:slug>/": "/info/about/",
             "healthz": reverse("healthz"),
         }
 

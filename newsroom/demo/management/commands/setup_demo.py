@@ -30,10 +30,9 @@ MENU_TOPICS = {
     "externe": ("ucraina", "republica-moldova", "nato", "uniunea-europeana"),
     "sport": ("superliga", "tenis", "atletism"),
 }
+# The feeds have their own column in the footer, the site's pages another.
 FOOTER_LINKS = [
     ("Căutare", "/search/"),
-    ("Flux RSS", "/feed/"),
-    ("Flux Atom", "/feed/atom/"),
     ("Harta site-ului", "/sitemap.xml"),
 ]
 
