@@ -16,7 +16,9 @@ from taggit.models import Tag
 
 from articles.models import Article, Author, Section
 from newsroom import demo
-from newsroom.chrome.models import Menu, MenuItem
+from newsroom.chrome.models import FrontPageStory, Menu, MenuItem
+from newsroom.demo import frontpage
+from newsroom.pages.models import Page
 
 # username, password, group, the author they write as; the README lists the same logins.
 DEMO_ACCOUNTS = [
@@ -75,6 +77,14 @@ class Command(BaseCommand):
         if not Menu.objects.exists():
             create_menus()
             self.stdout.write("Added the main and footer menus.")
+
+        if not Page.objects.exists():
+            frontpage.create_site_pages()
+            self.stdout.write("Added the site's pages (about, contact, policies).")
+        if not FrontPageStory.objects.exists():
+            frontpage.curate_front_page()
+            self.stdout.write("Curated the front page and set a breaking-news banner.")
+        frontpage.store_demo_reading()
 
         if not get_user_model().objects.exists():
             create_demo_accounts()
