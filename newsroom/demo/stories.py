@@ -115,7 +115,8 @@ def write_story(rng: random.Random, section: str, *, agency: str = "") -> Story:
         standfirst=standfirst,
         body="".join(blocks),
         dateline=dateline,
-        caption=facts.fill(rng.choice(copy["captions"])),
+        # The pictures are drawn, not photographed: the caption says so.
+        caption=facts.fill(rng.choice(copy["captions"])) + " (Imagine ilustrativă.)",
         tags=tags,
         correction=facts.fill(rng.choice(CORRECTIONS)),
         update=facts.fill(rng.choice(UPDATES)),

@@ -55,6 +55,13 @@ DJANGO_ADMIN = [
         "aria-labelledby pointing at the chosen value, empty until one is chosen, and gives the "
         "value's box role=textbox without a name. The <select> it stands for is labelled.",
     ),
+    Exclusion(
+        "label",
+        ".select2-search--inline .select2-search__field",
+        ADMIN,
+        "Django's autocomplete widget for a many-to-many field (its vendored select2 4.0) types "
+        "into an unlabelled inline search box; the <select> it stands for is labelled.",
+    ),
     *[
         Exclusion(
             rule,

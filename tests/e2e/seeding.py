@@ -75,7 +75,7 @@ def _author(author: dict | str) -> Author:
 
 def lead_image(label: str) -> bytes:
     """A 1200×675 JPEG in the demo's style, labelled."""
-    return demo.lead_image(random.Random(label), "economie", label)
+    return demo.lead_image(random.Random(label), "economie")
 
 
 def _links(article: Article) -> dict:

@@ -116,10 +116,10 @@ class SeedDemoTests(TestCase):
         assert with_image.count() >= 20
         for article in with_image:
             assert article.image_alt and article.image_caption and article.image_credit
-            assert (article.image_width, article.image_height) == (1200, 675)
+            assert (article.image_width, article.image_height) == (2400, 1350)
             with default_storage.open(article.image.name) as handle, Image.open(handle) as image:
                 assert image.format == "JPEG"
-                assert image.size == (1200, 675)
+                assert image.size == (2400, 1350)
             record = article.image_renditions
             assert record["source"] == article.image.name
             assert record["jpeg"] and record["webp"]

@@ -174,8 +174,9 @@ def ensure_image_pool(
     encoding run on every core: Pillow releases the GIL while it works.
     """
     entries = [
-        {"section": slug, "label": section.name, "name": f"articles/demo/{slug}-{number}.jpg"}
-        for slug, section in sections.items()
+        # "wide": the 2,400 px pictures without lettering (earlier runs' files are not reused).
+        {"section": slug, "name": f"articles/demo/{slug}-{number}-wide.jpg"}
+        for slug in sections
         for number in range(1, per_section + 1)
     ]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:
@@ -186,7 +187,7 @@ def ensure_image_pool(
     return pool
 
 
-def prepare_picture(seed: int, *, section: str, label: str, name: str) -> dict:
+def prepare_picture(seed: int, *, section: str, name: str) -> dict:
     """One pool picture: drawn if missing, with its renditions record."""
     sidecar = f"{name}.renditions.json"
     record = None
@@ -198,7 +199,7 @@ def prepare_picture(seed: int, *, section: str, label: str, name: str) -> dict:
             record = None
     if record is None:
         if not default_storage.exists(name):
-            picture = demo.lead_image(random.Random(f"{seed}-{name}"), section, label)
+            picture = demo.lead_image(random.Random(f"{seed}-{name}"), section)
             name = default_storage.save(name, ContentFile(picture))
         record = renditions.make_renditions(
             Article(image=name).image, renditions.ARTICLE_WIDTHS, "articles"
@@ -206,7 +207,7 @@ def prepare_picture(seed: int, *, section: str, label: str, name: str) -> dict:
         if default_storage.exists(sidecar):
             default_storage.delete(sidecar)
         default_storage.save(sidecar, ContentFile(json.dumps(record).encode()))
-    return {"name": name, "alt": demo.lead_image_alt(section, label), "renditions": record}
+    return {"name": name, "alt": demo.lead_image_alt(section), "renditions": record}
 
 
 class Newsdesk:
