@@ -44,6 +44,11 @@ SECTION_WEIGHTS = {
 # The share of each section's stories that come from, or lean on, a news agency.
 WIRE_SHARE = {"externe": 0.6, "economie": 0.35, "sport": 0.3, "opinii": 0.0}
 DOMESTIC_AGENCY = "agerpres"
+# Sections whose agency copy may come from abroad; the others' (a county council, a hospital)
+# only from the domestic agency.
+INTERNATIONAL_SECTIONS = {"externe", "economie", "sport", "tehnologie"}
+# Headlines are drawn again this many times at most when a run has used one already.
+HEADLINE_TRIES = 30
 
 # The first stories of every run cover each case once, so even a small run shows them all.
 COVERAGE: list[dict] = [
@@ -221,6 +226,8 @@ class Newsdesk:
         self.tag_ids = tags
         self.pool = pool
         self.agencies = list(WireService.objects.order_by("pk"))
+        # Each headline once in a run (a second run with the same seed repeats the first).
+        self.headlines: set[str] = set()
         self.content_type = ContentType.objects.get_for_model(Article)
         self.now = timezone.now()
         self.zone = timezone.get_current_timezone()
@@ -298,7 +305,11 @@ class Newsdesk:
                     [2, 1, 1],
                 )[0]
             )
-        story = demo.write_story(rng, section, agency=agency.credit if agency else "")
+        for _try in range(HEADLINE_TRIES):
+            story = demo.write_story(rng, section, agency=agency.credit if agency else "")
+            if story.headline not in self.headlines:
+                break
+        self.headlines.add(story.headline)
 
         picture = {}
         if rng.random() < (0.6 if section == "opinii" else 0.93):
@@ -365,10 +376,11 @@ class Newsdesk:
         return {"status": Status.PUBLISHED, "note": note}
 
     def pick_agency(self, section: str) -> WireService:
-        if section != "externe":
-            domestic = [agency for agency in self.agencies if agency.slug == DOMESTIC_AGENCY]
-            if domestic and self.rng.random() < 0.6:
-                return domestic[0]
+        domestic = [agency for agency in self.agencies if agency.slug == DOMESTIC_AGENCY]
+        if domestic and section not in INTERNATIONAL_SECTIONS:
+            return domestic[0]
+        if section != "externe" and domestic and self.rng.random() < 0.6:
+            return domestic[0]
         return self.rng.choice(self.agencies)
 
     def pick_authors(self, section: str) -> list[Author]:
