@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from articles.models import Article, ArticleAuthor, Author, Section, WireService
 from newsroom import demo
 from newsroom.chrome.models import Menu
+from newsroom.demo.frontpage import create_site_pages
 from newsroom.demo.management.commands.setup_demo import create_menus
 from newsroom.weather import refresh
 
@@ -37,6 +38,7 @@ def base(password: str) -> dict:
     call_command("seed_demo", articles=40, images=1, seed=6, verbosity=0)
     if not Menu.objects.exists():
         create_menus()
+    create_site_pages()
     User = get_user_model()
     for username, group, full_name in STAFF:
         first_name, last_name = full_name.split(" ", 1)

@@ -38,6 +38,7 @@ def pages(site):
         f"/{day:%Y/%m}/",
         f"/{day:%Y/%m/%d}/",
         "/search/?q=bugetul",
+        "/info/despre-noi/",
     ]
 
 
