@@ -20,7 +20,7 @@ from django.utils.text import slugify
 
 from articles.models import Article, ArticleAuthor, Author, Section, WireService
 from newsroom import demo
-from newsroom.chrome.models import Menu
+from newsroom.chrome.models import BreakingNews, FrontPageStory, Menu, SectionPin
 from newsroom.demo.frontpage import create_site_pages
 from newsroom.demo.management.commands.setup_demo import create_menus
 from newsroom.weather import refresh
@@ -209,4 +209,14 @@ def find(*, headline: str) -> dict:
     return {"id": Article.objects.get(headline=headline).pk}
 
 
-ACTIONS = {action.__name__: action for action in [base, story, listing, article, find]}
+def clear_front_page() -> dict:
+    """The front page as a journey found it: no chosen stories, pins or banners."""
+    FrontPageStory.objects.all().delete()
+    SectionPin.objects.all().delete()
+    BreakingNews.objects.all().delete()
+    return {}
+
+
+ACTIONS = {
+    action.__name__: action for action in [base, story, listing, article, find, clear_front_page]
+}

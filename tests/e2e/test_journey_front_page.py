@@ -7,6 +7,7 @@ import urllib.request
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
@@ -34,6 +35,14 @@ def read(browse, path: str = "/"):
     return reader.page
 
 
+@pytest.fixture
+def curating(site):
+    """The journeys share one site: the front page goes back to the newest stories after."""
+    yield
+    site.seed("clear_front_page")
+
+
+@pytest.mark.usefixtures("curating")
 def test_editor_curates_and_readers_see_it_at_once(browse, site):
     urls = {
         headline: site.seed(

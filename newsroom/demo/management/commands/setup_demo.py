@@ -12,9 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.text import slugify
-from taggit.models import Tag
 
-from articles.models import Article, Author, Section
+from articles.models import Article, Author, Section, live_tag
 from newsroom import demo
 from newsroom.chrome.models import FrontPageStory, Menu, MenuItem
 from newsroom.demo import frontpage
@@ -156,7 +155,8 @@ def create_menus() -> None:
         item = MenuItem.objects.create(
             menu=main, label=section.name, section=section, position=position
         )
-        tags = Tag.objects.filter(slug__in=MENU_TOPICS.get(section.slug, ()))
+        # Only topics with a published story: a tag on drafts alone is not a page yet.
+        tags = [tag for slug in MENU_TOPICS.get(section.slug, ()) if (tag := live_tag(slug))]
         for place, tag in enumerate(sorted(tags, key=lambda tag: tag.name)):
             MenuItem.objects.create(menu=main, parent=item, label=tag.name, tag=tag, position=place)
     footer = Menu.objects.create(name="Subsol", slug="footer")
