@@ -13,9 +13,12 @@ class ArticlesConfig(AppConfig):
         renditions.connect_signals()
 
         # A saved story is searchable as it now stands.
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import post_save
 
         from articles import search
+
+        connection_created.connect(search.register_fold, dispatch_uid="articles-search-fold")
 
         post_save.connect(
             search.refresh_search_vector,

@@ -1,4 +1,6 @@
-"""Story search: PostgreSQL ranks a stored, weighted vector; other databases fall back to LIKE.
+"""Story search: PostgreSQL ranks a stored, weighted vector; other databases fall back to LIKE
+over accent-folded text. Both also find a story by the names of its tags and authors, and put
+stories holding the words exactly as typed (accents included) first.
 
 The vector lives in ``Article.search_vector``. Saving a story refreshes it (see
 ``refresh_search_vector``, connected in ``ArticlesConfig.ready``); paths that skip ``save()``, such
@@ -7,6 +9,7 @@ as ``bulk_create`` or ``QuerySet.update()`` of the text, call ``update_search_ve
 
 import html
 import re
+import unicodedata
 from typing import Any
 
 from django.contrib.postgres.search import (
@@ -16,11 +19,22 @@ from django.contrib.postgres.search import (
     SearchVector,
 )
 from django.db import connections
-from django.db.models import F, Func, Q, QuerySet, TextField, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    Func,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Concat
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
+from taggit.models import TaggedItem
 
 # Romanian stemming over unaccented words, so "romania" finds "România" (migration 0004).
 SEARCH_CONFIG = "newsroom_ro"
@@ -33,6 +47,8 @@ SEARCHED_FIELDS = frozenset({"headline", "standfirst", "body"})
 HIGHLIGHT_START = "\ue000"
 HIGHLIGHT_STOP = "\ue001"
 _HIGHLIGHT_SPLIT = re.compile(f"([{HIGHLIGHT_START}{HIGHLIGHT_STOP}])")
+
+_TAG = re.compile(r"<[^>]*>")
 
 RANKED_MATCHES = 500
 FALLBACK_MAX_TERMS = 8
@@ -57,6 +73,32 @@ def search_vector() -> CombinedExpression:
         + SearchVector("standfirst", weight="B", config=SEARCH_CONFIG)
         + SearchVector(BodyText("body"), weight="C", config=SEARCH_CONFIG)
     )
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Ștafetă" and "ştafeta" both become "stafeta"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _sql_fold(text: str | None) -> str | None:
+    return None if text is None else fold(text)
+
+
+def register_fold(sender, connection, **kwargs) -> None:
+    """connection_created receiver: SQLite gets fold() as the SQL function newsroom_fold."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            "newsroom_fold",
+            1,
+            lambda text: None if text is None else fold(text),
+            deterministic=True,
+        )
+
+
+class Folded(Func):
+    function = "newsroom_fold"
+    output_field = TextField()
 
 
 def uses_full_text(using: str = "default") -> bool:
@@ -118,8 +160,17 @@ def _full_text(queryset: QuerySet, query: str) -> QuerySet:
         .order_by("-publish_at", "-pk")
         .values("pk")[:RANKED_MATCHES]
     )
+    words = re.findall(r"\w+", query)
+    if words:
+        # Stories whose tags or authors hold every word: found apart, so that the vector's
+        # match keeps its index.
+        named = Q()
+        for word in words:
+            named &= _named(queryset, word)
+        by_name = queryset.filter(named).order_by("-publish_at", "-pk").values("pk")
+        newest_matches = newest_matches.union(by_name[:RANKED_MATCHES], all=True)
     return (
-        queryset.filter(pk__in=newest_matches)
+        _exact_first(queryset.filter(pk__in=newest_matches), query)
         .annotate(
             rank=SearchRank(F("search_vector"), tsquery),
             # PostgreSQL defers these costly expressions past ORDER BY … LIMIT: only the page's
@@ -135,7 +186,7 @@ def _full_text(queryset: QuerySet, query: str) -> QuerySet:
                 **marks,
             ),
         )
-        .order_by("-rank", "-publish_at", "-pk")
+        .order_by("-exact", "-rank", "-publish_at", "-pk")
         # The page shows the snippet, not the body; neither needs the vector itself.
         .defer("body", "search_vector")
     )
@@ -147,15 +198,60 @@ def fallback_terms(query: str) -> list[str]:
     return ([word for word in words if len(word) > 1] or words)[:FALLBACK_MAX_TERMS]
 
 
-def _fallback(queryset: QuerySet, query: str) -> QuerySet:
-    terms = fallback_terms(query)
-    if not terms:
-        return queryset.none()
-    for term in terms:
-        queryset = queryset.filter(
-            Q(headline__icontains=term) | Q(standfirst__icontains=term) | Q(body__icontains=term)
+def _named(queryset: QuerySet, word: str) -> Q:
+    """Stories with a tag or an author whose name holds `word`, accents and case aside.
+
+    Read from the small tag and author tables outwards (ids in), so the archive's size does not
+    matter."""
+    from articles.models import ArticleAuthor, content_type_of
+
+    tags = TaggedItem.objects.filter(content_type=content_type_of(queryset.model))
+    authors = ArticleAuthor.objects.all()
+    if uses_full_text(queryset.db):
+        tags = tags.filter(tag__name__unaccent__icontains=word)
+        authors = authors.filter(author__name__unaccent__icontains=word)
+    else:
+        tags = tags.alias(folded=Folded("tag__name")).filter(folded__contains=fold(word))
+        authors = authors.alias(folded=Folded("author__name")).filter(folded__contains=fold(word))
+    return Q(pk__in=tags.values("object_id")) | Q(pk__in=authors.values("article_id"))
+
+
+def _exactly(words: list[str]) -> Q:
+    """Every word in the headline, standfirst or body as typed, accents included (any case)."""
+    condition = Q()
+    for word in words:
+        condition &= (
+            Q(headline__icontains=word) | Q(standfirst__icontains=word) | Q(body__icontains=word)
         )
-    return queryset.order_by("-publish_at", "-pk")
+    return condition
+
+
+def _exact_first(queryset: QuerySet, query: str) -> QuerySet:
+    words = [word for word in re.findall(r"\w+", query) if len(word) > 1]
+    if not words:
+        return queryset.annotate(exact=Value(True, output_field=BooleanField()))
+    return queryset.annotate(
+        exact=Case(When(_exactly(words), then=True), default=False, output_field=BooleanField())
+    )
+
+
+def _fallback(queryset: QuerySet, query: str) -> QuerySet:
+    terms = [fold(term) for term in fallback_terms(query)]
+    if not terms:
+        return _exact_first(queryset, query).none()
+    folded = queryset.annotate(
+        folded_headline=Folded("headline"),
+        folded_standfirst=Folded("standfirst"),
+        folded_body=Folded("body"),
+    )
+    for term in terms:
+        folded = folded.filter(
+            Q(folded_headline__contains=term)
+            | Q(folded_standfirst__contains=term)
+            | Q(folded_body__contains=term)
+            | _named(queryset, term)
+        )
+    return _exact_first(folded, query).order_by("-exact", "-publish_at", "-pk")
 
 
 def highlight(articles, query: str) -> None:
@@ -198,9 +294,11 @@ def _plain(text: str) -> str:
 
 def _excerpt(article, terms: list[str]) -> str:
     """About SNIPPET_WORDS words of standfirst and body around the first matched term."""
-    words = _plain(f"{article.standfirst} {html.unescape(strip_tags(article.body))}").split()
-    lowered = [word.casefold() for word in words]
-    folded_terms = [term.casefold() for term in terms]
+    # Paragraphs and other blocks part words: "ani.</p><p>Ce" is "ani. Ce", not "ani.Ce".
+    body = html.unescape(strip_tags(_TAG.sub(" ", article.body)))
+    words = _plain(f"{article.standfirst} {body}").split()
+    lowered = [fold(word) for word in words]
+    folded_terms = [fold(term) for term in terms]
     first = next(
         (i for i, word in enumerate(lowered) if any(term in word for term in folded_terms)), 0
     )
@@ -214,8 +312,20 @@ def _excerpt(article, terms: list[str]) -> str:
 
 
 def _mark_terms(text: str, terms: list[str]) -> str:
+    """Mark the terms in `text`, accents and case aside ("romania" marks "România")."""
     text = _plain(text)
     if not terms:
         return text
-    pattern = re.compile("|".join(re.escape(term) for term in terms), re.IGNORECASE)
-    return pattern.sub(lambda match: HIGHLIGHT_START + match.group(0) + HIGHLIGHT_STOP, text)
+    # fold() keeps one character per letter of these texts (a letter and its accent marks
+    # fold to one), so positions in the folded text are positions in the text.
+    folded = fold(text)
+    if len(folded) != len(text):
+        folded = text.casefold()
+    pattern = re.compile("|".join(re.escape(fold(term)) for term in terms))
+    pieces, last = [], 0
+    for match in pattern.finditer(folded):
+        pieces += [text[last : match.start()], HIGHLIGHT_START, text[match.start() : match.end()]]
+        pieces.append(HIGHLIGHT_STOP)
+        last = match.end()
+    pieces.append(text[last:])
+    return "".join(pieces)

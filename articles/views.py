@@ -498,11 +498,16 @@ class DayArchive(ArchiveMixin, DayArchiveView):
 def search(request: HttpRequest) -> HttpResponse:
     query = clean_query(request.GET.get("q", ""))
     page = None
+    exact_count = None
     if query:
         found = search_articles(Article.objects.published().with_byline(), query)
         paginator = Paginator(found, PAGE_SIZE)
         # The count runs the whole match again: kept until a story changes, like a list's.
         paginator.count = remembered(f"search:{query}", [LISTINGS], found.count)
+        # How many hold the words as typed, accents included (they come first).
+        exact_count = remembered(
+            f"search-exact:{query}", [LISTINGS], found.filter(exact=True).count
+        )
         page = paginate(request, paginator)
         highlight(page.object_list, query)
         title = _("Search results for “%(query)s”") % {"query": query}
@@ -518,5 +523,11 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "articles/search.html",
-        {"query": query, "page": page, "meta": meta, "match_limit": match_limit()},
+        {
+            "query": query,
+            "page": page,
+            "exact_count": exact_count,
+            "meta": meta,
+            "match_limit": match_limit(),
+        },
     )

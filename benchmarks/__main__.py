@@ -22,7 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import load, serve
+from benchmarks import load, mostread, serve
 
 RESULTS = Path(__file__).resolve().parent / "results"
 VAR = serve.BASE_DIR / "var" / "bench"
@@ -187,6 +187,9 @@ def http_runs(targets: dict, env: dict, args: argparse.Namespace) -> dict:
         results["nginx"] = nginx_run(
             targets, {**env, "PAGE_CACHE": "1", "CACHE_URL": cache_url}, args
         )
+        results["most_read"] = mostread.runs(
+            targets, env, args.duration, args.connections, redis_url
+        )
     return results
 
 
@@ -298,6 +301,7 @@ def evaluate(report: dict) -> list[tuple[str, bool, str]]:
                 f"{http['nginx']['html_bytes']} → {http['nginx']['gzip_bytes']} bytes",
             ),
         ]
+        checks += mostread.checks(http["most_read"])
         rss = runs["uncached"]["worker_rss_mb"] + runs["cached"]["worker_rss_mb"]
         checks.append(("worker RSS < 150 MB", max(rss) < 150, f"max {max(rss)} MB"))
     if report["articles"] >= 1_000_000:

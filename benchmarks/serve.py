@@ -238,13 +238,19 @@ def nginx(config: Path, ports: list[int]):
 
 
 def wrk(
-    url: str, seconds: int, connections: int, threads: int = 1, paths: list[str] | None = None
+    url: str,
+    seconds: int,
+    connections: int,
+    threads: int = 1,
+    paths: list[str] | None = None,
+    script: Path = LUA,
+    script_env: dict[str, str] | None = None,
 ) -> dict:
     """One bounded wrk run; requests per second and latency percentiles in ms."""
     program = ensure_program("wrk", "wrk")
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError("load goes to loopback only")
-    env = dict(os.environ)
+    env = {**os.environ, **(script_env or {})}
     path_file = None
     if paths:
         descriptor, path_file = tempfile.mkstemp(suffix=".txt")
@@ -261,7 +267,7 @@ def wrk(
                 "--timeout",
                 "10s",
                 "-s",
-                str(LUA),
+                str(script),
                 url,
             ],
             capture_output=True,

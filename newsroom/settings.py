@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "newsroom.weather",
     "articles",
     "newsroom.chrome",
+    "newsroom.mostread",
+    "newsroom.pages",
     "newsroom.demo",
 ]
 
@@ -131,6 +133,8 @@ MEDIA_URL = "/media/"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The most-read beacon needs nothing below.
+    "newsroom.mostread.middleware.BeaconMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "newsroom.middleware.AdminContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

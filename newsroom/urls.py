@@ -10,12 +10,18 @@ from articles.sitemaps import NEWS_SITEMAPS, SITEMAPS
 from newsroom import admin as site_admin
 from newsroom import twofactor, views
 from newsroom.chrome.views import home
+from newsroom.mostread import views as most_read
 from newsroom.pagecache import public_page
+from newsroom.pages.sitemaps import PageSitemap
+from newsroom.pages.views import page
 from newsroom.weather.views import live_header_json
 
 # Sitemaps list stories, sections, tags and authors: cached whole until one of them changes.
 sitemap_index = require_safe(public_page(LISTINGS)(sitemap_views.index))
 sitemap = require_safe(public_page(LISTINGS, reads=("p",))(sitemap_views.sitemap))
+
+# The site's own pages beside the newsroom's stories, sections, tags and authors.
+SITE_SITEMAPS = {**SITEMAPS, "pages": PageSitemap}
 
 handler500 = "newsroom.views.server_error"
 
@@ -32,16 +38,19 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("live/header.json", live_header_json, name="live-header"),
+    path("live/read/<int:pk>/", most_read.read, name="read"),
+    path("live/most-read/", most_read.most_read, name="most-read"),
+    path("info/<slug:slug>/", page, name="page"),
     path(
         "sitemap.xml",
         sitemap_index,
-        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        {"sitemaps": SITE_SITEMAPS, "sitemap_url_name": "sitemap-section"},
         name="sitemap",
     ),
     path(
         "sitemap-<section>.xml",
         sitemap,
-        {"sitemaps": SITEMAPS},
+        {"sitemaps": SITE_SITEMAPS},
         name="sitemap-section",
     ),
     path(

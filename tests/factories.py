@@ -102,3 +102,17 @@ def image_upload(
     name="photo.jpg", size=(64, 48), fmt="JPEG", content_type="image/jpeg"
 ) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, image_bytes(size, fmt), content_type=content_type)
+
+
+def curate(*stories, top_count: int | None = None):
+    """Put these stories on the front page, in order: the first is the lead."""
+    from newsroom.chrome.models import FrontPage, FrontPageStory
+
+    front = FrontPage.objects.get_or_create(pk=1)[0]
+    if top_count is not None:
+        front.top_count = top_count
+        front.save()
+    FrontPageStory.objects.filter(front_page=front).delete()
+    for position, story in enumerate(stories):
+        FrontPageStory.objects.create(front_page=front, article=story, position=position)
+    return front

@@ -125,6 +125,13 @@ def text_of(response) -> str:
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
+def listing_text(response) -> str:
+    """The words of a listing's own stories: its page without the rail of the site's latest."""
+    html = response.content.decode()
+    main = html.split('<aside class="listing-aside"', 1)[0]
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", main)))
+
+
 def public_patterns() -> list[str]:
     """Every route of the site (admin, media and static aside), as a path template."""
     found: list[str] = []

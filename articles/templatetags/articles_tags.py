@@ -13,8 +13,11 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from articles.invalidation import LISTINGS
+from articles.models import Article
 from articles.renditions import best_jpeg, srcset
 from newsroom.dates import LOWERCASE_NAMES
+from newsroom.pagecache import depends_on, remembered
 
 register = template.Library()
 
@@ -202,4 +205,20 @@ def teaser(
         headline=story.headline,
         standfirst=standfirst,
         meta=teaser_meta(story),
+    )
+
+
+RAIL_LATEST = 6
+
+
+@register.simple_tag(takes_context=True)
+def latest_stories(context, count: int = RAIL_LATEST) -> list:
+    """The site's newest stories, for a page's rail: the page then changes with every list."""
+    request = context.get("request")
+    if request is not None:
+        depends_on(request, LISTINGS)
+    return remembered(
+        f"latest-stories:{count}",
+        [LISTINGS],
+        lambda: list(Article.objects.published().teasers().latest_first()[:count]),
     )

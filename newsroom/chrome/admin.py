@@ -1,11 +1,21 @@
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from articles.images import ImageUploadField
 from newsroom.admin_lookups import AllowlistedLookupsMixin
-from newsroom.chrome.models import AdSlot, Menu, MenuItem, SiteSettings
+from newsroom.chrome.models import (
+    AdSlot,
+    BreakingNews,
+    FrontPage,
+    FrontPageStory,
+    Menu,
+    MenuItem,
+    SectionPin,
+    SiteSettings,
+)
 from newsroom.weather import header, providers, refresh
 
 
@@ -23,7 +33,6 @@ class SiteSettingsForm(forms.ModelForm):
             "time_zone",
             "temperature_unit",
             "language",
-            "lead_article",
         ]
 
     def clean(self):
@@ -77,10 +86,8 @@ class SiteSettingsAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
             },
         ),
         (_("Display"), {"fields": ["temperature_unit", "language"]}),
-        (_("Home page"), {"fields": ["lead_article"]}),
         (_("Weather"), {"fields": ["weather_status"], "classes": ["collapse"]}),
     ]
-    raw_id_fields = ["lead_article"]
     readonly_fields = ["weather_status"]
 
     def has_add_permission(self, request):
@@ -138,3 +145,47 @@ class AdSlotAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
     # An ad's picture is served to every reader: the same upload rules as a story's lead image
     # (honest raster formats only, bounded, no page code inside, stored without metadata).
     formfield_overrides = {models.ImageField: {"form_class": ImageUploadField}}
+
+
+class FrontPageStoryInline(admin.TabularInline):
+    model = FrontPageStory
+    extra = 1
+    fields = ["position", "article", "until"]
+    # Stories are found by typing part of the headline.
+    autocomplete_fields = ["article"]
+
+
+class SectionPinInline(admin.TabularInline):
+    model = SectionPin
+    extra = 1
+    fields = ["section", "position", "article", "until"]
+    autocomplete_fields = ["section", "article"]
+
+
+@admin.register(FrontPage)
+class FrontPageAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
+    """One page for the whole curation: lead and top stories, section pins, dropped stories."""
+
+    fields = ["top_count", "dropped"]
+    autocomplete_fields = ["dropped"]
+    inlines = [FrontPageStoryInline, SectionPinInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BreakingNews)
+class BreakingNewsAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
+    list_display = ["text", "showing", "starts_at", "ends_at", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["text"]
+    fields = ["text", "article", "url", "starts_at", "ends_at", "is_active"]
+    autocomplete_fields = ["article"]
+
+    @admin.display(description=_("showing now"), boolean=True)
+    def showing(self, obj: BreakingNews) -> bool:
+        now = timezone.now()
+        return obj.is_active and obj.starts_at <= now and (obj.ends_at is None or obj.ends_at > now)

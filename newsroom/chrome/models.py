@@ -1,4 +1,5 @@
-"""The site's chrome: its settings, menus and ad slots."""
+"""The site's chrome: its settings, menus, ad slots, the front page's curation and the
+breaking-news banner."""
 
 import zoneinfo
 
@@ -57,17 +58,6 @@ class SiteSettings(models.Model):
     )
     language = models.CharField(
         _("site language"), max_length=8, choices=settings.LANGUAGES, default="ro"
-    )
-    lead_article = models.ForeignKey(
-        "articles.Article",
-        verbose_name=_("pinned lead story"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text=_(
-            "Shown as the home page's lead while it is published; empty means the latest story."
-        ),
     )
 
     class Meta:
@@ -215,4 +205,158 @@ class AdSlot(models.Model):
         if not self.image and not self.html.strip():
             raise ValidationError(_("Give the slot an image or an HTML snippet."))
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("The end must come after the start.")})
+
+
+# What an editor may put on the front page or in a banner: published or scheduled stories (a
+# scheduled one shows once it goes live).
+PUBLISHED_OR_SCHEDULED = {"status": "published"}
+
+
+class FrontPage(models.Model):
+    """The one row of the home page's curation: how many top stories, and what is dropped."""
+
+    KEY = "front-page"
+
+    top_count = models.PositiveSmallIntegerField(
+        _("number of top stories"),
+        default=4,
+        validators=[MaxValueValidator(12)],
+        help_text=_("Shown under the lead. Places no story is chosen for fill with the newest."),
+    )
+    dropped = models.ManyToManyField(
+        "articles.Article",
+        verbose_name=_("dropped from the front page"),
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "These stories stay published but are not shown on the home page: not as lead, top "
+            "story, in the latest or in a section block."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("front page")
+        verbose_name_plural = _("front page")
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="frontpage_single_row")]
+
+    def __str__(self) -> str:
+        return str(_("Front page"))
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+
+class FrontPageStory(models.Model):
+    """A story chosen for the lead (the first) or a top-story place, in order."""
+
+    front_page = models.ForeignKey(FrontPage, on_delete=models.CASCADE, related_name="stories")
+    article = models.ForeignKey(
+        "articles.Article",
+        verbose_name=_("story"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to=PUBLISHED_OR_SCHEDULED,
+    )
+    position = models.PositiveSmallIntegerField(
+        _("position"), default=0, help_text=_("The lowest is the lead; the others follow in order.")
+    )
+    until = models.DateTimeField(
+        _("until"), null=True, blank=True, help_text=_("Leaves its place by itself at this time.")
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("lead or top story")
+        verbose_name_plural = _("lead and top stories")
+        constraints = [
+            models.UniqueConstraint(fields=["front_page", "article"], name="frontpage_story_once")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.article)
+
+
+class SectionPin(models.Model):
+    """A story held at the top of a section's block on the home page, until it expires."""
+
+    front_page = models.ForeignKey(FrontPage, on_delete=models.CASCADE, related_name="pins")
+    section = models.ForeignKey(
+        "articles.Section", verbose_name=_("section"), on_delete=models.CASCADE, related_name="+"
+    )
+    article = models.ForeignKey(
+        "articles.Article",
+        verbose_name=_("story"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to=PUBLISHED_OR_SCHEDULED,
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    until = models.DateTimeField(
+        _("until"), null=True, blank=True, help_text=_("The pin ends by itself at this time.")
+    )
+
+    class Meta:
+        ordering = ["section", "position", "pk"]
+        verbose_name = _("section pin")
+        verbose_name_plural = _("section pins")
+        constraints = [
+            models.UniqueConstraint(fields=["section", "article"], name="section_pin_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.section}: {self.article}"
+
+
+class BreakingNewsQuerySet(models.QuerySet):
+    def active(self) -> "BreakingNewsQuerySet":
+        """Banners switched on whose start has come and whose end has not."""
+        now = timezone.now()
+        return self.filter(
+            Q(ends_at__isnull=True) | Q(ends_at__gt=now), starts_at__lte=now, is_active=True
+        )
+
+
+class BreakingNews(models.Model):
+    """The site-wide banner above every page while something breaks."""
+
+    text = models.CharField(_("text"), max_length=200)
+    article = models.ForeignKey(
+        "articles.Article",
+        verbose_name=_("story"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to=PUBLISHED_OR_SCHEDULED,
+        help_text=_("The story or live page the banner leads to."),
+    )
+    url = models.CharField(
+        _("address"), max_length=300, blank=True, help_text=_("Or any other address.")
+    )
+    starts_at = models.DateTimeField(_("starts"), default=timezone.now)
+    ends_at = models.DateTimeField(
+        _("ends"), null=True, blank=True, help_text=_("The banner goes by itself at this time.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = BreakingNewsQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        verbose_name = _("breaking news")
+        verbose_name_plural = _("breaking news")
+
+    def __str__(self) -> str:
+        return self.text
+
+    def clean(self):
+        if self.article_id and self.url:
+            raise ValidationError(_("Link the banner to a story or to an address, not both."))
+        if not is_safe_link(self.url):
+            raise ValidationError(
+                {"url": _("Use an address on this site, or one starting with https:// or mailto:.")}
+            )
+        if self.ends_at and self.starts_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": _("The end must come after the start.")})

@@ -1,27 +1,29 @@
-"""The front page: the lead story, top stories, the latest, and a block per section."""
+"""The front page: the lead story and top stories the editors chose (the newest fill the rest),
+the latest, and a block per section with its pinned stories first."""
 
 from django.conf import settings
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from articles import seo
 from articles.invalidation import LISTINGS, section_key
 from articles.models import Article, Section, bylines
-from newsroom.chrome.models import SiteSettings
+from newsroom.chrome import frontpage
+from newsroom.chrome.models import FrontPage
 from newsroom.pagecache import public_page, remembered
 
-TOP = 4
 LATEST = 10
 CANDIDATES = 24
 SECTION_BLOCK = 4
 
 
 def _section_blocks(published, sections: list[Section], shown: list[int]) -> list[Article]:
-    """The newest SECTION_BLOCK stories of each section, not counting those shown above.
+    """The newest SECTION_BLOCK stories of each section, not counting those shown elsewhere.
 
     Which stories they are is kept until a story joins or leaves one of the sections (or the
     clock publishes one), since building the per-section query costs more than running it; the
@@ -38,42 +40,48 @@ def _section_blocks(published, sections: list[Section], shown: list[int]) -> lis
 
 
 @require_safe
-@public_page(LISTINGS)
+@public_page(LISTINGS, FrontPage.KEY)
 def home(request: HttpRequest) -> HttpResponse:
-    published = Article.objects.published()
-    candidates = list(published.teasers().latest_first()[:CANDIDATES])
+    now = timezone.now()
+    curation = frontpage.curation()
+    visible = Article.objects.published()
+    if curation.dropped:
+        visible = visible.exclude(pk__in=curation.dropped)
+    places = curation.top_count + 1
+    newest = list(visible.teasers().latest_first()[: max(CANDIDATES, places + LATEST)])
 
-    lead = None
-    site = getattr(request, "site_settings", None) or SiteSettings.load()
-    if site.lead_article_id:
-        lead = next((story for story in candidates if story.pk == site.lead_article_id), None)
-        if lead is None:
-            lead = published.teasers().filter(pk=site.lead_article_id).first()
-    if lead is None and candidates:
-        lead = candidates[0]
-    rest = [story for story in candidates if story != lead]
-    # Top stories are the newest ones with a picture; the rest of the newest are "Latest".
-    top = [story for story in rest if story.image][:TOP]
-    if len(top) < TOP:
-        top += [story for story in rest if story not in top][: TOP - len(top)]
-    latest = [story for story in rest if story not in top][:LATEST]
+    # The editors' choices first, then the newest stories fill the places left.
+    chosen = curation.chosen_ids(now)
+    pinned = curation.all_pinned_ids(now)
+    found = {story.pk: story for story in newest}
+    missing = [pk for pk in chosen + pinned if pk not in found]
+    if missing:
+        found.update((story.pk, story) for story in visible.teasers().filter(pk__in=missing))
+    front = [found[pk] for pk in chosen if pk in found][:places]
+    front += [story for story in newest if story not in front][: places - len(front)]
+    lead, top = (front[0], front[1:]) if front else (None, [])
+    # The newest, whatever else the page shows.
+    latest = newest[:LATEST]
 
-    shown = [story.pk for story in [lead, *top] if story]
     home_sections = [section for section in Section.objects.in_order() if section.show_on_home]
     blocks = []
     if home_sections:
+        shown = sorted({story.pk for story in front + latest} | set(pinned) | curation.dropped)
         by_section: dict[int, list[Article]] = {}
-        for story in _section_blocks(published, home_sections, shown):
-            by_section.setdefault(story.section_id, []).append(story)
+        for section in home_sections:
+            held = [found[pk] for pk in curation.pinned_ids(section.pk, now) if pk in found]
+            by_section[section.pk] = [story for story in held if story not in front]
+        for story in _section_blocks(visible, home_sections, shown):
+            by_section[story.section_id].append(story)
         blocks = [
-            (section, by_section[section.pk])
+            (section, by_section[section.pk][:SECTION_BLOCK])
             for section in home_sections
-            if by_section.get(section.pk)
+            if by_section[section.pk]
         ]
 
-    stories = [story for story in [lead, *top, *latest] if story]
+    stories = [*front, *latest]
     stories += [story for _section, block in blocks for story in block]
-    prefetch_related_objects(stories, bylines(teaser=True))
+    prefetch_related_objects(list(dict.fromkeys(stories)), bylines(teaser=True))
 
     meta = seo.PageMeta(
         title=settings.SITE_NAME,

@@ -23,7 +23,7 @@ PALETTES: dict[str, list[tuple[RGB, RGB]]] = {
 COLOUR_NAMES: dict[str, str] = {
     section: palette["colours"] for section, palette in _palettes.items()
 }
-LEAD_SIZE = (1200, 675)
+LEAD_SIZE = (2400, 1350)
 
 
 # Fonts with Romanian letters, looked up in the system's font folders; Pillow's built-in font
@@ -49,8 +49,10 @@ def _draw_text(draw: ImageDraw.ImageDraw, xy, text: str, size: int, **kwargs) ->
     draw.text(xy, text, font=font, **kwargs)
 
 
-def lead_image(rng: random.Random, section: str, label: str) -> bytes:
-    """A 1200×675 JPEG: the section's gradient, a few translucent shapes and a label."""
+def lead_image(rng: random.Random, section: str) -> bytes:
+    """A 2400×1350 JPEG: the section's gradient and a few translucent shapes, no lettering (so
+    every crop reads; the caption says it is an illustration). Wide enough that each crop a
+    search engine asks for exists at 1,200 px or more."""
     start, end = rng.choice(PALETTES[section])
     gradient = Image.linear_gradient("L").rotate(rng.choice([0, 90, 180, 270]))
     picture = ImageOps.colorize(gradient.resize(LEAD_SIZE), start, end).convert("RGBA")
@@ -59,32 +61,23 @@ def lead_image(rng: random.Random, section: str, label: str) -> bytes:
     shapes = Image.new("RGBA", LEAD_SIZE, (0, 0, 0, 0))
     draw = ImageDraw.Draw(shapes)
     for _shape in range(rng.randint(6, 10)):
-        x, y = rng.randint(-150, width), rng.randint(-150, height - 150)
-        size = rng.randint(90, 460)
+        x, y = rng.randint(-300, width), rng.randint(-300, height - 300)
+        size = rng.randint(180, 920)
         colour = (*rng.choice([start, end, (255, 255, 255)]), rng.randint(60, 140))
         if rng.random() < 0.5:
             draw.ellipse([x, y, x + size, y + size], fill=colour)
         else:
             draw.rectangle([x, y, x + size, y + size // 2], fill=colour)
-    picture = Image.alpha_composite(picture, shapes.filter(ImageFilter.GaussianBlur(2)))
-
-    band = Image.new("RGBA", LEAD_SIZE, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(band)
-    draw.rectangle([0, height - 130, width, height], fill=(0, 0, 0, 140))
-    _draw_text(draw, (48, height - 112), label, 58, fill=(255, 255, 255, 255))
-    _draw_text(
-        draw, (50, height - 38), "Newsroom · imagine demonstrativă", 20, fill=(220, 220, 220, 255)
-    )
-    picture = Image.alpha_composite(picture, band)
+    picture = Image.alpha_composite(picture, shapes.filter(ImageFilter.GaussianBlur(4)))
     buffer = io.BytesIO()
-    picture.convert("RGB").save(buffer, "JPEG", quality=82, optimize=True)
+    picture.convert("RGB").save(buffer, "JPEG", quality=80, optimize=True)
     return buffer.getvalue()
 
 
-def lead_image_alt(section: str, label: str) -> str:
+def lead_image_alt(section: str) -> str:
     return (
         f"Ilustrație abstractă în nuanțe de {COLOUR_NAMES[section]}, "
-        f"cu cercuri și dreptunghiuri translucide și inscripția „{label}”"
+        "cu cercuri și dreptunghiuri translucide"
     )
 
 

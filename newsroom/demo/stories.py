@@ -110,12 +110,15 @@ def write_story(rng: random.Random, section: str, *, agency: str = "") -> Story:
     dateline = facts["fcity"] if section == "externe" else facts["city"]
     tags = _sentences(rng, SECTION_TAGS[section], rng.randint(1, 3))
     tags += _sentences(rng, COMMON_TAGS, max(0, rng.randint(2, 5) - len(tags)))
+    if agency:  # agency copy is nobody's exclusive, nor our interview
+        tags = [tag for tag in tags if tag not in ("Exclusiv", "Interviu")]
     return Story(
         headline=headline,
         standfirst=standfirst,
         body="".join(blocks),
         dateline=dateline,
-        caption=facts.fill(rng.choice(copy["captions"])),
+        # The pictures are drawn, not photographed: the caption says so.
+        caption=facts.fill(rng.choice(copy["captions"])) + " (Imagine ilustrativă.)",
         tags=tags,
         correction=facts.fill(rng.choice(CORRECTIONS)),
         update=facts.fill(rng.choice(UPDATES)),

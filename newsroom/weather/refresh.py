@@ -38,7 +38,10 @@ BACKOFF_FIRST_SECONDS = 60
 BACKOFF_MAX_SECONDS = 30 * 60
 RETRY_AFTER_MAX_SECONDS = 60 * 60
 KEEP_READINGS = timedelta(days=7)
-READING_CACHE_SECONDS = 60 * 60
+# How long a process trusts the reading (or the lack of one) it found: a reading stored by any
+# other process (cron, a worker, another app server), whatever the cache backend, shows within
+# this long. One query a minute at most.
+READING_CACHE_SECONDS = 60
 
 NEXT_TRY_KEY = "live-header:next-try"
 

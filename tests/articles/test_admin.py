@@ -12,7 +12,8 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 
 from articles.models import Article, ArticleAuthor, WireItem, WireSource
-from newsroom.chrome.models import AdSlot, Menu, SiteSettings
+from newsroom.chrome.models import AdSlot, BreakingNews, FrontPage, Menu, SiteSettings
+from newsroom.pages.models import Page
 from tests.factories import (
     image_upload,
     make_article,
@@ -38,6 +39,9 @@ class AdminSmokeTests(TestCase):
         SiteSettings.load()
         Menu.objects.create(name="Main", slug="main")
         AdSlot.objects.create(name="Promo", placement=AdSlot.Placement.TOP, html="<p>Ad</p>")
+        FrontPage.objects.get_or_create(pk=1)
+        BreakingNews.objects.create(text="Breaking")
+        Page.objects.create(title="About", slug="about", body="<p>Us</p>")
         self.client.post(reverse("admin:login"), {"username": "boss", "password": "pw"})
         self.client.post(reverse("admin:login"), {"username": "nobody", "password": "wrong"})
         AccessFailureLog.objects.get_or_create(

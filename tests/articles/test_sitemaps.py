@@ -171,7 +171,7 @@ class SitemapXmlTests(TestCase):
         firsts = [loc for loc in locs if "?p=" not in loc]
         assert firsts == [
             f"http://testserver/sitemap-{name}.xml"
-            for name in ("articles", "sections", "tags", "authors")
+            for name in ("articles", "sections", "tags", "authors", "pages")
         ]
         # Further pages only for stories: as many as the id range needs.
         pages = ArticleSitemap().paginator.num_pages

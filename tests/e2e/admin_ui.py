@@ -33,7 +33,7 @@ def ro_date_time(moment: datetime) -> tuple[str, str]:
 
 def lead_image(label: str) -> dict:
     """A photo to upload, as Playwright's file chooser takes it."""
-    picture = demo.lead_image(random.Random(label), "economie", label)
+    picture = demo.lead_image(random.Random(label), "economie")
     return {"name": "lead-photo.jpg", "mimeType": "image/jpeg", "buffer": picture}
 
 

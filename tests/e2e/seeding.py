@@ -21,7 +21,8 @@ from django.utils.text import slugify
 
 from articles.models import Article, ArticleAuthor, Author, Section, WireService, WireSource
 from newsroom import demo
-from newsroom.chrome.models import Menu
+from newsroom.chrome.models import BreakingNews, FrontPageStory, Menu, SectionPin
+from newsroom.demo.frontpage import create_site_pages
 from newsroom.demo.management.commands.setup_demo import create_menus
 from newsroom.weather import refresh
 
@@ -38,6 +39,7 @@ def base(password: str) -> dict:
     call_command("seed_demo", articles=40, images=1, seed=6, verbosity=0)
     if not Menu.objects.exists():
         create_menus()
+    create_site_pages()
     User = get_user_model()
     for username, group, full_name in STAFF:
         first_name, last_name = full_name.split(" ", 1)
@@ -76,7 +78,7 @@ def _author(author: dict | str) -> Author:
 
 def lead_image(label: str) -> bytes:
     """A 1200×675 JPEG in the demo's style, labelled."""
-    return demo.lead_image(random.Random(label), "economie", label)
+    return demo.lead_image(random.Random(label), "economie")
 
 
 def _links(article: Article) -> dict:
@@ -230,7 +232,15 @@ def poll_wires() -> dict:
     return {"lines": out.getvalue().splitlines()}
 
 
+def clear_front_page() -> dict:
+    """The front page as a journey found it: no chosen stories, pins or banners."""
+    FrontPageStory.objects.all().delete()
+    SectionPin.objects.all().delete()
+    BreakingNews.objects.all().delete()
+    return {}
+
+
 ACTIONS = {
     action.__name__: action
-    for action in [base, story, listing, article, find, wire_drop, poll_wires]
+    for action in [base, story, listing, article, find, wire_drop, poll_wires, clear_front_page]
 }

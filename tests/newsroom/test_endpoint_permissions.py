@@ -23,7 +23,8 @@ from reversion.models import Version
 from taggit.models import Tag
 
 from articles.models import Article, Author, Section, WireItem, WireSource
-from newsroom.chrome.models import AdSlot, Menu, SiteSettings
+from newsroom.chrome.models import AdSlot, BreakingNews, FrontPage, Menu, SiteSettings
+from newsroom.pages.models import Page
 from tests.factories import make_article, make_author, make_section, make_user, wire_service
 from tests.helpers import EDITORIAL_CHANGELISTS, queued_task
 
@@ -389,6 +390,9 @@ ACCESS = {
     "chrome.menu": {"view": PUBLISHERS, "add": PUBLISHERS, "delete": PUBLISHERS},
     "chrome.adslot": {"view": PUBLISHERS, "add": PUBLISHERS, "delete": PUBLISHERS},
     "chrome.sitesettings": {"view": PUBLISHERS, "add": set(), "delete": set()},
+    "chrome.frontpage": {"view": PUBLISHERS, "add": set(), "delete": set()},
+    "chrome.breakingnews": {"view": PUBLISHERS, "add": PUBLISHERS, "delete": PUBLISHERS},
+    "pages.page": {"view": PUBLISHERS, "add": PUBLISHERS, "delete": PUBLISHERS},
     "auth.user": {"view": {SUPERUSER}, "add": {SUPERUSER}, "delete": {SUPERUSER}},
     "auth.group": {"view": {SUPERUSER}, "add": {SUPERUSER}, "delete": {SUPERUSER}},
     "axes.accessattempt": {"view": {SUPERUSER}, "add": set(), "delete": {SUPERUSER}},
@@ -421,6 +425,9 @@ class AdminPagesMatrixTests(RoleTestCase):
                 name="Banner", placement="top", html="<p>Ad</p>"
             ),
             "chrome.sitesettings": SiteSettings.load(),
+            "chrome.frontpage": FrontPage.objects.get_or_create(pk=1)[0],
+            "chrome.breakingnews": BreakingNews.objects.create(text="Breaking"),
+            "pages.page": Page.objects.create(title="About", slug="about", body="<p>Us</p>"),
             "auth.user": self.users[REPORTER],
             "auth.group": Group.objects.get(name="Reporter"),
             "axes.accessattempt": AccessAttempt.objects.create(

@@ -15,6 +15,8 @@ from django.utils.translation import get_language
 from articles.models import Section
 from articles.richtext import paragraph_ends
 from newsroom.chrome import ads, menus
+from newsroom.chrome.links import is_safe_link
+from newsroom.chrome.models import BreakingNews
 from newsroom.pagecache import EVERY_PAGE, remembered
 
 register = template.Library()
@@ -44,10 +46,19 @@ def chrome(parser, token):
 
 
 @register.inclusion_tag("includes/menu.html", takes_context=True)
-def site_menu(context, slug: str = "main", label: str = ""):
-    """An admin-managed menu; renders nothing when the menu is missing or empty."""
+def site_menu(context, slug: str = "main", label: str = "", toggle: bool = False):
+    """An admin-managed menu; renders nothing when the menu is missing or empty.
+
+    With `toggle`, phones get a button that opens the whole menu (static/js/site-nav.js);
+    without the script, every item and sub-item shows in wrapped rows."""
     request = context.get("request")
-    return {"items": menus.menu(slug), "label": label, "path": getattr(request, "path", "")}
+    return {
+        "items": menus.menu(slug),
+        "label": label,
+        "slug": slug,
+        "toggle": toggle,
+        "path": getattr(request, "path", ""),
+    }
 
 
 @register.simple_tag
@@ -60,6 +71,21 @@ def site_sections() -> list:
 def ad_slot(placement: str):
     """The active ads of a placement; nothing at all when there are none."""
     return {"ads": ads.ads_for(placement), "placement": placement}
+
+
+@register.inclusion_tag("includes/breaking_news.html")
+def breaking_news():
+    """The newest banner showing now, linked to its story once that is live; or nothing.
+
+    Printed inside the kept masthead, which the clock retires at a banner's start and end."""
+    banner = BreakingNews.objects.active().select_related("article").first()
+    link = ""
+    if banner is not None:
+        if banner.article is not None and banner.article.is_published():
+            link = banner.article.get_absolute_url()
+        elif is_safe_link(banner.url):
+            link = banner.url
+    return {"banner": banner, "link": link}
 
 
 @register.simple_tag

@@ -27,7 +27,6 @@ def post_data(site: SiteSettings, **changes) -> dict:
         "time_zone": site.time_zone,
         "temperature_unit": site.temperature_unit,
         "language": site.language,
-        "lead_article": site.lead_article_id or "",
     }
     return data | changes
 

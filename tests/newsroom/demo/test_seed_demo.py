@@ -116,10 +116,10 @@ class SeedDemoTests(TestCase):
         assert with_image.count() >= 20
         for article in with_image:
             assert article.image_alt and article.image_caption and article.image_credit
-            assert (article.image_width, article.image_height) == (1200, 675)
+            assert (article.image_width, article.image_height) == (2400, 1350)
             with default_storage.open(article.image.name) as handle, Image.open(handle) as image:
                 assert image.format == "JPEG"
-                assert image.size == (1200, 675)
+                assert image.size == (2400, 1350)
             record = article.image_renditions
             assert record["source"] == article.image.name
             assert record["jpeg"] and record["webp"]
@@ -200,3 +200,27 @@ class SlugTests(TestCase):
         assert slugs[1] == "fresh"
         assert re.fullmatch(r"taken-[a-z0-9]{4}", slugs[0])
         assert re.fullmatch(r"fresh-[a-z0-9]{4}", slugs[2])
+
+
+class DemoReadsLikeAnOutletTests(TestCase):
+    """What a managing editor notices first: repeated headlines, agency copy on local news,
+    agency copy sold as our exclusive."""
+
+    @classmethod
+    def setUpTestData(cls):
+        seed(articles=150, seed=3)
+
+    def test_every_headline_once(self):
+        headlines = list(Article.objects.values_list("headline", flat=True))
+        assert len(headlines) == len(set(headlines))
+
+    def test_local_sections_credit_the_domestic_agency_only(self):
+        local = Article.objects.exclude(wire_service=None).exclude(
+            section__slug__in=["externe", "economie", "sport", "tehnologie"]
+        )
+        assert set(local.values_list("wire_service__slug", flat=True)) <= {"agerpres"}
+
+    def test_agency_copy_is_never_exclusive(self):
+        wire = Article.objects.exclude(wire_service=None)
+        assert wire.exists()
+        assert not wire.filter(tags__name__in=["Exclusiv", "Interviu"]).exists()

@@ -66,11 +66,17 @@ class NewDatabaseTests(TestCase):
     def test_menus_list_the_sections_in_order_and_the_footer_links(self):
         setup_demo()
         main = Menu.objects.get(slug="main")
-        labels = list(main.items.order_by("position").values_list("label", flat=True))
-        assert labels == list(Section.objects.values_list("name", flat=True))
-        assert all(item.section_id for item in main.items.all())
+        top = main.items.filter(parent=None).order_by("position")
+        assert list(top.values_list("label", flat=True)) == list(
+            Section.objects.values_list("name", flat=True)
+        )
+        assert all(item.section_id for item in top)
+        # Topics under some sections link to their tags.
+        assert all(item.tag_id for item in main.items.exclude(parent=None))
         footer = Menu.objects.get(slug="footer")
-        assert "/feed/" in footer.items.values_list("url", flat=True)
+        # The feeds have their own column in the footer: not again in its menu.
+        assert "/search/" in footer.items.values_list("url", flat=True)
+        assert "/feed/" not in footer.items.values_list("url", flat=True)
         for item in MenuItem.objects.all():
             item.full_clean()
 
@@ -119,3 +125,36 @@ class ExistingDataTests(TestCase):
         assert Article.objects.count() == 1
         assert Menu.objects.count() == 1
         assert not MenuItem.objects.exists()
+
+
+@FAST_HASHING
+@override_settings(DEBUG=True)
+class DemoSiteTests(TestCase):
+    """Around the stories, a site that works offline: pages, a curated front page, a banner,
+    a stored weather reading, a main menu with topics under its sections."""
+
+    def test_pages_front_page_banner_and_weather(self):
+        from django.core.cache import cache
+
+        from newsroom.chrome.models import BreakingNews, FrontPageStory, SectionPin
+        from newsroom.pages.models import Page
+        from newsroom.weather.models import WeatherReading
+
+        call_command("setup_demo", articles=60, images=1, seed=5, stdout=StringIO())
+        cache.clear()
+        slugs = set(Page.objects.values_list("slug", flat=True))
+        assert {"despre-noi", "contact", "confidentialitate", "termeni"} <= slugs
+        chosen = list(FrontPageStory.objects.order_by("position"))
+        assert chosen and all(story.article.is_published() for story in chosen)
+        assert SectionPin.objects.get().article.is_published()
+        banner = BreakingNews.objects.active().get()
+        assert banner.article == chosen[0].article
+        assert WeatherReading.objects.get().provider == "demo"
+        response = self.client.get("/")
+        assert response.context["lead"] == chosen[0].article
+        html = response.content.decode()
+        assert 'class="breaking"' in html and "3 °C" in html
+        assert "/info/despre-noi/" in html
+        # Run again: nothing doubles, and the first real reading would replace the demo's.
+        call_command("setup_demo", stdout=StringIO())
+        assert Page.objects.count() == len(slugs) and WeatherReading.objects.count() == 1

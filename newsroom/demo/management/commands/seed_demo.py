@@ -44,6 +44,11 @@ SECTION_WEIGHTS = {
 # The share of each section's stories that come from, or lean on, a news agency.
 WIRE_SHARE = {"externe": 0.6, "economie": 0.35, "sport": 0.3, "opinii": 0.0}
 DOMESTIC_AGENCY = "agerpres"
+# Sections whose agency copy may come from abroad; the others' (a county council, a hospital)
+# only from the domestic agency.
+INTERNATIONAL_SECTIONS = {"externe", "economie", "sport", "tehnologie"}
+# Headlines are drawn again this many times at most when a run has used one already.
+HEADLINE_TRIES = 30
 
 # The first stories of every run cover each case once, so even a small run shows them all.
 COVERAGE: list[dict] = [
@@ -174,8 +179,9 @@ def ensure_image_pool(
     encoding run on every core: Pillow releases the GIL while it works.
     """
     entries = [
-        {"section": slug, "label": section.name, "name": f"articles/demo/{slug}-{number}.jpg"}
-        for slug, section in sections.items()
+        # "wide": the 2,400 px pictures without lettering (earlier runs' files are not reused).
+        {"section": slug, "name": f"articles/demo/{slug}-{number}-wide.jpg"}
+        for slug in sections
         for number in range(1, per_section + 1)
     ]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:
@@ -186,7 +192,7 @@ def ensure_image_pool(
     return pool
 
 
-def prepare_picture(seed: int, *, section: str, label: str, name: str) -> dict:
+def prepare_picture(seed: int, *, section: str, name: str) -> dict:
     """One pool picture: drawn if missing, with its renditions record."""
     sidecar = f"{name}.renditions.json"
     record = None
@@ -198,7 +204,7 @@ def prepare_picture(seed: int, *, section: str, label: str, name: str) -> dict:
             record = None
     if record is None:
         if not default_storage.exists(name):
-            picture = demo.lead_image(random.Random(f"{seed}-{name}"), section, label)
+            picture = demo.lead_image(random.Random(f"{seed}-{name}"), section)
             name = default_storage.save(name, ContentFile(picture))
         record = renditions.make_renditions(
             Article(image=name).image, renditions.ARTICLE_WIDTHS, "articles"
@@ -206,7 +212,7 @@ def prepare_picture(seed: int, *, section: str, label: str, name: str) -> dict:
         if default_storage.exists(sidecar):
             default_storage.delete(sidecar)
         default_storage.save(sidecar, ContentFile(json.dumps(record).encode()))
-    return {"name": name, "alt": demo.lead_image_alt(section, label), "renditions": record}
+    return {"name": name, "alt": demo.lead_image_alt(section), "renditions": record}
 
 
 class Newsdesk:
@@ -220,6 +226,8 @@ class Newsdesk:
         self.tag_ids = tags
         self.pool = pool
         self.agencies = list(WireService.objects.order_by("pk"))
+        # Each headline once in a run (a second run with the same seed repeats the first).
+        self.headlines: set[str] = set()
         self.content_type = ContentType.objects.get_for_model(Article)
         self.now = timezone.now()
         self.zone = timezone.get_current_timezone()
@@ -297,7 +305,11 @@ class Newsdesk:
                     [2, 1, 1],
                 )[0]
             )
-        story = demo.write_story(rng, section, agency=agency.credit if agency else "")
+        for _try in range(HEADLINE_TRIES):
+            story = demo.write_story(rng, section, agency=agency.credit if agency else "")
+            if story.headline not in self.headlines:
+                break
+        self.headlines.add(story.headline)
 
         picture = {}
         if rng.random() < (0.6 if section == "opinii" else 0.93):
@@ -364,10 +376,11 @@ class Newsdesk:
         return {"status": Status.PUBLISHED, "note": note}
 
     def pick_agency(self, section: str) -> WireService:
-        if section != "externe":
-            domestic = [agency for agency in self.agencies if agency.slug == DOMESTIC_AGENCY]
-            if domestic and self.rng.random() < 0.6:
-                return domestic[0]
+        domestic = [agency for agency in self.agencies if agency.slug == DOMESTIC_AGENCY]
+        if domestic and section not in INTERNATIONAL_SECTIONS:
+            return domestic[0]
+        if section != "externe" and domestic and self.rng.random() < 0.6:
+            return domestic[0]
         return self.rng.choice(self.agencies)
 
     def pick_authors(self, section: str) -> list[Author]:

@@ -13,9 +13,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.text import slugify
 
-from articles.models import Article, Author, Section
+from articles.models import Article, Author, Section, live_tag
 from newsroom import demo
-from newsroom.chrome.models import Menu, MenuItem
+from newsroom.chrome.models import FrontPageStory, Menu, MenuItem
+from newsroom.demo import frontpage
+from newsroom.pages.models import Page
 
 # username, password, group, the author they write as; the README lists the same logins.
 DEMO_ACCOUNTS = [
@@ -23,10 +25,15 @@ DEMO_ACCOUNTS = [
     ("editor", "editor", "Editor", "Ioana Marinescu"),
     ("reporter", "reporter", "Reporter", "Mihai Dobre"),
 ]
+# Tags shown under their section in the main menu, where the demo content has them.
+MENU_TOPICS = {
+    "politica": ("guvern", "parlament", "justitie", "alegeri"),
+    "externe": ("ucraina", "republica-moldova", "nato", "uniunea-europeana"),
+    "sport": ("superliga", "tenis", "atletism"),
+}
+# The feeds have their own column in the footer, the site's pages another.
 FOOTER_LINKS = [
     ("Căutare", "/search/"),
-    ("Flux RSS", "/feed/"),
-    ("Flux Atom", "/feed/atom/"),
     ("Harta site-ului", "/sitemap.xml"),
 ]
 
@@ -69,6 +76,14 @@ class Command(BaseCommand):
         if not Menu.objects.exists():
             create_menus()
             self.stdout.write("Added the main and footer menus.")
+
+        if not Page.objects.exists():
+            frontpage.create_site_pages()
+            self.stdout.write("Added the site's pages (about, contact, policies).")
+        if not FrontPageStory.objects.exists():
+            frontpage.curate_front_page()
+            self.stdout.write("Curated the front page and set a breaking-news banner.")
+        frontpage.store_demo_reading()
 
         if not get_user_model().objects.exists():
             create_demo_accounts()
@@ -133,10 +148,17 @@ def create_demo_accounts() -> None:
 
 @transaction.atomic
 def create_menus() -> None:
-    """A main menu of the sections, in their order, and a footer of the site's services."""
+    """A main menu of the sections, in their order, with the running topics of some under
+    them, and a footer of the site's services."""
     main = Menu.objects.create(name="Meniu principal", slug="main")
     for position, section in enumerate(Section.objects.order_by("position", "name")):
-        MenuItem.objects.create(menu=main, label=section.name, section=section, position=position)
+        item = MenuItem.objects.create(
+            menu=main, label=section.name, section=section, position=position
+        )
+        # Only topics with a published story: a tag on drafts alone is not a page yet.
+        tags = [tag for slug in MENU_TOPICS.get(section.slug, ()) if (tag := live_tag(slug))]
+        for place, tag in enumerate(sorted(tags, key=lambda tag: tag.name)):
+            MenuItem.objects.create(menu=main, parent=item, label=tag.name, tag=tag, position=place)
     footer = Menu.objects.create(name="Subsol", slug="footer")
     for position, (label, url) in enumerate(FOOTER_LINKS):
         MenuItem.objects.create(menu=footer, label=label, url=url, position=position)
