@@ -2,7 +2,7 @@
 
 Django stores the changed fields of a log entry under their English labels ("Publish at") and
 translates them when shown; our catalogs translate field names as their models spell them
-("publish at"), so each label is looked up as written, then with a small first letter.
+("publish at"), so each label is looked up with a small first letter, then as written.
 """
 
 import json
@@ -13,8 +13,9 @@ from django.utils.translation import gettext
 
 def field_label(label: str) -> str:
     """A stored field label as our catalogs know it."""
-    if gettext(label) != label or not label:
+    if not label:
         return label
+    # The model's own spelling first: a capitalised msgid may be some other page's heading.
     lowered = label[0].lower() + label[1:]
     return lowered if gettext(lowered) != lowered else label
 
