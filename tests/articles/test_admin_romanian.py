@@ -23,6 +23,8 @@ from tests.helpers import form_data, queued_task
 # translation: each is a phrase an editor would otherwise meet on some page.
 ENGLISH = [
     "Django",
+    "True",
+    "False",
     "Please correct",
     "Select an option",
     "Show counts",
