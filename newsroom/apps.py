@@ -36,4 +36,4 @@ def use_translated_boolean_icons() -> None:
             '<img src="{}" alt="{}">', static(f"admin/img/icon-{name}.svg"), gettext(alt)
         )
 
-    admin_list._boolean_icon = boolean_icon
+    admin_list._boolean_icon = boolean_icon  # type: ignore[attr-defined]
