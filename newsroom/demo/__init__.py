@@ -10,7 +10,7 @@ credits) and `pictures` (lead images and portraits).
 
 from .facts import Facts
 from .facts import _de as _de
-from .masthead import AUTHORS, COMMON_TAGS, SECTION_TAGS, SECTIONS
+from .masthead import AUTHORS, COLUMNISTS, COMMON_TAGS, SECTION_TAGS, SECTIONS
 from .pictures import LEAD_SIZE, lead_image, lead_image_alt, portrait
 from .stories import (
     COMMON_SENTENCES,
@@ -25,6 +25,7 @@ from .stories import (
 
 __all__ = [
     "AUTHORS",
+    "COLUMNISTS",
     "COMMON_SENTENCES",
     "COMMON_TAGS",
     "COPY",

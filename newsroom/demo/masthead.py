@@ -15,6 +15,11 @@ AUTHORS: list[tuple[str, str, list[str], str]] = [
     for author in _masthead["authors"]
 ]
 
+# The only bylines on the opinion section: staff who write a column, never a reporter or an agency.
+COLUMNISTS: list[str] = [
+    author["name"] for author in _masthead["authors"] if author.get("columnist")
+]
+
 SECTION_TAGS: dict[str, list[str]] = {
     section["slug"]: section["tags"] for section in _masthead["sections"]
 }

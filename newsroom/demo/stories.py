@@ -9,13 +9,20 @@ from .datafiles import load
 from .facts import Facts
 from .masthead import COMMON_TAGS, PHOTOGRAPHERS, SECTION_TAGS
 
-# Each section: (headline, standfirst) pairs, body sentences, subheads, quotes, the roles of the
-# people quoted ("m:" or "f:" where Romanian marks the speaker's gender), links and captions.
-# Slots in braces are filled by Facts.
+# Each section: its stories (headline, standfirst and the body sentences about that very story),
+# neutral sentences that fit any story of the section, subheads, quotes, the roles of the people
+# quoted ("m:" or "f:" where Romanian marks the speaker's gender), links and captions. Slots in
+# braces are filled by Facts.
+
+
+class StoryCopy(TypedDict):
+    headline: str
+    standfirst: str
+    sentences: list[str]
 
 
 class SectionCopy(TypedDict):
-    stories: list[tuple[str, str]]
+    stories: list[StoryCopy]
     sentences: list[str]
     subheads: list[str]
     quotes: list[str]
@@ -28,7 +35,14 @@ _copy = load("copy")
 
 COPY: dict[str, SectionCopy] = {
     section: {
-        "stories": [(story["headline"], story["standfirst"]) for story in copy["stories"]],
+        "stories": [
+            {
+                "headline": story["headline"],
+                "standfirst": story["standfirst"],
+                "sentences": story["sentences"],
+            }
+            for story in copy["stories"]
+        ],
         "sentences": copy["sentences"],
         "subheads": copy["subheads"],
         "quotes": copy["quotes"],
@@ -67,16 +81,18 @@ def write_story(rng: random.Random, section: str, *, agency: str = "") -> Story:
     """A story for a section (a slug from SECTIONS), in the section's voice."""
     copy = COPY[section]
     facts = Facts(rng, agency=agency)
-    headline, standfirst = (facts.fill(text) for text in rng.choice(copy["stories"]))
+    entry = rng.choice(copy["stories"])
+    headline, standfirst = facts.fill(entry["headline"]), facts.fill(entry["standfirst"])
     opinion = section == "opinii"
 
-    # The section's own sentences lead; stock newsroom phrases only come after the first
-    # paragraph.
-    sentences = _sentences(rng, copy["sentences"], rng.randint(7, 11))
+    # The story's own sentences lead, in their order, so the body tells what the headline
+    # promises; at most two of the section's neutral sentences and one stock newsroom phrase
+    # follow, never in the first paragraph.
+    own = list(entry["sentences"])
+    sentences = own + _sentences(rng, copy["sentences"], rng.randint(0, 2))
     stock = [] if opinion else COMMON_SENTENCES + (WIRE_SENTENCES if agency else [])
-    for sentence in _sentences(rng, stock, rng.randint(2, 4)):
+    for sentence in _sentences(rng, stock, rng.randint(0, 1)):
         sentences.insert(rng.randint(3, len(sentences)), sentence)
-    pool = copy["sentences"] + stock
     sentences = [facts.fill(sentence) for sentence in sentences]
     paragraphs = []
     while sentences:
@@ -102,7 +118,9 @@ def write_story(rng: random.Random, section: str, *, agency: str = "") -> Story:
         f"<p>{speaker}, {role}, {said}:</p><blockquote><p>„{quote}”</p></blockquote>",
     )
     if rng.random() < 0.25:
-        items = "".join(f"<li>{facts.fill(s)}</li>" for s in _sentences(rng, pool, 3))
+        # A summary of the story itself, in the order it is told.
+        picked = sorted(rng.sample(range(len(own)), min(3, len(own))))
+        items = "".join(f"<li>{facts.fill(own[i])}</li>" for i in picked)
         blocks.insert(-1, f"<p>Pe scurt:</p><ul>{items}</ul>")
     closing = "" if opinion else " <em>Vom actualiza acest articol.</em>"
     blocks.append(f'<p>Mai multe detalii găsiți în <a href="{url}">{link_text}</a>.{closing}</p>')

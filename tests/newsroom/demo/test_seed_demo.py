@@ -176,7 +176,8 @@ class CopyTests(TestCase):
         rng = random.Random(1)
         templates = demo.COMMON_SENTENCES + demo.WIRE_SENTENCES + demo.CORRECTIONS + demo.UPDATES
         for copy in demo.COPY.values():
-            templates += [text for pair in copy["stories"] for text in pair]
+            for story in copy["stories"]:
+                templates += [story["headline"], story["standfirst"], *story["sentences"]]
             for part in ("sentences", "subheads", "quotes", "roles", "captions"):
                 templates += copy[part]
         for template in templates:

@@ -386,8 +386,11 @@ class Newsdesk:
     def pick_authors(self, section: str) -> list[Author]:
         rng = self.rng
         everyone = [author for author, _beats in self.authors]
+        if section == "opinii":  # a column carries its columnist's name, and only that
+            columnists = [author for author in everyone if author.name in demo.COLUMNISTS]
+            return [rng.choice(columnists or everyone)]
         desk = [author for author, beats in self.authors if section in beats] or everyone
-        wanted = 1 if section == "opinii" else rng.choices([1, 2, 3], [70, 22, 8])[0]
+        wanted = rng.choices([1, 2, 3], [70, 22, 8])[0]
         chosen = [rng.choice(desk)]
         while len(chosen) < min(wanted, len(everyone)):
             author = rng.choice(desk if rng.random() < 0.6 else everyone)
