@@ -10,7 +10,7 @@ import urllib.request
 
 from playwright.sync_api import expect
 
-from tests.e2e.admin_ui import messages, ro
+from tests.e2e.admin_ui import messages, ro, save_button
 from tests.e2e.browsing import DESKTOP, PHONE
 
 HEADLINE = "Podul de la Giurgiu se redeschide după reparații"
@@ -79,8 +79,7 @@ def test_wire_item_used_published_then_killed(browse, site):
     expect(page.locator("#id_wire_story_id")).to_have_value(guid)
 
     # Published from the form.
-    page.select_option("#id_status", "published")
-    tab.follow(page.locator("input[name=_continue]"))
+    tab.follow(save_button(page, "publish"))
     story = site.seed("article", id=site.seed("find", headline=HEADLINE)["id"])
     assert story["is_published"], story
     reader = browse(PHONE)
