@@ -7,12 +7,15 @@ proxy (no cache of its own), as in production: a sync worker must only ever get 
 or a paced client's idle connection would hold it. wrk sends beacons for the newest stories
 from random reader addresses; then it loads the cached story pages alone, and again beside a
 paced beacon run (6 connections, each waiting 25 ms after every answer: about 200 a
-second; the rate reached is reported).
+second; the rate reached is reported). The two page runs go back to back for `--rounds` rounds,
+in alternating order, and the ratio is the median of the rounds' ratios: on a shared machine,
+runs one after the other measure the machine's drift as much as the beacon.
 """
 
 import argparse
 import concurrent.futures
 import os
+import statistics
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -65,8 +68,15 @@ http {{
             yield f"http://127.0.0.1:{port}"
 
 
-def runs(targets: dict, env: dict, duration: int, connections: int, redis_url: str | None) -> dict:
-    """Beacons alone; story pages alone; story pages beside 200 beacons a second."""
+def runs(
+    targets: dict,
+    env: dict,
+    duration: int,
+    connections: int,
+    redis_url: str | None,
+    rounds: int = 3,
+) -> dict:
+    """Beacons alone; then `rounds` times story pages alone and beside 200 beacons a second."""
     import redis
 
     if redis_url:
@@ -85,32 +95,72 @@ def runs(targets: dict, env: dict, duration: int, connections: int, redis_url: s
                 front + "/", duration, connections, script=BEACON, script_env={"WRK_IDS": ids_file}
             )
             print(f"  most-read beacon      {beacons['rps']:>9} hits/s", flush=True)
-            alone = serve.wrk(front + stories[0], duration, connections, paths=stories)
-            print(f"  story alone           {alone['rps']:>9} req/s", flush=True)
-            with concurrent.futures.ThreadPoolExecutor(1) as pool:
-                background = pool.submit(
-                    serve.wrk,
-                    front + "/",
-                    duration,
-                    BACKGROUND_CONNECTIONS,
-                    script=BEACON,
-                    script_env={"WRK_IDS": ids_file, "WRK_DELAY_MS": str(BACKGROUND_DELAY_MS)},
-                )
-                beside = serve.wrk(front + stories[0], duration, connections, paths=stories)
-                paced = background.result()
-            print(
-                f"  story beside beacons  {beside['rps']:>9} req/s ({paced['rps']} hits/s running)",
-                flush=True,
-            )
+            rounds_run = [
+                _round(front, stories, ids_file, duration, connections, beside_first=index % 2 == 1)
+                for index in range(rounds)
+            ]
     finally:
         os.unlink(ids_file)
+    alone = _median_run([each["alone"] for each in rounds_run])
+    beside = _median_run([each["beside"] for each in rounds_run])
+    paced = _median_run([each["paced"] for each in rounds_run])
+    ratios = sorted(each["beside"]["rps"] / max(each["alone"]["rps"], 1) for each in rounds_run)
     return {
         "beacon": beacons,
         "story_alone": alone,
         "story_beside_beacons": beside,
         "background_beacons": paced,
-        "ratio": round(beside["rps"] / max(alone["rps"], 1), 3),
+        "rounds": rounds,
+        "round_ratios": [round(ratio, 3) for ratio in ratios],
+        "ratio": round(statistics.median(ratios), 3),
     }
+
+
+def _median_run(runs: list[dict]) -> dict:
+    return sorted(runs, key=lambda run: run["rps"])[len(runs) // 2]
+
+
+def _round(
+    front: str,
+    stories: list[str],
+    ids_file: str,
+    duration: int,
+    connections: int,
+    beside_first: bool,
+) -> dict:
+    """Story pages alone and beside the paced beacons, back to back; the order alternates between
+    rounds so that whatever else the machine does falls on both alike."""
+
+    def alone() -> dict:
+        run = serve.wrk(front + stories[0], duration, connections, paths=stories)
+        print(f"  story alone           {run['rps']:>9} req/s", flush=True)
+        return run
+
+    def beside() -> tuple[dict, dict]:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            background = pool.submit(
+                serve.wrk,
+                front + "/",
+                duration,
+                BACKGROUND_CONNECTIONS,
+                script=BEACON,
+                script_env={"WRK_IDS": ids_file, "WRK_DELAY_MS": str(BACKGROUND_DELAY_MS)},
+            )
+            run = serve.wrk(front + stories[0], duration, connections, paths=stories)
+            paced = background.result()
+        print(
+            f"  story beside beacons  {run['rps']:>9} req/s ({paced['rps']} hits/s running)",
+            flush=True,
+        )
+        return run, paced
+
+    if beside_first:
+        with_beacons, paced = beside()
+        without = alone()
+    else:
+        without = alone()
+        with_beacons, paced = beside()
+    return {"alone": without, "beside": with_beacons, "paced": paced}
 
 
 def checks(result: dict) -> list[tuple[str, bool, str]]:
@@ -139,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     env = serve.site_environment(args.database_url, VAR, "locmem://")
     os.environ.update(env)
@@ -152,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare_site()
     targets = measure.pick_targets()
     with serve.redis_server() as redis_url:
-        result = runs(targets, env, args.duration, args.connections, redis_url)
+        result = runs(targets, env, args.duration, args.connections, redis_url, args.rounds)
     failed = False
     for what, met, figures in checks(result):
         print(f"{'ok ' if met else 'NO '} {what}: {figures}")
