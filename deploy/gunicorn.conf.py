@@ -13,10 +13,21 @@ invalidation must live in a shared cache: set CACHE_URL to Redis.
 import logging
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 # Workers trust page versions read from Redis for half a second (a change made through
 # another worker shows within that), so most cached pages cost no round trip to Redis.
 os.environ.setdefault("PAGE_CACHE_NEAR_SECONDS", "0.5")
+
+# Each worker writes its request counts for /metrics to files here; a scrape sums them all
+# (prometheus_client's multiprocess mode). Emptied at every start: old workers' counts are gone.
+_own_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="newsroom-metrics-")
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+for stale in os.listdir(os.environ["PROMETHEUS_MULTIPROC_DIR"]):
+    os.unlink(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], stale))
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
@@ -43,3 +54,14 @@ def on_starting(server):
             cache_url,
             server.cfg.workers,
         )
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

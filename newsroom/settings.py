@@ -132,6 +132,8 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 
 MIDDLEWARE = [
+    # Counts and times every request, stored pages and beacons included (/metrics).
+    "newsroom.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The most-read beacon needs nothing below.
     "newsroom.mostread.middleware.BeaconMiddleware",
@@ -359,3 +361,9 @@ TASKS = {
         ),
     }
 }
+
+# --- Metrics for operators (/metrics, Prometheus text format; newsroom.metrics) ---------------
+# Answered only with `Authorization: Bearer <METRICS_TOKEN>` or from METRICS_ALLOWED_ADDRESSES
+# (addresses or networks, as client_ip traces them); with neither set, /metrics does not exist.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_ADDRESSES = env_networks("METRICS_ALLOWED_ADDRESSES", "")

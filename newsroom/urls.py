@@ -8,7 +8,7 @@ from django.views.generic import TemplateView
 from articles.invalidation import LISTINGS
 from articles.sitemaps import NEWS_SITEMAPS, SITEMAPS
 from newsroom import admin as site_admin
-from newsroom import twofactor, views
+from newsroom import metrics, twofactor, views
 from newsroom.chrome.views import home
 from newsroom.mostread import views as most_read
 from newsroom.pagecache import public_page
@@ -37,6 +37,7 @@ urlpatterns = [
     path("admin/two-factor/", include(twofactor.urlpatterns)),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("live/header.json", live_header_json, name="live-header"),
     path("live/read/<int:pk>/", most_read.read, name="read"),
     path("live/most-read/", most_read.most_read, name="most-read"),
