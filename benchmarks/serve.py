@@ -1,4 +1,5 @@
-"""Load over HTTP on loopback: gunicorn (deploy/gunicorn.conf.py), Redis, nginx and wrk.
+"""Load over HTTP on loopback: gunicorn (deploy/gunicorn.conf.py), Redis, nginx, wrk, and a
+PostgreSQL primary with a streaming replica.
 
 Every server listens on 127.0.0.1 at a free port and is stopped at the end; every wrk run is
 bounded in time.
@@ -15,7 +16,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -291,3 +294,93 @@ def wrk(
         "errors": errors,
         "bytes_per_request": round(data["bytes"] / max(1, data["requests"])),
     }
+
+
+def _postgres_bin() -> Path:
+    """The directory of the installed PostgreSQL server's programs (initdb, pg_ctl, …)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: p.parent)
+    if not found:
+        raise SystemExit("PostgreSQL's server programs are missing; install postgresql.")
+    return found[-1].parent
+
+
+@dataclass
+class PostgresPair:
+    """A primary and a streaming replica of it, on loopback, owned by the caller."""
+
+    primary_url: str
+    replica_url: str
+    replica_port: int
+    control: Callable[..., subprocess.CompletedProcess]
+
+    def replica_sql(self, sql: str) -> str:
+        psql = ["psql", "-h", "127.0.0.1", "-p", str(self.replica_port), "-U", "postgres"]
+        return self.control(*psql, "-d", "newsroom", "-Atc", sql).stdout.strip()
+
+    def stop_replica(self) -> None:
+        self.control("pg_ctl", "-D", "replica", "-m", "immediate", "stop")
+
+
+PRIMARY_SETTINGS = {
+    "listen_addresses": "'127.0.0.1'",
+    "wal_level": "replica",
+    "max_wal_senders": 4,
+    "max_connections": 100,
+    # What ran where: tests count the statements a replica answered.
+    "shared_preload_libraries": "'pg_stat_statements'",
+    # They live for one test or benchmark: durability would only cost time.
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+}
+
+
+@contextmanager
+def postgres_pair():
+    """A PostgreSQL primary with database `newsroom` and a replica streaming from it, each on a
+    free port, made with initdb and pg_basebackup as the `postgres` user in a temporary
+    directory (the machine's own server and its settings are left alone); removed afterwards."""
+    programs = _postgres_bin()
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    primary_port, replica_port = free_port(), free_port()
+    with tempfile.TemporaryDirectory(prefix="newsroom-pg-") as directory:
+        root = Path(directory)
+        if as_postgres:
+            shutil.chown(root, "postgres")
+
+        def control(program: str, *arguments: str, check: bool = True):
+            command = [*as_postgres, str(programs / program), *arguments]
+            return subprocess.run(command, cwd=root, check=check, capture_output=True, text=True)
+
+        primary = ["-h", "127.0.0.1", "-p", str(primary_port), "-U", "postgres"]
+        control("initdb", "-D", "primary", "-U", "postgres", "--auth=trust", "--locale=C.UTF-8")
+        settings = {
+            **PRIMARY_SETTINGS,
+            "port": primary_port,
+            "unix_socket_directories": f"'{root}'",
+        }
+        with open(root / "primary" / "postgresql.conf", "a") as conf:
+            conf.writelines(f"{name} = {value}\n" for name, value in settings.items())
+        with open(root / "primary" / "pg_hba.conf", "a") as hba:
+            hba.write("host replication postgres 127.0.0.1/32 trust\n")
+        started = []
+        try:
+            control("pg_ctl", "-D", "primary", "-l", "primary.log", "-w", "start")
+            started.append("primary")
+            control("psql", *primary, "-d", "postgres", "-c", "CREATE DATABASE newsroom")
+            control("psql", *primary, "-d", "newsroom", "-c", "CREATE EXTENSION pg_stat_statements")
+            # A fast checkpoint: the default spreads it over minutes.
+            control("pg_basebackup", *primary, "-D", "replica", "-R", "-X", "stream", "-c", "fast")
+            with open(root / "replica" / "postgresql.conf", "a") as conf:
+                conf.write(f"port = {replica_port}\nhot_standby_feedback = on\n")
+            control("pg_ctl", "-D", "replica", "-l", "replica.log", "-w", "start")
+            started.append("replica")
+            yield PostgresPair(
+                primary_url=f"postgres://postgres@127.0.0.1:{primary_port}/newsroom",
+                replica_url=f"postgres://postgres@127.0.0.1:{replica_port}/newsroom",
+                replica_port=replica_port,
+                control=control,
+            )
+        finally:
+            for name in reversed(started):
+                control("pg_ctl", "-D", name, "-m", "immediate", "stop", check=False)

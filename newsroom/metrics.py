@@ -119,6 +119,24 @@ class StateCollector(Collector):
         if newest is not None:
             weather.add_metric([], (timezone.now() - newest).total_seconds())
             yield weather
+        yield from replica_behind()
+
+
+def replica_behind() -> Iterator[GaugeMetricFamily]:
+    """How long ago each replica was last seen holding every write (as this process saw it)."""
+    from newsroom.replicas import watch
+
+    if not watch.caught_up:
+        return
+    behind = GaugeMetricFamily(
+        "newsroom_replica_behind_seconds",
+        "Time since the replica was last seen holding every committed write (inf: never).",
+        labels=["replica"],
+    )
+    now = time.time_ns()
+    for alias, moment in sorted(watch.caught_up.items()):
+        behind.add_metric([alias], (now - moment) / 1e9 if moment else float("inf"))
+    yield behind
 
 
 def _registry() -> CollectorRegistry:

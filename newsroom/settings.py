@@ -86,6 +86,31 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 
+# Read replicas (newsroom.replicas): anonymous public pages are built from a replica that has
+# replayed the primary's writes; writes, staff and previews stay on the primary. PostgreSQL only.
+DATABASE_REPLICA_URLS = [
+    url for url in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if url
+]
+# A replica that has not caught up with the primary for this long is skipped until it does.
+DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", "1.0"))
+# How often each process asks the primary how far it is and each replica how far it replayed.
+DATABASE_REPLICA_CHECK_SECONDS = float(os.environ.get("DATABASE_REPLICA_CHECK_SECONDS", "0.25"))
+for number, url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs PostgreSQL as DATABASE_URL.")
+    replica = dj_database_url.parse(url, conn_health_checks=True)
+    if replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS: {replica['ENGINE']} is no PostgreSQL.")
+    replica["CONN_MAX_AGE"] = 0
+    replica["OPTIONS"] = {
+        **DATABASES["default"]["OPTIONS"],
+        "pool": {**DATABASES["default"]["OPTIONS"]["pool"], "timeout": 1},
+        "connect_timeout": 1,
+    }
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{number}"] = replica
+DATABASE_ROUTERS = ["newsroom.replicas.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
+
 CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL", "locmem://"))}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -142,6 +167,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Stored public pages are served from here, before sessions, auth and the view.
     "newsroom.pagecache.middleware.PageCacheMiddleware",
+    *(["newsroom.replicas.ReplicaMiddleware"] if DATABASE_REPLICA_URLS else []),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "newsroom.middleware.SiteLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

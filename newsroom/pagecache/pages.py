@@ -36,7 +36,7 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date, parse_http_date_safe
 
-from newsroom.pagecache import clock
+from newsroom.pagecache import clock, reads
 from newsroom.pagecache.keys import versions
 
 logger = logging.getLogger(__name__)
@@ -338,8 +338,8 @@ def store(response: HttpResponse, plan: PagePlan, key: str | None) -> CachedPage
     current = versions(plan.keys | clock.watched_keys())
     if current is None:
         return page
-    if not _consistent(plan, current):
-        return page  # changed while (or just before) this page was built
+    if not _consistent(plan, current) or not reads.complete(current):
+        return page  # changed while (or just before) this page was built, or read from behind
     changes = clock.next_change(moment, current, plan.zone)
     expires = min(moment + timedelta(seconds=plan.seconds), changes)
     page.expires_at = expires.timestamp()

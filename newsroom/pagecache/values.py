@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.utils import timezone
 
-from newsroom.pagecache import clock
+from newsroom.pagecache import clock, reads
 from newsroom.pagecache.keys import versions
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ def remembered[T](
         _keep_here(cache_key, found)
         return found[0]
     value = compute()
+    if not reads.complete(current):  # read from a replica that has not replayed every change
+        return value
     if timeless:
         until = now + timedelta(seconds=clock.KEEP_SECONDS)
     else:
