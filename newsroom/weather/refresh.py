@@ -1,6 +1,7 @@
 """Refreshing the stored weather, never on a page's time.
 
-A request that finds the reading due starts a refresh in a background thread. A row in the
+A request that finds the reading due starts a refresh: a task for the task worker where tasks
+are kept in the database (production), else a background thread. A row in the
 database (WeatherRefresh) is the lock every process shares, and holds the backoff after
 failures, so at most one refresh runs at a time and a provider that is down is asked again only
 after a growing pause.
@@ -19,6 +20,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, connections
 from django.db.models import Q
+from django.tasks import task_backends
+from django.tasks.backends.immediate import ImmediateBackend
 from django.utils import timezone
 
 from newsroom.weather import providers
@@ -135,8 +138,16 @@ def start_refresh_if_due(reading: dict | None, now: datetime) -> bool:
 
 
 def start_background_refresh() -> bool:
-    """Refresh in a daemon thread unless this process already runs one."""
+    """Enqueue a refresh for the task worker; without one, refresh in a daemon thread unless
+    this process already runs one."""
     global _thread
+    if not isinstance(task_backends["default"], ImmediateBackend):  # a worker runs tasks
+        from newsroom.weather import tasks
+
+        tasks.refresh_weather.enqueue()
+        # Read the reading again once the worker has had time to fetch it, not a minute on.
+        cache.touch(_reading_key(*coordinates(current())), LOCKED_WAIT_SECONDS)
+        return True
     if not _running.acquire(blocking=False):
         return False
     thread = threading.Thread(target=_refresh_in_background, name="weather-refresh", daemon=True)
@@ -173,6 +184,11 @@ def _refresh_in_background() -> None:
     finally:
         connections.close_all()
         _running.release()
+
+
+def last_error() -> str:
+    """What the provider said when the last refresh failed."""
+    return WeatherRefresh.objects.filter(pk=1).values_list("last_error", flat=True).first() or ""
 
 
 def backoff_seconds(failures: int, retry_after: int | None = None) -> int:

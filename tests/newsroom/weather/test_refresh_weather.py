@@ -4,14 +4,16 @@ from io import StringIO
 import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.tasks import TaskResultStatus
 from django.test import TestCase, override_settings
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from newsroom.chrome.models import SiteSettings
-from newsroom.weather import header
+from newsroom.weather import header, refresh
 from newsroom.weather.models import WeatherReading, WeatherRefresh
 from tests.fake_weather import FakeWeather
-from tests.helpers import romanian
+from tests.helpers import DATABASE_TASKS, romanian
 
 
 @pytest.mark.usefixtures("fake_weather")
@@ -88,3 +90,43 @@ class RefreshWeatherCommandTests(TestCase):
         cloudy = romanian("Cloudy").lower()
         assert self.run_command().startswith(f"București: 87 °F, {cloudy}, observed at ")
         assert self.fake.paths() == ["/data/2.5/weather"]
+
+
+@pytest.mark.usefixtures("fake_weather")
+class RefreshTaskTests(TestCase):
+    """Where a worker runs tasks, a due reading is refreshed by a task, not a thread of the web
+    process; a failure is a failed task with the provider's error, for staff to see."""
+
+    fake: FakeWeather
+
+    def setUp(self):
+        cache.clear()
+        self.enterContext(
+            override_settings(
+                WEATHER_URL=self.fake.url, TASKS=DATABASE_TASKS, WEATHER_BACKGROUND_REFRESH=True
+            )
+        )
+
+    def test_a_due_reading_enqueues_one_task_and_the_worker_stores_the_reading(self):
+        assert refresh.start_refresh_if_due(None, timezone.now())
+        assert not refresh.start_refresh_if_due(None, timezone.now())  # gated meanwhile
+        assert refresh._thread is None or not refresh._thread.is_alive()
+        queued = DBTaskResult.objects.get()
+        assert queued.task_path == "newsroom.weather.tasks.refresh_weather"
+        assert self.fake.requests == []
+        call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO())
+        queued.refresh_from_db()
+        assert queued.status == TaskResultStatus.SUCCESSFUL
+        assert queued.return_value == "refreshed"
+        assert WeatherReading.objects.count() == 1
+
+    def test_a_failed_fetch_is_a_failed_task_with_the_providers_error(self):
+        self.fake.fault = "status"
+        self.fake.fault_status = 503
+        refresh.start_refresh_if_due(None, timezone.now())
+        with self.assertLogs("newsroom.weather", "WARNING"):
+            call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO())
+        failed = DBTaskResult.objects.get()
+        assert failed.status == TaskResultStatus.FAILED
+        assert "503" in failed.exception_class_path + failed.traceback
+        assert WeatherReading.objects.count() == 0
