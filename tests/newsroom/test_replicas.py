@@ -228,14 +228,16 @@ class StreamingReplicaTests(SimpleTestCase):
             def get(path: str, **headers: str) -> requests.Response:
                 return requests.get(base + path, headers=headers, timeout=10)
 
+            def search_until_the_replica_answers(word: str, failure: str) -> None:
+                before, deadline, attempt = self.replica_reads(), time.monotonic() + 10, 0
+                while self.replica_reads() == before:
+                    assert time.monotonic() < deadline, failure
+                    attempt += 1
+                    assert get(f"/search/?q={word}{attempt}").status_code == 200
+                    time.sleep(0.1)
+
             # Anonymous: the replica, once it has replayed the migrations and the story.
-            before = self.replica_reads()
-            deadline = time.monotonic() + 10
-            attempt = 0
-            while self.replica_reads() == before:
-                assert time.monotonic() < deadline, "the replica was never used"
-                attempt += 1
-                assert get(f"/search/?q=pornire{attempt}").status_code == 200
+            search_until_the_replica_answers("pornire", "the replica was never used")
             before = self.replica_reads()
             assert get(story_url).status_code == 200
             assert self.replica_reads() > before
@@ -275,13 +277,7 @@ class StreamingReplicaTests(SimpleTestCase):
 
             # Replaying again: used again.
             self.pair.replica_sql("SELECT pg_wal_replay_resume()")
-            deadline = time.monotonic() + 10
-            attempt = 0
-            while self.replica_reads() == before:
-                assert time.monotonic() < deadline, "the replica was not used again"
-                attempt += 1
-                assert get(f"/search/?q=reluat{attempt}").status_code == 200
-                time.sleep(0.1)
+            search_until_the_replica_answers("reluat", "the replica was not used again")
             assert get(story_url).status_code == 410
 
             # Stopped: pages still answer, from the primary.
