@@ -5,7 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.tasks import TaskResultStatus
-from django.test import TestCase, override_settings
+from django.test import TestCase, TransactionTestCase, override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -93,9 +93,10 @@ class RefreshWeatherCommandTests(TestCase):
 
 
 @pytest.mark.usefixtures("fake_weather")
-class RefreshTaskTests(TestCase):
+class RefreshTaskTests(TransactionTestCase):
     """Where a worker runs tasks, a due reading is refreshed by a task, not a thread of the web
-    process; a failure is a failed task with the provider's error, for staff to see."""
+    process; a failure is a failed task with the provider's error, for staff to see. (The worker
+    closes its connections between tasks, so these run outside a test transaction.)"""
 
     fake: FakeWeather
 
