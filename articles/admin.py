@@ -35,6 +35,7 @@ from taggit.models import Tag, TaggedItem
 from articles import locks, renditions
 from articles.forms import Action, ArticleAdminForm, actions_for, display_name
 from articles.images import ImageUploadField
+from articles.live.admin import LiveCoverageAdminMixin, may_post, may_run_coverage
 from articles.models import (
     Article,
     ArticleAuthor,
@@ -199,7 +200,7 @@ class MineFilter(admin.SimpleListFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
+class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin):
     form = ArticleAdminForm
 
     class Media:
@@ -434,6 +435,10 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
                 f"{self.admin_site.name}:articles_article_lock", args=[obj.pk]
             )
             context["heartbeat_seconds"] = max(1, settings.STORY_LOCK_SECONDS / 3)
+        if obj is not None and (
+            may_run_coverage(request) or (obj.is_live_coverage and may_post(request, obj))
+        ):
+            context["live_url"] = self.live_url(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # The form stays open after a save, as the story's own page: a correction or an update
@@ -614,6 +619,7 @@ class ArticleAdmin(AllowlistedLookupsMixin, VersionAdmin):
                 self.admin_site.admin_view(self.restore_view),
                 name=f"{info}_restore",
             ),
+            *self.live_urls(),
             *super().get_urls(),
         ]
 

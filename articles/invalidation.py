@@ -3,7 +3,7 @@
 Keys: "listings" (anything a site-wide list shows: home, archives, search, sitemaps, feeds),
 "section:<pk>", "tag:<pk>", "author:<pk>" (the stories a section, tag or author lists, and its
 own name) and "article:<pk>" (one story as printed anywhere). Every save and delete of a story,
-byline, tag link, correction, section, author, tag or wire service bumps exactly the keys it
+byline, tag link, correction, live update, section, author, tag or wire service bumps exactly the keys it
 changes, and so does `ArticleQuerySet.update()`; the clock's part is the next scheduled story's
 go-live. `connect()` wires it all (ArticlesConfig.ready).
 """
@@ -13,12 +13,20 @@ from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
-from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import Signal
 from django.http import HttpRequest
 from taggit.models import Tag, TaggedItem
 
-from articles.models import Article, ArticleAuthor, Author, Correction, Section, WireService
+from articles.models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Correction,
+    LiveEntry,
+    Section,
+    WireService,
+)
 from newsroom.pagecache import EVERY_PAGE, bump, clock, depends_on
 
 LISTINGS = "listings"
@@ -162,6 +170,13 @@ def _correction_changed(sender, instance, **kwargs) -> None:
     bump(article_key(instance.article_id))
 
 
+def _live_entry_changed(sender, instance, **kwargs) -> None:
+    """A live update is part of its story as printed anywhere: its page, the updates its
+    readers poll for, its feeds, and the lists that mark it live."""
+    if isinstance(instance, LiveEntry):
+        bump(article_key(instance.article_id))
+
+
 def _keyed(make_key, *extra: str):
     def receiver(sender, instance, **kwargs) -> None:
         bump(make_key(instance.pk), *extra)
@@ -214,6 +229,10 @@ def connect() -> None:
     on_save_and_delete(_byline_changed, ArticleAuthor, "byline")
     on_save_and_delete(_tagging_changed, TaggedItem, "tagging")
     on_save_and_delete(_correction_changed, Correction, "correction")
+    on_save_and_delete(_live_entry_changed, LiveEntry, "live-entry")
+    m2m_changed.connect(
+        _live_entry_changed, sender=LiveEntry.authors.through, dispatch_uid="pages-live-authors"
+    )
     # A section's name is on every page (the footer); a wire credit can be anywhere.
     on_save_and_delete(_keyed(section_key, EVERY_PAGE, LISTINGS), Section, "section")
     on_save_and_delete(_keyed(author_key, LISTINGS), Author, "author")

@@ -52,6 +52,8 @@ TEASER_FIELDS = (
     "status",
     "publish_at",
     "label",
+    "coverage_started_at",
+    "coverage_ended_at",
 )
 
 
@@ -420,6 +422,18 @@ class Article(models.Model):
         help_text=_("The last update shown to readers, if any."),
     )
 
+    # Live coverage: a stream of timestamped updates (articles.live) from the first moment to
+    # the last; reporters post to it only where an editor allows.
+    coverage_started_at = models.DateTimeField(
+        _("live coverage started"), null=True, blank=True, editable=False
+    )
+    coverage_ended_at = models.DateTimeField(
+        _("live coverage ended"), null=True, blank=True, editable=False
+    )
+    reporters_post_updates = models.BooleanField(
+        _("reporters may post live updates"), default=False
+    )
+
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     modified_at = models.DateTimeField(_("modified"), auto_now=True)
     created_by = models.ForeignKey(
@@ -536,6 +550,14 @@ class Article(models.Model):
             and self.publish_at is not None
             and not self.is_published()
         )
+
+    @property
+    def is_live_coverage(self) -> bool:
+        return self.coverage_started_at is not None
+
+    @property
+    def coverage_is_ongoing(self) -> bool:
+        return self.coverage_started_at is not None and self.coverage_ended_at is None
 
     @cached_property
     def tag_list(self) -> list[Tag]:
@@ -765,3 +787,5 @@ def load_tags(stories) -> None:
 
 # The wire desk's models live in their own package; imported here so they are `articles.*`.
 from articles.wire.models import WireItem, WireSource, WireVersion  # noqa: E402, F401
+# Live coverage's entries, likewise.
+from articles.live.models import LiveEntry  # noqa: E402, F401

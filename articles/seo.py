@@ -13,6 +13,9 @@ from django.utils.translation import get_language
 from articles.models import Article
 from articles.renditions import best_jpeg
 
+# The latest updates a live page names in its JSON-LD.
+LIVE_UPDATES = 10
+
 
 @dataclass
 class PageMeta:
@@ -51,11 +54,12 @@ SCHEMA_TYPES: dict[str, str] = {
 }
 
 
-def news_article(request: HttpRequest, article: Article, image: str) -> dict:
-    """schema.org NewsArticle for the story page."""
+def news_article(request: HttpRequest, article: Article, image: str, live=None) -> dict:
+    """schema.org NewsArticle for the story page; LiveBlogPosting for a live page, with its
+    coverage times and latest updates (Google's live blog markup)."""
     data: dict = {
         "@context": "https://schema.org",
-        "@type": SCHEMA_TYPES.get(article.label, "NewsArticle"),
+        "@type": "LiveBlogPosting" if live else SCHEMA_TYPES.get(article.label, "NewsArticle"),
         "headline": article.headline,
         "description": article.standfirst,
         "mainEntityOfPage": absolute(request, article.get_absolute_url()),
@@ -96,4 +100,34 @@ def news_article(request: HttpRequest, article: Article, image: str) -> dict:
     keywords = [tag.name for tag in article.tag_list]
     if keywords:
         data["keywords"] = keywords
+    if live:
+        add_live_coverage(request, data, article, live)
     return data
+
+
+def add_live_coverage(request: HttpRequest, data: dict, article: Article, live) -> None:
+    url = data["mainEntityOfPage"]
+    data["coverageStartTime"] = article.coverage_started_at.isoformat()
+    if article.coverage_ended_at:
+        data["coverageEndTime"] = article.coverage_ended_at.isoformat()
+    if live.newest and article.publish_at and live.newest > article.publish_at:
+        data["dateModified"] = max(live.newest, article.updated_at or live.newest).isoformat()
+    updates = []
+    for entry in live.entries[:LIVE_UPDATES]:
+        update: dict = {
+            "@type": "BlogPosting",
+            "headline": entry.title or Truncator(strip_tags(entry.body)).chars(110),
+            "datePublished": entry.posted_at.isoformat(),
+            "url": f"{url}#{entry.anchor()}",
+            "articleBody": strip_tags(entry.body),
+        }
+        if entry.edited_at:
+            update["dateModified"] = entry.edited_at.isoformat()
+        authors = entry.authors.all()
+        update["author"] = [
+            {"@type": "Person", "name": a.name, "url": absolute(request, a.get_absolute_url())}
+            for a in authors
+        ] or [{"@type": "Organization", "name": settings.SITE_NAME}]
+        updates.append(update)
+    if updates:
+        data["liveBlogUpdate"] = updates

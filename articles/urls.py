@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from articles import feeds, views
+from articles.live import views as live
 from articles.wire import api
 
 app_name = "articles"
@@ -55,6 +56,17 @@ urlpatterns = [
     path("<yyyy:year>/<mm:month>/", views.MonthArchive.as_view(), name="archive-month"),
     path("<yyyy:year>/<mm:month>/<dd:day>/", views.DayArchive.as_view(), name="archive-day"),
     path("<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/", views.detail, name="detail"),
+    path("<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/live/updates/", live.updates, name="live-updates"),
+    path(
+        "<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/live/feed/",
+        live.feed_view(live.LiveUpdatesFeed()),
+        name="live-feed",
+    ),
+    path(
+        "<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/live/feed/atom/",
+        live.feed_view(live.LiveUpdatesAtomFeed()),
+        name="live-feed-atom",
+    ),
     path("section/<slug:slug>/", views.section, name="section"),
     path("tag/<tagslug:slug>/", views.tag, name="tag"),
     path("author/<slug:slug>/", views.author, name="author"),

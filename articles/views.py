@@ -30,6 +30,7 @@ from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArc
 from taggit.models import Tag
 
 from articles import seo
+from articles.live.stream import stream
 from articles.invalidation import (
     LISTINGS,
     author_key,
@@ -156,7 +157,9 @@ def _previewed_story_id(token: str) -> int:
 
 
 @require_safe
-@public_page()  # a preview link (?preview=…) is never stored: PageCacheMiddleware skips it
+# A preview link (?preview=…) is never stored: PageCacheMiddleware skips it. A live page reads
+# the page of its updates and their order.
+@public_page(reads=("page", "order"))
 def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> HttpResponse:
     # Unpublished stories are shown through this same view to staff who may read them in the
     # admin, and to anyone holding a signed preview link of that one story (?preview=…).
@@ -195,6 +198,7 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
     # The story, its byline, and the lists its related and neighbouring stories come from.
     depends_on(request, section_key(article.section_id), *(tag_key(tag.pk) for tag in tags))
     depends_on_stories(request, [article, *related, previous, following])
+    live = stream(request, article) if article.is_live_coverage else None
     image = seo.image_url(request, article)
     meta = seo.PageMeta(
         title=article.headline,
@@ -218,7 +222,9 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
             "next": following,
             "preview": preview,
             "meta": meta,
-            "json_ld": seo.news_article(request, article, image),
+            "json_ld": seo.news_article(request, article, image, live),
+            "live": live,
+            "live_poll_seconds": settings.LIVE_POLL_SECONDS,
         },
     )
     if preview or previewer:

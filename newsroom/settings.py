@@ -289,6 +289,11 @@ PAGE_CACHE_PENDING_CHECK_SECONDS = float(os.environ.get("PAGE_CACHE_PENDING_CHEC
 PREVIEW_LINK_SECONDS = 24 * 60 * 60
 # A story's edit lock lasts this long after its holder's browser last sent a heartbeat.
 STORY_LOCK_SECONDS = float(os.environ.get("STORY_LOCK_SECONDS", "60"))
+# Live pages: how often readers' pages ask for new updates (seconds; tests shorten it), how far
+# back each answer reaches besides (covers a save that committed late), and updates per page.
+LIVE_POLL_SECONDS = float(os.environ.get("LIVE_POLL_SECONDS", "10"))
+LIVE_POLL_OVERLAP_SECONDS = float(os.environ.get("LIVE_POLL_OVERLAP_SECONDS", "60"))
+LIVE_PAGE_SIZE = int(os.environ.get("LIVE_PAGE_SIZE", "20"))
 # The wire desk: the largest agency document read (bytes), and the overall deadline of one
 # source's HTTP exchange (seconds), however slowly the server trickles its answer.
 WIRE_MAX_BYTES = int(os.environ.get("WIRE_MAX_BYTES", str(10 * 1024 * 1024)))

@@ -12,6 +12,7 @@ from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from articles.invalidation import LISTINGS
 from articles.models import Article
@@ -152,10 +153,17 @@ def teaser_meta(story) -> SafeString:
 
 @register.simple_tag
 def story_label(story) -> SafeString:
-    """The story's label ("Opinie", "Publicitate"…), a kicker above its headline, if it has one."""
+    """The story's label ("Opinie", "Publicitate"…), a kicker above its headline, if it has one;
+    "ÎN DIRECT" while its live coverage goes on."""
+    live = SafeString("")
+    if getattr(story, "coverage_started_at", None) and not story.coverage_ended_at:
+        live = format_html(
+            '<p class="kicker story-label story-label--live"><span class="live-badge">{}</span></p>',
+            _("LIVE"),
+        )
     if not story.label:
-        return SafeString("")
-    return format_html(
+        return live
+    return live + format_html(
         '<p class="kicker story-label story-label--{}">{}</p>',
         story.label,
         story.get_label_display(),

@@ -80,12 +80,14 @@ def breaking_news():
     Printed inside the kept masthead, which the clock retires at a banner's start and end."""
     banner = BreakingNews.objects.active().select_related("article").first()
     link = ""
+    live = False
     if banner is not None:
         if banner.article is not None and banner.article.is_published():
             link = banner.article.get_absolute_url()
+            live = banner.article.coverage_is_ongoing
         elif is_safe_link(banner.url):
             link = banner.url
-    return {"banner": banner, "link": link}
+    return {"banner": banner, "link": link, "live": live}
 
 
 @register.simple_tag
