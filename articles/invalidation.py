@@ -3,9 +3,9 @@
 Keys: "listings" (anything a site-wide list shows: home, archives, search, sitemaps, feeds),
 "section:<pk>", "tag:<pk>", "author:<pk>" (the stories a section, tag or author lists, and its
 own name) and "article:<pk>" (one story as printed anywhere). Every save and delete of a story,
-byline, tag link, correction, live update, section, author, tag or wire service bumps exactly the keys it
-changes, and so does `ArticleQuerySet.update()`; the clock's part is the next scheduled story's
-go-live. `connect()` wires it all (ArticlesConfig.ready).
+byline, tag link, correction, live update, section, author, tag or wire service bumps exactly
+the keys it changes, and so does `ArticleQuerySet.update()`; the clock's part is the next
+scheduled story's go-live. `connect()` wires it all (ArticlesConfig.ready).
 """
 
 from collections.abc import Iterable

@@ -786,6 +786,6 @@ def load_tags(stories) -> None:
 
 
 # The wire desk's models live in their own package; imported here so they are `articles.*`.
-from articles.wire.models import WireItem, WireSource, WireVersion  # noqa: E402, F401
 # Live coverage's entries, likewise.
 from articles.live.models import LiveEntry  # noqa: E402, F401
+from articles.wire.models import WireItem, WireSource, WireVersion  # noqa: E402, F401

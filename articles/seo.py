@@ -107,7 +107,8 @@ def news_article(request: HttpRequest, article: Article, image: str, live=None) 
 
 def add_live_coverage(request: HttpRequest, data: dict, article: Article, live) -> None:
     url = data["mainEntityOfPage"]
-    data["coverageStartTime"] = article.coverage_started_at.isoformat()
+    if article.coverage_started_at:
+        data["coverageStartTime"] = article.coverage_started_at.isoformat()
     if article.coverage_ended_at:
         data["coverageEndTime"] = article.coverage_ended_at.isoformat()
     if live.newest and article.publish_at and live.newest > article.publish_at:

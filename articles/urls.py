@@ -56,7 +56,11 @@ urlpatterns = [
     path("<yyyy:year>/<mm:month>/", views.MonthArchive.as_view(), name="archive-month"),
     path("<yyyy:year>/<mm:month>/<dd:day>/", views.DayArchive.as_view(), name="archive-day"),
     path("<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/", views.detail, name="detail"),
-    path("<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/live/updates/", live.updates, name="live-updates"),
+    path(
+        "<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/live/updates/",
+        live.updates,
+        name="live-updates",
+    ),
     path(
         "<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/live/feed/",
         live.feed_view(live.LiveUpdatesFeed()),

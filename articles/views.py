@@ -30,7 +30,6 @@ from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArc
 from taggit.models import Tag
 
 from articles import seo
-from articles.live.stream import stream
 from articles.invalidation import (
     LISTINGS,
     author_key,
@@ -38,6 +37,7 @@ from articles.invalidation import (
     section_key,
     tag_key,
 )
+from articles.live.stream import stream
 from articles.models import (
     PREVIEW_SALT,
     Article,

@@ -113,9 +113,7 @@ class LiveCoverageAdminMixin:
                 draft = "draft" in request.POST
                 entry.status = LiveEntry.Status.DRAFT if draft else LiveEntry.Status.POSTED
                 self.save_entry(request, entry, form, _("Posted"))
-                messages.success(
-                    request, _("Draft saved.") if draft else _("Update posted.")
-                )
+                messages.success(request, _("Draft saved.") if draft else _("Update posted."))
                 return redirect(self.live_url(article))
         elif request.method != "GET":
             return HttpResponseNotAllowed(["GET", "POST"])
@@ -170,9 +168,9 @@ class LiveCoverageAdminMixin:
         with reversion.create_revision():
             if entry.pinned:
                 # One pinned update at a time: pinning one unpins the one before.
-                for other in LiveEntry.objects.filter(article_id=entry.article_id, pinned=True).exclude(
-                    pk=entry.pk
-                ):
+                for other in LiveEntry.objects.filter(
+                    article_id=entry.article_id, pinned=True
+                ).exclude(pk=entry.pk):
                     other.pinned = False
                     other.save()
             entry.save()
@@ -212,6 +210,8 @@ class LiveCoverageAdminMixin:
         return redirect(self.live_url(article))
 
     def own_authors(self, request: HttpRequest) -> list[int]:
+        if not request.user.is_authenticated:
+            return []
         return list(Author.objects.filter(user=request.user).values_list("pk", flat=True))
 
     def live_response(self, request, article, form, page=None, editing=None) -> TemplateResponse:

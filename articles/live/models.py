@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -107,9 +108,14 @@ class LiveEntry(models.Model):
     def __str__(self) -> str:
         return self.title or self.posted_at.isoformat(timespec="minutes")
 
-    def clean(self):
-        from django.core.exceptions import ValidationError
+    def save(self, *args, **kwargs):
+        self.body = sanitize_body(self.body or "")
+        self.changed_at = timezone.now()
+        if not self._state.adding:
+            self.version += 1
+        super().save(*args, **kwargs)
 
+    def clean(self):
         errors = {}
         if not has_text(self.body or "") and not self.image:
             errors["body"] = _("Write the update, or add a picture.")
@@ -117,13 +123,6 @@ class LiveEntry(models.Model):
             errors["image_alt"] = _("Describe the picture for readers who cannot see it.")
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs):
-        self.body = sanitize_body(self.body or "")
-        self.changed_at = timezone.now()
-        if not self._state.adding:
-            self.version += 1
-        super().save(*args, **kwargs)
 
     def anchor(self) -> str:
         return f"update-{self.pk}"

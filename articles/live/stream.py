@@ -25,10 +25,17 @@ OLDEST_FIRST = "oldest"
 
 
 @dataclass
+class KeyEvent:
+    entry: LiveEntry
+    # Where the entry is: its anchor, on the page of the stream that holds it.
+    href: str
+
+
+@dataclass
 class Stream:
     page: Page
     pinned: LiveEntry | None
-    key_events: list[LiveEntry]
+    key_events: list[KeyEvent]
     oldest_first: bool
     cursor: int
     newest: datetime | None
@@ -96,23 +103,22 @@ def stream(request: HttpRequest, article: Article) -> Stream:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    highlights = list(
+    highlights: list[LiveEntry] = list(
         shown.filter(Q(pinned=True) | Q(key_event=True))
         .annotate(newer=Coalesce(Subquery(newer), 0))
         .order_by("-pinned", "-posted_at", "-pk")[: KEY_EVENTS + 1]
     )
     pinned = highlights[0] if highlights and highlights[0].pinned else None
     with_authors([*entries, *([pinned] if pinned else [])])
-    key_events = [entry for entry in highlights if entry.key_event][:KEY_EVENTS]
-    for entry in key_events:
-        before = paginator.count - 1 - entry.newer if oldest_first else entry.newer
+    key_events = []
+    for entry in [entry for entry in highlights if entry.key_event][:KEY_EVENTS]:
+        ahead: int = getattr(entry, "newer")  # noqa: B009 (an annotation the type does not know)
+        before = paginator.count - 1 - ahead if oldest_first else ahead
         on_page = before // paginator.per_page + 1
         query = "" if on_page == number else f"?page={on_page}"
         if query and oldest_first:
             query += f"&order={OLDEST_FIRST}"
-        entry.href = f"{query}#{entry.anchor()}"
+        key_events.append(KeyEvent(entry, f"{query}#{entry.anchor()}"))
     newest_first = entries if not oldest_first and number == 1 else []
-    newest = max(
-        (entry.posted_at for entry in [*newest_first, *highlights]), default=None
-    )
+    newest = max((entry.posted_at for entry in [*newest_first, *highlights]), default=None)
     return Stream(page, pinned, key_events, oldest_first, cursor_now(), newest, script_labels())

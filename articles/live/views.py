@@ -138,9 +138,7 @@ class LiveUpdatesFeed(Feed):
     def items(self, obj: Article) -> list[LiveEntry]:
         self.article = obj
         self.article_path = obj.get_absolute_url()
-        self.entries = list(
-            LiveEntry.objects.shown().filter(article=obj)[: settings.FEED_ITEMS]
-        )
+        self.entries = list(LiveEntry.objects.shown().filter(article=obj)[: settings.FEED_ITEMS])
         with_authors(self.entries)
         return self.entries
 

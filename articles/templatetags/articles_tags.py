@@ -158,7 +158,8 @@ def story_label(story) -> SafeString:
     live = SafeString("")
     if getattr(story, "coverage_started_at", None) and not story.coverage_ended_at:
         live = format_html(
-            '<p class="kicker story-label story-label--live"><span class="live-badge">{}</span></p>',
+            '<p class="kicker story-label story-label--live">'
+            '<span class="live-badge">{}</span></p>',
             _("LIVE"),
         )
     if not story.label:
