@@ -47,7 +47,15 @@ class LiveEntryForm(forms.ModelForm):
             "pinned",
             "posted_at",
         ]
-        widgets = {"authors": forms.CheckboxSelectMultiple}
+        widgets = {
+            "authors": forms.CheckboxSelectMultiple,
+            # To the second: shown to the minute (Romanian's input format), the time of an
+            # update went back to the start of its minute on every edit, ahead of updates
+            # posted before it in that minute.
+            "posted_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"
+            ),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,12 +106,12 @@ class LiveCoverageAdminMixin:
     def live_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         article = self.live_article(request, object_id)
         form = None
-        if may_post(request, article) and article.is_live_coverage:
+        if may_post(request, article) and article.coverage_is_ongoing:
             form = LiveEntryForm(initial={"authors": self.own_authors(request)})
         if request.method == "POST":
             if "coverage" in request.POST:
                 return self.change_coverage(request, article, request.POST["coverage"])
-            if not may_post(request, article) or not article.is_live_coverage:
+            if not may_post(request, article) or not article.coverage_is_ongoing:
                 raise PermissionDenied
             form = LiveEntryForm(request.POST, request.FILES)
             if form.is_valid():
@@ -130,9 +138,12 @@ class LiveCoverageAdminMixin:
             return self.entry_action(request, article, entry, request.POST["do"])
         form = LiveEntryForm(instance=entry)
         if request.method == "POST":
+            posted_at = entry.posted_at
             form = LiveEntryForm(request.POST, request.FILES, instance=entry)
             if form.is_valid():
                 entry = form.save(commit=False)
+                if "posted_at" not in form.changed_data:
+                    entry.posted_at = posted_at  # to the microsecond, which the form drops
                 if entry.status == LiveEntry.Status.POSTED and TEXT_FIELDS & set(form.changed_data):
                     entry.edited_at = timezone.now()
                 if "post" in request.POST:

@@ -76,6 +76,10 @@ def curate_front_page() -> None:
     published = Article.objects.published().exclude(image="").latest_first()
     front = FrontPage.objects.get_or_create(pk=1)[0]
     chosen = list(published.exclude(section__slug="opinii")[:12])[::4][:3]
+    # The live page leads while its coverage goes on, with the banner on it.
+    live = Article.objects.published().filter(coverage_started_at__isnull=False).first()
+    if live is not None:
+        chosen = [live, *chosen[:2]]
     for position, story in enumerate(chosen):
         FrontPageStory.objects.get_or_create(
             front_page=front, article=story, defaults={"position": position}

@@ -350,6 +350,11 @@ class AdminTests(LiveTestCase):
         self.client.post(url, {"coverage": "end"})
         story.refresh_from_db()
         assert story.coverage_ended_at is not None and not story.coverage_is_ongoing
+        # Ended: nothing more is posted to it until an editor resumes the coverage.
+        assert "New update" not in self.client.get(url).content.decode()
+        assert self.client.post(url, {"body": "<p>Late.</p>"}).status_code == 403
+        self.client.post(url, {"coverage": "start"})
+        assert self.client.post(url, {"body": "<p>Back on.</p>"}).status_code == 302
 
     def test_reporters_post_where_an_editor_allows(self):
         self.client.force_login(self.reporter)

@@ -7,7 +7,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from articles.models import Article, Author, Section
-from newsroom.chrome.models import Menu, MenuItem
+from newsroom.chrome.models import BreakingNews, FrontPageStory, Menu, MenuItem
 from tests.factories import make_article, make_user
 
 User = get_user_model()
@@ -33,7 +33,18 @@ class NewDatabaseTests(TestCase):
     def test_seeds_content_menus_and_three_demo_accounts(self):
         output = setup_demo()
 
-        assert Article.objects.count() == 12
+        # The stories asked for, and a live page, on the front page with the banner on it.
+        assert Article.objects.count() == 13
+        live = Article.objects.get(coverage_started_at__isnull=False)
+        assert live.is_published() and live.coverage_is_ongoing
+        entries = live.live_entries.all()
+        assert entries.count() >= 25
+        assert entries.filter(key_event=True).count() >= 3
+        assert entries.filter(pinned=True).count() == 1
+        assert entries.exclude(image="").count() == 1
+        assert BreakingNews.objects.get().article == live
+        assert FrontPageStory.objects.order_by("position").first().article == live
+        assert "story-label--live" in self.client.get("/").content.decode()
         admin = User.objects.get(username="admin")
         assert admin.is_superuser and admin.is_staff
         for username, group in [("editor", "Editor"), ("reporter", "Reporter")]:
