@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from articles.live.models import LiveEntry
 from articles.models import Article, ArticleAuthor, Author, Section, WireService, WireSource
 from newsroom import demo
 from newsroom.chrome.models import BreakingNews, FrontPageStory, Menu, SectionPin
@@ -206,6 +207,34 @@ def article(*, id: int) -> dict:
     }
 
 
+def live_entries(*, id: int) -> dict:
+    """A story's live coverage as the database holds it: its start and end, and every update,
+    newest first, drafts and deleted ones included."""
+    story = Article.objects.get(pk=id)
+    entries = LiveEntry.objects.filter(article=story).select_related("created_by")
+    return {
+        "started": story.coverage_started_at.isoformat() if story.coverage_started_at else None,
+        "ended": story.coverage_ended_at.isoformat() if story.coverage_ended_at else None,
+        "entries": [
+            {
+                "id": entry.pk,
+                "title": entry.title,
+                "body": entry.body,
+                "status": entry.status,
+                "key_event": entry.key_event,
+                "pinned": entry.pinned,
+                "image": entry.image.name,
+                "image_alt": entry.image_alt,
+                "posted_at": entry.posted_at.isoformat(),
+                "edited": entry.edited_at is not None,
+                "deleted": entry.deleted_at is not None,
+                "created_by": entry.created_by.username if entry.created_by else None,
+            }
+            for entry in entries
+        ],
+    }
+
+
 def find(*, headline: str) -> dict:
     """The id of the one story with this headline."""
     return {"id": Article.objects.get(headline=headline).pk}
@@ -242,5 +271,15 @@ def clear_front_page() -> dict:
 
 ACTIONS = {
     action.__name__: action
-    for action in [base, story, listing, article, find, wire_drop, poll_wires, clear_front_page]
+    for action in [
+        base,
+        story,
+        listing,
+        article,
+        live_entries,
+        find,
+        wire_drop,
+        poll_wires,
+        clear_front_page,
+    ]
 }
