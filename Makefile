@@ -46,7 +46,8 @@ e2e: install
 # The README's pictures, taken by the journeys that visit those pages.
 screenshots: install
 	E2E_REQUIRED=1 SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -q \
-		tests/e2e/test_journey_reader.py tests/e2e/test_journey_reporter.py tests/e2e/test_journey_editor.py
+		tests/e2e/test_journey_reader.py tests/e2e/test_journey_reporter.py tests/e2e/test_journey_editor.py \
+		tests/e2e/test_journey_live.py
 
 # 64 readers for 60 s against gunicorn on 127.0.0.1 while an editor changes a story every second,
 # on its own PostgreSQL database (LOADTEST_DATABASE_URL); fails on any 5xx or stale page.
