@@ -37,7 +37,7 @@ from articles.invalidation import (
     section_key,
     tag_key,
 )
-from articles.live.stream import stream
+from articles.live.stream import address_of, stream
 from articles.models import (
     PREVIEW_SALT,
     Article,
@@ -159,7 +159,7 @@ def _previewed_story_id(token: str) -> int:
 @require_safe
 # A preview link (?preview=…) is never stored: PageCacheMiddleware skips it. A live page reads
 # the page of its updates and their order.
-@public_page(reads=("page", "order"))
+@public_page(reads=("page", "order", "update"))
 def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> HttpResponse:
     # Unpublished stories are shown through this same view to staff who may read them in the
     # admin, and to anyone holding a signed preview link of that one story (?preview=…).
@@ -198,6 +198,9 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
     # The story, its byline, and the lists its related and neighbouring stories come from.
     depends_on(request, section_key(article.section_id), *(tag_key(tag.pk) for tag in tags))
     depends_on_stories(request, [article, *related, previous, following])
+    if article.is_live_coverage and "update" in request.GET and not preview:
+        depends_on_stories(request, [article])
+        return HttpResponseRedirect(address_of(request, article, request.GET["update"]))
     live = stream(request, article) if article.is_live_coverage else None
     image = seo.image_url(request, article)
     meta = seo.PageMeta(

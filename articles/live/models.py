@@ -102,6 +102,13 @@ class LiveEntry(models.Model):
                 condition=Q(status="posted", deleted_at__isnull=True),
                 name="live_entry_stream_idx",
             ),
+            # The pinned update and the key events, however far back in a long stream.
+            models.Index(
+                fields=["article", "-posted_at"],
+                condition=Q(status="posted", deleted_at__isnull=True)
+                & (Q(key_event=True) | Q(pinned=True)),
+                name="live_entry_highlights_idx",
+            ),
             models.Index(fields=["article", "changed_at"], name="live_entry_changes_idx"),
         ]
 

@@ -5,11 +5,11 @@ stream (the count is kept until an entry changes)."""
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Page, Paginator
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -58,6 +58,27 @@ def cursor_now() -> int:
     return int(timezone.now().timestamp()) // step * step
 
 
+def address_of(request: HttpRequest, article: Article, entry_id: str) -> str:
+    """The page of the stream (in the order asked for) that holds this update, with its anchor."""
+    try:
+        entry = LiveEntry.objects.shown().filter(article=article).get(pk=int(entry_id))
+    except (ValueError, LiveEntry.DoesNotExist) as error:
+        raise Http404(_("No such update.")) from error
+    oldest_first = request.GET.get("order") == OLDEST_FIRST
+    after = Q(posted_at__gt=entry.posted_at) | Q(posted_at=entry.posted_at, pk__gt=entry.pk)
+    before = Q(posted_at__lt=entry.posted_at) | Q(posted_at=entry.posted_at, pk__lt=entry.pk)
+    ahead = (
+        LiveEntry.objects.shown()
+        .filter(article=article)
+        .filter(before if oldest_first else after)
+        .count()
+    )
+    query = {"page": ahead // settings.LIVE_PAGE_SIZE + 1}
+    if oldest_first:
+        query["order"] = OLDEST_FIRST
+    return f"{article.get_absolute_url()}?{urlencode(query)}#{entry.anchor()}"
+
+
 def script_labels() -> dict:
     """What the polling script says, in the page's language. "N new updates" in each plural
     form, keyed by the category the browser's Intl.PluralRules picks (1, 2 and 20 fall in
@@ -92,33 +113,27 @@ def stream(request: HttpRequest, article: Article) -> Stream:
         raise Http404(_("No such page of updates.")) from error
     entries = page.object_list = list(page.object_list)
     number = page.number
-    # How many updates come before each highlight, newest first: which page holds it.
-    newer = (
-        shown.filter(
-            Q(posted_at__gt=OuterRef("posted_at"))
-            | Q(posted_at=OuterRef("posted_at"), pk__gt=OuterRef("pk"))
-        )
-        .order_by()
-        .values("article")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     highlights: list[LiveEntry] = list(
-        shown.filter(Q(pinned=True) | Q(key_event=True))
-        .annotate(newer=Coalesce(Subquery(newer), 0))
-        .order_by("-pinned", "-posted_at", "-pk")[: KEY_EVENTS + 1]
+        shown.filter(Q(pinned=True) | Q(key_event=True)).order_by("-pinned", "-posted_at", "-pk")[
+            : KEY_EVENTS + 1
+        ]
     )
     pinned = highlights[0] if highlights and highlights[0].pinned else None
     with_authors([*entries, *([pinned] if pinned else [])])
-    key_events = []
-    for entry in [entry for entry in highlights if entry.key_event][:KEY_EVENTS]:
-        ahead: int = getattr(entry, "newer")  # noqa: B009 (an annotation the type does not know)
-        before = paginator.count - 1 - ahead if oldest_first else ahead
-        on_page = before // paginator.per_page + 1
-        query = "" if on_page == number else f"?page={on_page}"
-        if query and oldest_first:
-            query += f"&order={OLDEST_FIRST}"
-        key_events.append(KeyEvent(entry, f"{query}#{entry.anchor()}"))
+    # A key event on another page is reached through ?update=<id>, which finds its page only
+    # when a reader asks (counting its place in a long stream on every build would not be).
+    here = {entry.pk for entry in entries}
+    order = f"&order={OLDEST_FIRST}" if oldest_first else ""
+    key_events = [
+        KeyEvent(
+            entry,
+            f"#{entry.anchor()}"
+            if entry.pk in here
+            else f"?update={entry.pk}{order}#{entry.anchor()}",
+        )
+        for entry in highlights
+        if entry.key_event
+    ][:KEY_EVENTS]
     newest_first = entries if not oldest_first and number == 1 else []
     newest = max((entry.posted_at for entry in [*newest_first, *highlights]), default=None)
     return Stream(page, pinned, key_events, oldest_first, cursor_now(), newest, script_labels())

@@ -81,7 +81,17 @@ class ReaderStreamTests(LiveTestCase):
         # The pinned update is on top of the first page, the key events jump to their pages.
         assert html.index(f'id="update-{entries[1].pk}"') < html.index('id="live-entries"')
         assert f'href="#update-{entries[5].pk}"' in html
-        assert f'href="?page=3#update-{entries[0].pk}"' in html
+        far = f'href="?update={entries[0].pk}#update-{entries[0].pk}"'
+        assert far in html
+        # The key event on another page is found when asked for.
+        found = self.client.get(f"{self.article.get_absolute_url()}?update={entries[0].pk}")
+        assert found.status_code == 302
+        assert found["Location"].endswith(f"?page=3#update-{entries[0].pk}")
+        for bad in ("x", "999999", str(gone.pk)):
+            assert (
+                self.client.get(f"{self.article.get_absolute_url()}?update={bad}").status_code
+                == 404
+            )
         assert "Not yet" not in html and "Withdrawn" not in html, html[
             html.find("Not yet") - 300 :
         ][:400]

@@ -297,6 +297,7 @@ class HeadTests(StoresPagesAtOnce, TestCase):
             authors=[make_author(slug="ana-pop")],
             tags=["budget"],
             publish_at=timezone.now() - timedelta(days=1),
+            coverage_started_at=timezone.now() - timedelta(hours=1),
         )
 
     def addresses(self) -> dict[str, str]:
@@ -312,6 +313,15 @@ class HeadTests(StoresPagesAtOnce, TestCase):
                 "articles:archive-day", args=[local.year, local.month, local.day]
             ),
             "<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/": self.story.get_absolute_url(),
+            "<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/live/updates/": (
+                self.story.get_absolute_url() + "live/updates/?after=1"
+            ),
+            "<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/live/feed/": (
+                self.story.get_absolute_url() + "live/feed/"
+            ),
+            "<yyyy:year>/<mm:month>/<dd:day>/<slug:slug>/live/feed/atom/": (
+                self.story.get_absolute_url() + "live/feed/atom/"
+            ),
             "section/<slug:slug>/": "/section/politics/",
             "tag/<tagslug:slug>/": "/tag/budget/",
             "author/<slug:slug>/": "/author/ana-pop/",
