@@ -12,10 +12,12 @@ from django.core.paginator import InvalidPage, Page, Paginator
 from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from articles.invalidation import article_key
+from articles.live import render
 from articles.live.models import LiveEntry
 from articles.models import Article, Author
 from newsroom.pagecache import remembered
@@ -29,6 +31,12 @@ class KeyEvent:
     entry: LiveEntry
     # Where the entry is: its anchor, on the page of the stream that holds it.
     href: str
+
+    def summary(self) -> str:
+        return render.summary(self.entry)
+
+    def time(self) -> SafeString:
+        return render.time_html(self.entry.posted_at)
 
 
 @dataclass

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, set_response_etag
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_safe
 from articles.feeds import LOGO, TTL_MINUTES, NewsAtomFeed, NewsRssFeed, absolute_body
 from articles.invalidation import article_key
 from articles.live.models import LiveEntry
+from articles.live.render import entry_html, summary
 from articles.live.stream import cursor_now, with_authors
 from articles.models import Article
 from newsroom.pagecache import depends_on, public_page
@@ -42,14 +42,6 @@ def live_story(request: HttpRequest, slug: str) -> Article:
         raise Http404(_("No such live page."))
     depends_on(request, article_key(article.pk))
     return article
-
-
-def entry_html(entry: LiveEntry) -> str:
-    return render_to_string("articles/live/entry.html", {"entry": entry})
-
-
-def summary(entry: LiveEntry) -> str:
-    return entry.title or Truncator(strip_tags(entry.body)).words(12)
 
 
 def _bad_moment() -> JsonResponse:

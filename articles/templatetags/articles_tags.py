@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from articles.invalidation import LISTINGS
+from articles.live.render import entry_html
 from articles.models import Article
 from articles.renditions import best_jpeg, srcset
 from newsroom.dates import LOWERCASE_NAMES
@@ -215,6 +216,12 @@ def teaser(
         standfirst=standfirst,
         meta=teaser_meta(story),
     )
+
+
+@register.simple_tag
+def live_entry(entry) -> SafeString:
+    """One update of a live page (articles.live.render)."""
+    return entry_html(entry)
 
 
 RAIL_LATEST = 6
