@@ -7,7 +7,8 @@
 3. Over HTTP on loopback, gunicorn with two workers (deploy/gunicorn.conf.py) and Redis: wrk's
    requests per second and p50/p99 latency, page cache off then on; then the shipped nginx
    configuration in front, against the same nginx serving the same page as a plain file; the
-   workers' memory and database connections after the runs.
+   workers' memory and database connections after the runs. Then live coverage polled by 2,000
+   paced readers while an editor posts (benchmarks/livepoll.py, on its own database).
 4. Prints one table and writes the figures, with the machine's description, to
    benchmarks/results/ (JSON, plus the query plans as text).
 """
@@ -22,7 +23,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import load, mostread, serve
+from benchmarks import livepoll, load, mostread, serve
 
 RESULTS = Path(__file__).resolve().parent / "results"
 VAR = serve.BASE_DIR / "var" / "bench"
@@ -52,6 +53,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=10, help="seconds of each wrk run")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections to gunicorn")
     parser.add_argument("--iterations", type=int, default=100, help="in-process timings per page")
+    parser.add_argument(
+        "--live-readers", type=int, default=2000, help="readers polling a live page (default 2000)"
+    )
+    parser.add_argument(
+        "--live-seconds", type=float, default=60, help="seconds of live updates (default 60)"
+    )
     parser.add_argument("--skip-http", action="store_true", help="only the in-process figures")
     parser.add_argument("--reload", action="store_true", help="rebuild the database even if loaded")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -190,6 +197,12 @@ def http_runs(targets: dict, env: dict, args: argparse.Namespace) -> dict:
         results["most_read"] = mostread.runs(
             targets, env, args.duration, args.connections, redis_url
         )
+        results["live_poll"] = livepoll.runs(
+            env,
+            redis_url,
+            livepoll.own_database(args.database_url),
+            livepoll.Plan(readers=args.live_readers, seconds=args.live_seconds),
+        )
     return results
 
 
@@ -302,6 +315,8 @@ def evaluate(report: dict) -> list[tuple[str, bool, str]]:
             ),
         ]
         checks += mostread.checks(http["most_read"])
+        if "live_poll" in http:
+            checks += livepoll.checks(http["live_poll"])
         rss = runs["uncached"]["worker_rss_mb"] + runs["cached"]["worker_rss_mb"]
         checks.append(("worker RSS < 150 MB", max(rss) < 150, f"max {max(rss)} MB"))
     if report["articles"] >= 1_000_000:
@@ -364,6 +379,9 @@ def table(report: dict) -> str:
             f"{http['uncached']['database_connections']} / {http['cached']['database_connections']}"
             f" (psycopg pool, one per worker expected); cache: {report['http']['cache']}."
         )
+    live_poll = (report.get("http") or {}).get("live_poll")
+    if live_poll:
+        lines += ["", *livepoll.table_lines(live_poll)]
     if report.get("load"):
         lines.append(f"loading: {report['load']}")
     lines.append("")

@@ -81,7 +81,7 @@ def address_of(request: HttpRequest, article: Article, entry_id: str) -> str:
         .filter(before if oldest_first else after)
         .count()
     )
-    query = {"page": ahead // settings.LIVE_PAGE_SIZE + 1}
+    query: dict[str, object] = {"page": ahead // settings.LIVE_PAGE_SIZE + 1}
     if oldest_first:
         query["order"] = OLDEST_FIRST
     return f"{article.get_absolute_url()}?{urlencode(query)}#{entry.anchor()}"
