@@ -23,7 +23,7 @@ from articles.live.models import LiveEntry
 from articles.live.render import entry_html, summary
 from articles.live.stream import cursor_now, with_authors
 from articles.models import Article
-from newsroom.pagecache import depends_on, public_page
+from newsroom.pagecache import depends_on_before_reading, public_page
 
 # The most changes one answer carries; a reader further behind is asked to reload.
 MOST_CHANGES = 100
@@ -32,15 +32,18 @@ CLOCK_SKEW_SECONDS = 60
 
 
 def live_story(request: HttpRequest, slug: str) -> Article:
-    """The published story with live coverage at this address; what it shows depends on it."""
-    article = get_object_or_404(
-        Article.objects.published().select_related("section"),
-        slug=slug,
-        coverage_started_at__isnull=False,
-    )
+    """The published story with live coverage at this address; what it shows depends on it.
+
+    The story's key is declared before its row and updates are read, so an answer built right
+    after a post is kept at once: the readers polling next share it instead of each rebuilding."""
+    live = Article.objects.published().filter(slug=slug, coverage_started_at__isnull=False)
+    pk = live.values_list("pk", flat=True).first()
+    if pk is None:
+        raise Http404(_("No such live page."))
+    depends_on_before_reading(request, article_key(pk))
+    article = get_object_or_404(live.select_related("section"), pk=pk)
     if request.path.rsplit("/live/", 1)[0] + "/" != article.get_absolute_url():
         raise Http404(_("No such live page."))
-    depends_on(request, article_key(article.pk))
     return article
 
 

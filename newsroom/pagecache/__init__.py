@@ -20,6 +20,7 @@ from newsroom.pagecache.pages import (
     PAGE_SECONDS,
     SHARED_MAX_AGE,
     depends_on,
+    depends_on_before_reading,
     has_session,
     public_page,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "SHARED_MAX_AGE",
     "bump",
     "depends_on",
+    "depends_on_before_reading",
     "has_session",
     "public_page",
     "remembered",

@@ -92,6 +92,19 @@ def depends_on(request: HttpRequest, *keys: str) -> None:
         plan.keys.update(keys)
 
 
+def depends_on_before_reading(request: HttpRequest, *keys: str) -> None:
+    """Record keys the page depends on, learnt before the rows they guard are read: their
+    versions now are the ones to compare when storing, so the page is kept at once unless they
+    change meanwhile (no settle wait — what a page polled by thousands right after each change
+    needs)."""
+    plan = getattr(request, "page_plan", None)
+    if plan is None:
+        return
+    plan.keys.update(keys)
+    if settings.PAGE_CACHE:
+        plan.initial.update(versions(keys) or {})
+
+
 def public_page(*keys: str, seconds: int = PAGE_SECONDS, reads: tuple[str, ...] = ()) -> Callable:
     """Decorate a view whose page is the same for every anonymous reader.
 

@@ -3,6 +3,7 @@
 import json
 import re
 from datetime import timedelta
+from unittest import mock
 
 import feedparser
 from django.core.cache import cache
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Version
 
+from articles.live import views
 from articles.live.models import LiveEntry
 from articles.live.stream import cursor_now
 from articles.models import Article
@@ -199,6 +201,30 @@ class PollingTests(StoresPagesAtOnce, LiveTestCase):
         )
         answer = self.updates(cursor_now() - 30)
         assert answer["reload"] and answer["entries"] == []
+
+
+class RightAfterAPostTests(LiveTestCase):
+    """With the real settle window: the answer thousands poll right after a post is built once."""
+
+    def test_an_answer_built_right_after_a_post_is_kept_at_once(self):
+        url = self.updates_url(cursor_now())
+        post(self.article, title="Just posted")
+        assert self.client.get(url)["X-Page-Cache"] == "miss"
+        again = self.client.get(url)
+        assert again["X-Page-Cache"] == "hit" and "Just posted" in again.content.decode()
+
+    def test_a_post_while_the_answer_is_built_is_not_kept(self):
+        url = self.updates_url(cursor_now())
+        real = views.with_authors
+
+        def posted_meanwhile(entries):
+            post(self.article, title="Posted meanwhile")
+            return real(entries)
+
+        with mock.patch.object(views, "with_authors", posted_meanwhile):
+            self.client.get(url)
+        again = self.client.get(url)
+        assert again["X-Page-Cache"] == "miss" and "Posted meanwhile" in again.content.decode()
 
 
 class QueryBudgetTests(LiveTestCase):
