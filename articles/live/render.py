@@ -26,7 +26,8 @@ def summary(entry: LiveEntry) -> str:
     return entry.title or Truncator(strip_tags(entry.body)).words(12)
 
 
-def entry_html(entry: LiveEntry) -> SafeString:
+def entry_html(entry: LiveEntry, anchored: bool = True) -> SafeString:
+    """The update; `anchored` False for a second copy on the page (the pinned one on top)."""
     anchor = entry.anchor()
     classes = "live-entry"
     flags = []
@@ -82,11 +83,11 @@ def entry_html(entry: LiveEntry) -> SafeString:
             )
         )
     return format_html(
-        '<article class="{}" id="{}" data-entry="{}" data-version="{}">'
+        '<article class="{}"{} data-entry="{}" data-version="{}">'
         '<header class="live-entry__meta"><a class="live-entry__time" href="#{}">{}</a>{}</header>'
         '{}{}<div class="live-entry__body">{}</div>{}</article>',
         classes,
-        anchor,
+        format_html(' id="{}"', anchor) if anchored else "",
         entry.pk,
         entry.version,
         anchor,

@@ -58,6 +58,11 @@ class Stream:
     def entries(self) -> list[LiveEntry]:
         return list(self.page.object_list)
 
+    @property
+    def pinned_anchored(self) -> bool:
+        """The pinned copy on top keeps the id only when the stream below does not list it."""
+        return self.pinned is not None and all(e.pk != self.pinned.pk for e in self.entries)
+
 
 def cursor_now() -> int:
     """The moment a poll asks from, rounded down to the polling interval: readers who loaded

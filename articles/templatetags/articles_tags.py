@@ -219,9 +219,9 @@ def teaser(
 
 
 @register.simple_tag
-def live_entry(entry) -> SafeString:
+def live_entry(entry, anchored: bool = True) -> SafeString:
     """One update of a live page (articles.live.render)."""
-    return entry_html(entry)
+    return entry_html(entry, anchored)
 
 
 RAIL_LATEST = 6

@@ -91,7 +91,12 @@
     }
     if (shown.length) {
       if ((versions.get(id) || 0) >= entry.version) return;
-      for (const element of shown) element.replaceWith(render(entry.html));
+      for (const element of shown) {
+        const fresh = render(entry.html);
+        // A pinned copy on top of the same update in the stream carries no id: one anchor a page.
+        if (shown.length > 1 && element.closest(".live__pinned")) fresh.removeAttribute("id");
+        element.replaceWith(fresh);
+      }
       versions.set(id, entry.version);
     } else if (!versions.has(id)) {
       waiting.set(id, entry);

@@ -108,6 +108,17 @@ class ReaderStreamTests(LiveTestCase):
         oldest = self.client.get(self.article.get_absolute_url() + "?order=oldest")
         assert entry_ids(oldest.content.decode()) == [e.pk for e in entries[:3]]
 
+    def test_one_anchor_per_update_when_the_pinned_one_is_also_in_the_stream(self):
+        first, pinned = post(self.article, title="First"), post(self.article, title="Pinned")
+        pinned.pinned = True
+        pinned.save()
+
+        html = self.client.get(self.article.get_absolute_url()).content.decode()
+        assert html.count(f'data-entry="{pinned.pk}"') == 2
+        assert html.count(f'id="update-{pinned.pk}"') == 1
+        assert html.index(f'id="update-{pinned.pk}"') > html.index('id="live-entries"')
+        assert f'id="update-{first.pk}"' in html
+
     def test_bad_page_is_a_404_and_no_updates_yet_says_so(self):
         assert self.client.get(self.article.get_absolute_url() + "?page=9").status_code == 404
         assert self.client.get(self.article.get_absolute_url() + "?page=x").status_code == 404
