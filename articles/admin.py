@@ -218,6 +218,7 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
         (None, {"fields": ["headline", "slug", "standfirst", "body", "loaded_version"]}),
         # The byline inline is shown here, after the body (see the change_form template).
         (_("Section and tags"), {"fields": ["section", "label", "tags", "dateline"]}),
+        (_("Language"), {"fields": ["language", "translation"]}),
         (
             _("Wire attribution"),
             {
@@ -230,7 +231,25 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
             {"fields": ["image_preview", "image", "image_alt", "image_caption", "image_credit"]},
         ),
         (_("Publishing"), {"fields": ["status", "publish_at", "updated_at"]}),
+        (
+            _("Promotion"),
+            {
+                "fields": [
+                    "seo_title",
+                    "meta_description",
+                    "social_title",
+                    "social_description",
+                    "canonical_url",
+                ],
+                "classes": ["collapse"],
+                "description": _(
+                    "What search results and shared links show, when the headline and "
+                    "standfirst do not fit there. Leave blank to use them."
+                ),
+            },
+        ),
     ]
+    autocomplete_fields = ["translation"]
     prepopulated_fields = {"slug": ["headline"]}
     # A handful of sections and agencies: a plain list is one click, not three.
     readonly_fields = ["image_preview"]
