@@ -30,7 +30,9 @@ def meta(html: str, name: str) -> str | None:
 
 
 def canonical(html: str) -> str:
-    return re.search(r'<link rel="canonical" href="([^"]+)">', html).group(1)
+    found = re.search(r'<link rel="canonical" href="([^"]+)">', html)
+    assert found, "no canonical link"
+    return found.group(1)
 
 
 class FallbackTests(SiteTestCase):
