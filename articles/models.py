@@ -15,6 +15,7 @@ from django.db.models.signals import pre_save
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_prose_editor.fields import ProseEditorField
 from taggit.managers import TaggableManager
@@ -83,6 +84,19 @@ def strip_forbidden_characters(sender, instance, raw=False, **kwargs):
 
 
 pre_save.connect(strip_forbidden_characters, dispatch_uid="strip-forbidden-characters")
+
+
+def site_language() -> str:
+    """The language the site is being served in (the site's settings choose it), else the
+    project's: a new story's language unless said otherwise."""
+    code = (get_language() or "").split("-")[0].lower()
+    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def story_language(code: str) -> str:
+    """A language code from elsewhere ("en-GB", "EN") as one of the site's, or ""."""
+    code = (code or "").split("-")[0].split("_")[0].lower()
+    return code if code in dict(settings.LANGUAGES) else ""
 
 
 def validate_canonical_url(value: str) -> None:
@@ -398,7 +412,7 @@ class Article(models.Model):
         _("language"),
         max_length=8,
         choices=settings.LANGUAGES,
-        default=settings.LANGUAGE_CODE,
+        default=site_language,
         help_text=_("The language the story is written in."),
     )
     # Linked both ways (save() keeps the other story's link in step): the page of either one
