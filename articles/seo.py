@@ -66,7 +66,8 @@ class PageMeta:
 
     @property
     def alternate_locales(self) -> list[str]:
-        return [og_locale(code) for code, _url in self.alternates if code != self.language]
+        own = self.locale
+        return [og_locale(code) for code, _url in self.alternates if og_locale(code) != own]
 
 
 def og_locale(language: str | None) -> str:
