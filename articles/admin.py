@@ -265,7 +265,15 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
         "is_live",
         "preview_link",
     ]
-    list_filter = [StatusFilter, MineFilter, "section", "label", "authors", "wire_service"]
+    list_filter = [
+        StatusFilter,
+        MineFilter,
+        "section",
+        "label",
+        "language",
+        "authors",
+        "wire_service",
+    ]
     list_select_related = ["section", "wire_service"]
     search_fields = ["headline", "standfirst", "body"]
     date_hierarchy = "publish_at"

@@ -228,3 +228,36 @@ class SyndicationTests(LanguageTestCase):
             for url in root
         }
         assert found == {self.english.headline: "en", self.romanian.headline: "ro"}
+
+    def test_the_ninjs_api_gives_and_filters_each_storys_language(self):
+        def languages(**params) -> dict[str, str]:
+            response = self.client.get("/api/ninjs/", params)
+            assert response.status_code == 200
+            return {doc["headlines"][0]["value"]: doc["language"] for doc in response.json()}
+
+        assert languages() == {self.english.headline: "en", self.romanian.headline: "ro"}
+        assert languages(language="en-GB") == {self.english.headline: "en"}
+        assert languages(language="ro") == {self.romanian.headline: "ro"}
+
+
+class WireStoryLanguageTests(TestCase):
+    def test_a_story_from_the_wire_takes_its_agencys_language(self):
+        from articles.models import WireService
+        from articles.wire.ingest import ingest_document
+        from articles.wire.stories import make_story
+        from tests.articles.wire.helpers import sample
+
+        reuters = WireService.objects.get(slug="reuters")
+        section = make_section()
+        for tag, expected in [("en-GB", "en"), ("ro", "ro"), ("de", "ro")]:
+            data = sample("newsml-message.xml").replace(
+                b'<nar:language tag="ro"/>', f'<nar:language tag="{tag}"/>'.encode()
+            )
+            [outcome] = ingest_document(data, reuters)
+            item = outcome.item
+            assert item is not None
+            item.pictures = []
+            article, _note = make_story(item, section)
+            assert article.language == expected, tag
+            Article.objects.filter(pk=article.pk).delete()
+            type(item).objects.filter(pk=item.pk).delete()
