@@ -363,6 +363,14 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
     def has_delete_permission(self, request, obj=None):
         return may_edit(request, obj) and super().has_delete_permission(request, obj)
 
+    def get_changeform_initial_data(self, request):
+        # A new story is in the language the site is served in (its settings choose it).
+        initial = super().get_changeform_initial_data(request)
+        language = getattr(request, "LANGUAGE_CODE", "")
+        if language in dict(settings.LANGUAGES):
+            initial.setdefault("language", language)
+        return initial
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not can_publish(request):

@@ -15,7 +15,6 @@ from django.db.models.signals import pre_save
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_prose_editor.fields import ProseEditorField
 from taggit.managers import TaggableManager
@@ -84,13 +83,6 @@ def strip_forbidden_characters(sender, instance, raw=False, **kwargs):
 
 
 pre_save.connect(strip_forbidden_characters, dispatch_uid="strip-forbidden-characters")
-
-
-def site_language() -> str:
-    """The language the site is being served in (the site's settings choose it), else the
-    project's: a new story's language unless said otherwise."""
-    code = (get_language() or "").split("-")[0].lower()
-    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def story_language(code: str) -> str:
@@ -412,7 +404,7 @@ class Article(models.Model):
         _("language"),
         max_length=8,
         choices=settings.LANGUAGES,
-        default=site_language,
+        default=settings.LANGUAGE_CODE,
         help_text=_("The language the story is written in."),
     )
     # Linked both ways (save() keeps the other story's link in step): the page of either one

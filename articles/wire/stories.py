@@ -25,7 +25,6 @@ from articles.models import (
     ArticleAuthor,
     Author,
     Section,
-    site_language,
     story_language,
 )
 from articles.richtext import has_text, paragraph_ends
@@ -110,7 +109,7 @@ def make_story(item: WireItem, section: Section, user=None) -> tuple[Article, st
             wire_attribution=Article.Attribution.WIRE_COPY,
             wire_story_id=item.guid[:100],
             # The agency's language, when the site has it (English copy on a Romanian site).
-            language=story_language(item.language) or site_language(),
+            language=story_language(item.language) or settings.LANGUAGE_CODE,
             status=Article.Status.DRAFT,
             # The agency's embargo is the earliest the story may go out.
             publish_at=item.embargo if item.is_embargoed() else None,

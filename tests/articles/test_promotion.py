@@ -249,3 +249,10 @@ class PromotionFormTests(TestCase):
         other = make_article(language="ro")
         response = self.post(language="ro", translation=str(other.pk))
         assert list(errors(response)) == ["translation"]
+
+    def test_a_new_story_is_in_the_language_the_site_is_served_in(self):
+        from newsroom.chrome.models import SiteSettings
+
+        assert self.client.get(self.add).context["adminform"].form["language"].value() == "ro"
+        SiteSettings(pk=1, language="en").save()
+        assert self.client.get(self.add).context["adminform"].form["language"].value() == "en"
