@@ -596,12 +596,14 @@ class Article(models.Model):
     def save(self, *args, **kwargs):
         # Every write path (admin, ORM, imports) stores sanitized markup, not only the form.
         self.body = sanitize_body(self.body or "")
-        if not self._state.adding and kwargs.get("update_fields") is None:
+        update_fields = kwargs.get("update_fields")
+        if not self._state.adding and update_fields is None:
             # Each full save is a new version: a form loaded earlier can no longer save over it.
             self.version += 1
         if self.translation_id is not None and self.translation_id == self.pk:
             self.translation_id = None
-        update_fields = kwargs.get("update_fields")
+        # The translation's side of the link is kept in step, only when the link changed: most
+        # saves cost no query more.
         stored = None if self._state.adding else getattr(self, "_stored_translation", UNKNOWN)
         relinks = self.translation_id != stored and (
             update_fields is None or "translation" in update_fields
