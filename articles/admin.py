@@ -218,6 +218,7 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
         (None, {"fields": ["headline", "slug", "standfirst", "body", "loaded_version"]}),
         # The byline inline is shown here, after the body (see the change_form template).
         (_("Section and tags"), {"fields": ["section", "label", "tags", "dateline"]}),
+        (_("Language"), {"fields": ["language", "translation"]}),
         (
             _("Wire attribution"),
             {
@@ -230,7 +231,25 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
             {"fields": ["image_preview", "image", "image_alt", "image_caption", "image_credit"]},
         ),
         (_("Publishing"), {"fields": ["status", "publish_at", "updated_at"]}),
+        (
+            _("Promotion"),
+            {
+                "fields": [
+                    "seo_title",
+                    "meta_description",
+                    "social_title",
+                    "social_description",
+                    "canonical_url",
+                ],
+                "classes": ["collapse"],
+                "description": _(
+                    "What search results and shared links show, when the headline and "
+                    "standfirst do not fit there. Leave blank to use them."
+                ),
+            },
+        ),
     ]
+    autocomplete_fields = ["translation"]
     prepopulated_fields = {"slug": ["headline"]}
     # A handful of sections and agencies: a plain list is one click, not three.
     readonly_fields = ["image_preview"]
@@ -246,7 +265,15 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
         "is_live",
         "preview_link",
     ]
-    list_filter = [StatusFilter, MineFilter, "section", "label", "authors", "wire_service"]
+    list_filter = [
+        StatusFilter,
+        MineFilter,
+        "section",
+        "label",
+        "language",
+        "authors",
+        "wire_service",
+    ]
     list_select_related = ["section", "wire_service"]
     search_fields = ["headline", "standfirst", "body"]
     date_hierarchy = "publish_at"
@@ -335,6 +362,14 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
 
     def has_delete_permission(self, request, obj=None):
         return may_edit(request, obj) and super().has_delete_permission(request, obj)
+
+    def get_changeform_initial_data(self, request):
+        # A new story is in the language the site is served in (its settings choose it).
+        initial = super().get_changeform_initial_data(request)
+        language = getattr(request, "LANGUAGE_CODE", "")
+        if language in dict(settings.LANGUAGES):
+            initial.setdefault("language", language)
+        return initial
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

@@ -149,9 +149,13 @@ class NewsRssFeed(XMLSafeFeed, feedgenerator.Rss201rev2Feed):
                 {"url": enclosure.url, "length": enclosure.length, "type": enclosure.mime_type},
             )
         add_media_content(handler, item["media"])
+        if item.get("language", self.feed["language"]) != self.feed["language"]:
+            # RSS has no language per item: Dublin Core's element says a story's own.
+            text("dc:language", item["language"])
         if wire := item["wire"]:
             text("dc:contributor", wire.name)
-            if wire.website:
+            # <source> names the channel the item came from: the agency's own copy only.
+            if wire.website and wire.is_source:
                 text("source", wire.name, {"url": wire.website})
 
 
@@ -160,6 +164,13 @@ class NewsAtomFeed(XMLSafeFeed, feedgenerator.Atom1Feed):
 
     def root_attributes(self):
         return {**super().root_attributes(), "xmlns:media": MEDIA_NS}
+
+    def item_attributes(self, item):
+        # An entry in another language than the feed's says so; xml:lang is inherited otherwise.
+        attributes = super().item_attributes(item)
+        if item.get("language", self.feed["language"]) != self.feed["language"]:
+            attributes["xml:lang"] = item["language"]
+        return attributes
 
     def latest_post_date(self):
         return self.feed["build_date"]
@@ -230,6 +241,8 @@ def add_media_content(handler, media: "MediaImage | None") -> None:
 class Wire:
     name: str
     website: str
+    # The agency's own copy: the agency is the item's source, not only credited.
+    is_source: bool = True
 
 
 @dataclass(frozen=True)
@@ -258,6 +271,7 @@ class FeedItem:
     categories: list[str]
     wire: Wire | None
     media: MediaImage | None
+    language: str = ""
 
 
 @dataclass
@@ -374,8 +388,9 @@ def feed_item(scope: FeedScope, article: Article) -> FeedItem:
             article.section.name,
             *(tag.name for tag in article.tag_list),
         ],
-        wire=Wire(wire.credit, wire.website) if wire else None,
+        wire=Wire(wire.credit, wire.website, article.is_wire_copy) if wire else None,
         media=image,
+        language=article.language,
     )
 
 
@@ -491,6 +506,7 @@ class LatestStoriesFeed(Feed):
             "creators": item.creators,
             "wire": item.wire,
             "media": item.media,
+            "language": item.language or get_language(),
         }
 
 

@@ -14,7 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from articles.images import ImageUploadField
-from articles.models import Article
+from articles.models import (
+    CANONICAL_URL_MAX,
+    DESCRIPTION_RECOMMENDED,
+    SEO_TITLE_RECOMMENDED,
+    SOCIAL_TITLE_RECOMMENDED,
+    Article,
+    validate_canonical_url,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -83,6 +90,26 @@ def display_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+class CanonicalURLField(forms.CharField):
+    """An absolute http(s) address, taken as typed: Django's URLField would prefix a relative
+    path or a bare word with "https://" and accept it."""
+
+    widget = forms.URLInput
+    default_validators = [validate_canonical_url]
+
+    def __init__(self, *, assume_scheme=None, **kwargs):
+        kwargs["max_length"] = CANONICAL_URL_MAX
+        super().__init__(**kwargs)
+
+
+def counted(recommended: int, rows: int = 0) -> forms.Widget:
+    """A box with a live count of its characters against the recommended length."""
+    attrs = {"data-count-recommended": recommended, "class": "desk-wide"}
+    if rows:
+        return forms.Textarea(attrs={**attrs, "rows": rows})
+    return forms.TextInput(attrs=attrs)
+
+
 class ArticleAdminForm(forms.ModelForm):
     """The article form; the admin sets `can_publish` on the class it builds per request."""
 
@@ -111,6 +138,8 @@ class ArticleAdminForm(forms.ModelForm):
             "label",
             "tags",
             "dateline",
+            "language",
+            "translation",
             "wire_service",
             "wire_attribution",
             "wire_story_id",
@@ -121,8 +150,13 @@ class ArticleAdminForm(forms.ModelForm):
             "status",
             "publish_at",
             "updated_at",
+            "seo_title",
+            "meta_description",
+            "social_title",
+            "social_description",
+            "canonical_url",
         ]
-        field_classes = {"image": ImageUploadField}
+        field_classes = {"image": ImageUploadField, "canonical_url": CanonicalURLField}
         widgets = {
             "headline": forms.TextInput(
                 attrs={"data-count-limit": HEADLINE_LIMIT, "class": "desk-wide"}
@@ -135,12 +169,21 @@ class ArticleAdminForm(forms.ModelForm):
                 }
             ),
             "status": forms.HiddenInput,
+            "seo_title": counted(SEO_TITLE_RECOMMENDED),
+            "meta_description": counted(DESCRIPTION_RECOMMENDED, rows=2),
+            "social_title": counted(SOCIAL_TITLE_RECOMMENDED),
+            "social_description": counted(DESCRIPTION_RECOMMENDED, rows=2),
         }
         help_texts = {
             "tags": _("Separate tags with commas. Quote a tag that has a comma in it."),
         }
         error_messages = {
             "slug": {"unique": _("Another story already uses this slug. Choose a different one.")},
+            "translation": {
+                "unique": _(
+                    "That story is already linked to another translation: unlink it there first."
+                )
+            },
         }
 
     def __init__(self, *args, **kwargs):

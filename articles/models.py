@@ -7,7 +7,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchVectorField
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import connections, models
+from django.core.validators import URLValidator
+from django.db import connections, models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.db.models.signals import pre_save
@@ -28,6 +29,9 @@ from newsroom.pagecache import EVERY_PAGE, remembered
 FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # The apps whose text readers see: the newsroom's content, its tags and the site's chrome.
 CLEANED_APPS = {"articles", "chrome", "taggit"}
+
+# A value never loaded (a deferred field), unlike any stored one.
+UNKNOWN = object()
 
 # Signed preview links: salted so that no other signed value of the site can pass for one.
 PREVIEW_SALT = "articles.preview"
@@ -54,7 +58,17 @@ TEASER_FIELDS = (
     "label",
     "coverage_started_at",
     "coverage_ended_at",
+    "language",
 )
+# What search engines and sharing previews should show: Google cuts titles near 70 characters
+# and descriptions near 160; the columns allow a little more, for the odd exception.
+SEO_TITLE_RECOMMENDED = 70
+SEO_TITLE_MAX = 100
+DESCRIPTION_RECOMMENDED = 160
+DESCRIPTION_MAX = 300
+SOCIAL_TITLE_RECOMMENDED = 90
+SOCIAL_TITLE_MAX = 150
+CANONICAL_URL_MAX = 500
 
 
 def strip_forbidden_characters(sender, instance, raw=False, **kwargs):
@@ -69,6 +83,26 @@ def strip_forbidden_characters(sender, instance, raw=False, **kwargs):
 
 
 pre_save.connect(strip_forbidden_characters, dispatch_uid="strip-forbidden-characters")
+
+
+def story_language(code: str) -> str:
+    """A language code from elsewhere ("en-GB", "EN") as one of the site's, or ""."""
+    code = (code or "").split("-")[0].split("_")[0].lower()
+    return code if code in dict(settings.LANGUAGES) else ""
+
+
+def validate_canonical_url(value: str) -> None:
+    """An absolute http(s) address, nothing a browser would run or resolve against our site."""
+    if not value:
+        return
+    if any(char.isspace() or ord(char) < 32 for char in value):
+        raise ValidationError(_("An address has no spaces or line breaks."), code="spaces")
+    scheme, _sep, rest = value.partition(":")
+    if scheme.lower() not in {"http", "https"} or not rest.startswith("//"):
+        raise ValidationError(
+            _("Enter the full address, starting with https:// (or http://)."), code="scheme"
+        )
+    URLValidator(schemes=["http", "https"], message=_("Enter a valid web address."))(value)
 
 
 class SectionManager(models.Manager["Section"]):
@@ -366,6 +400,61 @@ class Article(models.Model):
     dateline = models.CharField(
         _("dateline"), max_length=80, blank=True, help_text=_("The city the story was filed from.")
     )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language the story is written in."),
+    )
+    # Linked both ways (save() keeps the other story's link in step): the page of either one
+    # names the other without a query of its own.
+    translation = models.OneToOneField(
+        "self",
+        verbose_name=_("translation"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The same story in another language; each links to the other."),
+    )
+
+    # Promotion: what search results and sharing previews show, when the story's own words
+    # do not fit there. Blank means the headline and standfirst.
+    seo_title = models.CharField(
+        _("SEO title"),
+        max_length=SEO_TITLE_MAX,
+        blank=True,
+        help_text=_("The title search results show. Blank: the headline."),
+    )
+    meta_description = models.CharField(
+        _("meta description"),
+        max_length=DESCRIPTION_MAX,
+        blank=True,
+        help_text=_("The summary search results show. Blank: the standfirst."),
+    )
+    social_title = models.CharField(
+        _("social title"),
+        max_length=SOCIAL_TITLE_MAX,
+        blank=True,
+        help_text=_("The title of a shared link (Facebook, X, chat apps). Blank: the headline."),
+    )
+    social_description = models.CharField(
+        _("social description"),
+        max_length=DESCRIPTION_MAX,
+        blank=True,
+        help_text=_("The summary of a shared link. Blank: the meta description or the standfirst."),
+    )
+    canonical_url = models.URLField(
+        _("canonical address"),
+        max_length=CANONICAL_URL_MAX,
+        blank=True,
+        validators=[validate_canonical_url],
+        help_text=_(
+            "Only for a story first published elsewhere: the original's full address. "
+            "Blank: this story's own page."
+        ),
+    )
 
     image = models.ImageField(
         _("lead image"),
@@ -507,10 +596,29 @@ class Article(models.Model):
     def save(self, *args, **kwargs):
         # Every write path (admin, ORM, imports) stores sanitized markup, not only the form.
         self.body = sanitize_body(self.body or "")
-        if not self._state.adding and kwargs.get("update_fields") is None:
+        update_fields = kwargs.get("update_fields")
+        if not self._state.adding and update_fields is None:
             # Each full save is a new version: a form loaded earlier can no longer save over it.
             self.version += 1
-        super().save(*args, **kwargs)
+        if self.translation_id is not None and self.translation_id == self.pk:
+            self.translation_id = None
+        # The translation's side of the link is kept in step, only when the link changed: most
+        # saves cost no query more.
+        stored = None if self._state.adding else getattr(self, "_stored_translation", UNKNOWN)
+        relinks = self.translation_id != stored and (
+            update_fields is None or "translation" in update_fields
+        )
+        if not relinks:
+            super().save(*args, **kwargs)
+            self._stored_translation = self.translation_id
+            return
+        with transaction.atomic(using=kwargs.get("using")):
+            self.unlink_other_translations()
+            super().save(*args, **kwargs)
+            if self.translation_id:
+                others = Article.objects.filter(pk=self.translation_id)
+                others.exclude(translation=self).update(translation=self)
+        self._stored_translation = self.translation_id
 
     def get_absolute_url(self) -> str:
         return story_path(self.slug, self.publish_at)
@@ -532,6 +640,10 @@ class Article(models.Model):
             errors["image_alt"] = _("Describe the lead image for readers who cannot see it.")
         if self.wire_service_id and not self.wire_attribution:
             errors["wire_attribution"] = _("Say how the wire service is credited.")
+        if self.translation_id and self.translation_id == self.pk:
+            errors["translation"] = _("A story cannot be its own translation.")
+        elif self.translation is not None and self.translation.language == self.language:
+            errors["translation"] = _("The translation must be in another language.")
         if self.status == self.Status.PUBLISHED and self.publish_at is None:
             self.publish_at = timezone.now()
         from articles.wire.stories import embargo_error  # the wire desk imports this module
@@ -543,6 +655,27 @@ class Article(models.Model):
 
     def is_published(self) -> bool:
         return is_live(self.status, self.publish_at)
+
+    @classmethod
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        article = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        # The link as stored (unless deferred), so that a save relinks only when it changed.
+        article._stored_translation = article.__dict__.get("translation_id", UNKNOWN)
+        return article
+
+    def unlink_other_translations(self) -> None:
+        """Before linking: no story but this one's translation points here, and none but this
+        one points at its translation (one translation each, as the column's uniqueness says)."""
+        if self.pk:
+            pointing_here = Article.objects.filter(translation=self)
+            if self.translation_id:
+                pointing_here = pointing_here.exclude(pk=self.translation_id)
+            pointing_here.update(translation=None)
+        if self.translation_id:
+            at_translation = Article.objects.filter(translation_id=self.translation_id)
+            if self.pk:
+                at_translation = at_translation.exclude(pk=self.pk)
+            at_translation.update(translation=None)
 
     def is_scheduled(self) -> bool:
         return (
@@ -569,6 +702,12 @@ class Article(models.Model):
     def byline(self) -> list[Author]:
         """The authors in byline order (uses the prefetch from with_byline())."""
         return [link.author for link in self.bylines.all()]
+
+    @property
+    def is_wire_copy(self) -> bool:
+        """The agency's own copy: the agency is the story's source. A story only crediting an
+        agency ("according to Reuters", "with reporting by AFP") is the newsroom's own."""
+        return bool(self.wire_service_id) and self.wire_attribution == self.Attribution.WIRE_COPY
 
     @property
     def wire_credit(self) -> str:

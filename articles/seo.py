@@ -1,8 +1,9 @@
 """What pages tell search engines and sharing previews: the <head>'s metadata and JSON-LD."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.http import HttpRequest
 from django.templatetags.static import static
 from django.urls import reverse
@@ -11,34 +12,116 @@ from django.utils.text import Truncator
 from django.utils.translation import get_language
 
 from articles.models import Article
-from articles.renditions import best_jpeg
 
 # The latest updates a live page names in its JSON-LD.
 LIVE_UPDATES = 10
+# The width of the rendition a sharing preview gets (Facebook asks for 1200 pixels).
+SHARING_WIDTH = 1200
+
+
+# The site's sharing picture, for pages and stories without one of their own.
+DEFAULT_PICTURE = "img/social-default.png"
+DEFAULT_PICTURE_SIZE = (1200, 630)
+# Open Graph names a language with its region.
+OG_LOCALES = {"ro": "ro_RO", "en": "en_GB"}
+
+
+@dataclass(frozen=True)
+class SocialPicture:
+    """The picture a shared link shows, with its real size and its description."""
+
+    url: str
+    width: int | None
+    height: int | None
+    alt: str
 
 
 @dataclass
 class PageMeta:
-    """What the <head> says about a page to search engines and sharing previews."""
+    """What the <head> says about a page to search engines and sharing previews.
+
+    `title` and `description` are for search results; sharing previews say `social_title` and
+    `social_description` when set. `language` is the page's content, when it is not the site's.
+    """
 
     title: str
     description: str
     url: str
     kind: str = "website"
-    image: str = ""
-    image_alt: str = ""
+    picture: SocialPicture | None = None
     noindex: bool = False
+    social_title: str = ""
+    social_description: str = ""
+    language: str = ""
+    # (language, absolute URL) of the page in every language it exists in, itself included.
+    alternates: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.social_title = self.social_title or self.title
+        self.social_description = self.social_description or self.description
+
+    @property
+    def locale(self) -> str:
+        return og_locale(self.language or get_language())
+
+    @property
+    def alternate_locales(self) -> list[str]:
+        own = self.locale
+        return [og_locale(code) for code, _url in self.alternates if og_locale(code) != own]
+
+
+def og_locale(language: str | None) -> str:
+    code = (language or settings.LANGUAGE_CODE).split("-")[0]
+    return OG_LOCALES.get(code, code)
 
 
 def absolute(request: HttpRequest, url: str) -> str:
     return request.build_absolute_uri(url)
 
 
-def image_url(request: HttpRequest, article: Article) -> str:
-    """An absolute URL of the lead image at sharing size, or ""."""
-    if not article.image:
-        return ""
-    return absolute(request, best_jpeg(article.image_renditions) or article.image.url)
+def social_picture(request: HttpRequest, article: Article | None = None) -> SocialPicture:
+    """What a shared link to the page shows: the story's lead image at sharing size (the
+    rendition's own size), or the site's picture."""
+    if article is not None and article.image:
+        record = article.image_renditions or {}
+        made = record.get("jpeg") if record.get("source") == article.image.name else None
+        if made:
+            width, height, name = min(made, key=lambda e: (abs(e[0] - SHARING_WIDTH), -e[0]))
+            url = default_storage.url(name)
+        else:
+            width, height, url = article.image_width, article.image_height, article.image.url
+        return SocialPicture(absolute(request, url), width, height, article.image_alt)
+    width, height = DEFAULT_PICTURE_SIZE
+    return SocialPicture(absolute(request, static(DEFAULT_PICTURE)), width, height, "")
+
+
+def story_meta(request: HttpRequest, article: Article, preview: bool = False) -> PageMeta:
+    """A story's metadata: its Promovare fields where filled, else its headline and standfirst;
+    its own address unless an editor names the original elsewhere."""
+    description = seo_description(article)
+    alternates = []
+    translation = article.translation if article.translation_id else None
+    if not preview and translation is not None and translation.is_published():
+        alternates = [
+            (article.language, absolute(request, article.get_absolute_url())),
+            (translation.language, absolute(request, translation.get_absolute_url())),
+        ]
+    return PageMeta(
+        title=article.seo_title or article.headline,
+        description=description,
+        url=article.canonical_url or absolute(request, article.get_absolute_url()),
+        kind="article",
+        picture=social_picture(request, article),
+        noindex=preview,
+        social_title=article.social_title or article.headline,
+        social_description=article.social_description or description,
+        language=article.language if article.language != get_language() else "",
+        alternates=alternates,
+    )
+
+
+def seo_description(article: Article) -> str:
+    return article.meta_description or describe(article.standfirst or article.body)
 
 
 def describe(text: str, words: int = 40) -> str:
@@ -61,9 +144,9 @@ def news_article(request: HttpRequest, article: Article, image: str, live=None) 
         "@context": "https://schema.org",
         "@type": "LiveBlogPosting" if live else SCHEMA_TYPES.get(article.label, "NewsArticle"),
         "headline": article.headline,
-        "description": article.standfirst,
+        "description": article.meta_description or article.standfirst,
         "mainEntityOfPage": absolute(request, article.get_absolute_url()),
-        "inLanguage": get_language(),
+        "inLanguage": article.language,
         "articleSection": article.section.name,
         "publisher": {
             "@type": "NewsMediaOrganization",
@@ -85,16 +168,23 @@ def news_article(request: HttpRequest, article: Article, image: str, live=None) 
         }
         for author in article.byline
     ]
+    if article.seo_title:
+        data["name"] = article.seo_title
     wire = article.wire_service if article.wire_service_id else None
     if authors:
         data["author"] = authors
-    elif wire is not None:
+    elif wire is not None and article.is_wire_copy:
         data["author"] = [{"@type": "Organization", "name": wire.name}]
+    else:
+        data["author"] = [{"@type": "Organization", "name": settings.SITE_NAME}]
     if wire is not None:
-        agency: dict = {"@type": "NewsMediaOrganization", "name": wire.name}
-        if wire.website:
-            agency["url"] = wire.website
-        data["sourceOrganization"] = agency
+        # Only the agency's own copy is from it; "according to" an agency is a credit, and
+        # "with reporting by" one makes it a contributor, not the source.
+        data["creditText"] = str(article.wire_credit)
+        if article.is_wire_copy:
+            data["sourceOrganization"] = agency(wire)
+        elif article.wire_attribution == Article.Attribution.ADDITIONAL_REPORTING:
+            data["contributor"] = [agency(wire)]
     if article.label:
         data["genre"] = str(article.get_label_display())
     keywords = [tag.name for tag in article.tag_list]
@@ -103,6 +193,13 @@ def news_article(request: HttpRequest, article: Article, image: str, live=None) 
     if live:
         add_live_coverage(request, data, article, live)
     return data
+
+
+def agency(wire) -> dict:
+    found: dict = {"@type": "NewsMediaOrganization", "name": wire.name}
+    if wire.website:
+        found["url"] = wire.website
+    return found
 
 
 def add_live_coverage(request: HttpRequest, data: dict, article: Article, live) -> None:

@@ -146,7 +146,7 @@ class NewsSitemap(PublicSitemap):
         return list(
             Article.objects.published()
             .filter(publish_at__gte=since)
-            .only("pk", "slug", "headline", "publish_at", "updated_at", "modified_at")
+            .only("pk", "slug", "headline", "publish_at", "updated_at", "modified_at", "language")
             .order_by("-publish_at", "-pk")[:NEWS_MAX_ITEMS]
         )
 
@@ -158,6 +158,7 @@ class NewsSitemap(PublicSitemap):
         for url in urls:
             article = url["item"]
             url["title"] = xml_text(article.headline)
+            url["language"] = article.language
             url["publication_date"] = timezone.localtime(article.publish_at).isoformat(
                 timespec="seconds"
             )

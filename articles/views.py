@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -156,6 +157,18 @@ def _previewed_story_id(token: str) -> int:
         raise Http404(_("This preview link is not valid, or has expired.")) from None
 
 
+def languages(article: Article) -> dict[str, str]:
+    """The lang attributes of a story's own text and of the site's labels around it, for a
+    story in another language than the site's; empty otherwise."""
+    site = get_language() or settings.LANGUAGE_CODE
+    if article.language == site:
+        return {"text_lang": "", "site_lang": ""}
+    return {
+        "text_lang": format_html(' lang="{}"', article.language),
+        "site_lang": format_html(' lang="{}"', site),
+    }
+
+
 @require_safe
 # A preview link (?preview=…) is never stored: PageCacheMiddleware skips it. A live page reads
 # the page of its updates and their order.
@@ -170,7 +183,9 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
     if token is not None:
         lookup["pk"] = _previewed_story_id(token)
     article = (
-        queryset.select_related("section", "wire_service")
+        # The translation comes in the same query: the page links to it (hreflang, "Read in…").
+        queryset.select_related("section", "wire_service", "translation")
+        .defer("translation__body", "translation__search_vector")
         .prefetch_related(bylines(), "corrections")
         .filter(**lookup)
         .first()
@@ -197,21 +212,13 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
     related, previous, following = _around(article, tags, preview)
     # The story, its byline, and the lists its related and neighbouring stories come from.
     depends_on(request, section_key(article.section_id), *(tag_key(tag.pk) for tag in tags))
-    depends_on_stories(request, [article, *related, previous, following])
+    depends_on_stories(request, [article, *related, previous, following, article.translation])
     if article.is_live_coverage and "update" in request.GET and not preview:
         depends_on_stories(request, [article])
         return HttpResponseRedirect(address_of(request, article, request.GET["update"]))
     live = stream(request, article) if article.is_live_coverage else None
-    image = seo.image_url(request, article)
-    meta = seo.PageMeta(
-        title=article.headline,
-        description=seo.describe(article.standfirst or article.body),
-        url=seo.absolute(request, article.get_absolute_url()),
-        kind="article",
-        image=image,
-        image_alt=article.image_alt,
-        noindex=preview,
-    )
+    meta = seo.story_meta(request, article, preview)
+    image = meta.picture.url if meta.picture and article.image else ""
     response = render(
         request,
         "articles/article_detail.html",
@@ -228,6 +235,9 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
             "json_ld": seo.news_article(request, article, image, live),
             "live": live,
             "live_poll_seconds": settings.LIVE_POLL_SECONDS,
+            "translation": article.translation if meta.alternates else None,
+            "share_url": seo.absolute(request, article.get_absolute_url()),
+            **languages(article),
         },
     )
     if preview or previewer:
@@ -245,13 +255,10 @@ def unsaved_preview(
 ) -> HttpResponse:
     """A story as the form holds it, before (or without) saving: the page readers would get,
     with no related stories, never stored or indexed. The admin checks who may ask."""
-    meta = seo.PageMeta(
-        title=article.headline,
-        description=seo.describe(article.standfirst or article.body),
-        url=seo.absolute(request, request.path),
-        kind="article",
-        noindex=True,
-    )
+    meta = seo.story_meta(request, article, preview=True)
+    # Not stored yet: no address of its own, nor (for an upload) a picture file to show.
+    meta.url = seo.absolute(request, request.path)
+    meta.picture = seo.social_picture(request)
     context = {
         "article": article,
         "byline": byline,
@@ -260,6 +267,7 @@ def unsaved_preview(
         "related": [],
         "preview": True,
         "meta": meta,
+        **languages(article),
     }
     response = render(request, "articles/article_detail.html", context)
     add_never_cache_headers(response)

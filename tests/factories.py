@@ -4,6 +4,7 @@ import io
 import itertools
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,6 +12,7 @@ from django.utils import timezone
 from PIL import Image
 
 from articles.models import Article, ArticleAuthor, Author, Section, WireService
+from newsroom.chrome.models import SiteSettings
 
 _counter = itertools.count(1)
 
@@ -41,6 +43,10 @@ def make_article(*, authors=(), tags=(), **fields) -> Article:
     fields.setdefault("standfirst", f"Standfirst of story {n}.")
     fields.setdefault("body", f"<p>Body of story {n}.</p>")
     fields.setdefault("status", Article.Status.PUBLISHED)
+    if "language" not in fields:
+        # In the site's language, as the story form proposes: no lang attribute of its own.
+        site = SiteSettings.objects.filter(pk=1).values_list("language", flat=True).first()
+        fields["language"] = site or settings.LANGUAGE_CODE
     if fields["status"] == Article.Status.PUBLISHED:
         fields.setdefault("publish_at", timezone.now() - timedelta(hours=1))
     if "section" not in fields:

@@ -12,13 +12,12 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from articles.live.models import LiveEntry
+from newsroom.dates import html_datetime
 
 
 def time_html(moment: datetime) -> SafeString:
     local = timezone.localtime(moment)
-    return format_html(
-        '<time datetime="{}">{}</time>', local.isoformat(timespec="seconds"), f"{local:%H:%M}"
-    )
+    return format_html('<time datetime="{}">{}</time>', html_datetime(local), f"{local:%H:%M}")
 
 
 def summary(entry: LiveEntry) -> str:

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control, set_response_etag
 from django.utils.html import format_html, strip_tags
 from django.utils.text import Truncator
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -109,7 +108,8 @@ class LiveUpdatesFeed(Feed):
 
     def get_feed(self, obj: Article, request: HttpRequest):
         generator = super().get_feed(obj, request)
-        generator.feed["language"] = get_language()
+        # The updates are in their story's language.
+        generator.feed["language"] = obj.language
         generator.feed["id"] = generator.feed["feed_url"]
         generator.feed["logo"] = request.build_absolute_uri(static(LOGO))
         changed = max(
@@ -177,6 +177,7 @@ class LiveUpdatesFeed(Feed):
             ],
             "wire": None,
             "media": None,
+            "language": self.article.language,
         }
 
 

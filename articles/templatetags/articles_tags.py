@@ -14,11 +14,13 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from articles import seo
 from articles.invalidation import LISTINGS
 from articles.live.render import entry_html
 from articles.models import Article
 from articles.renditions import best_jpeg, srcset
 from newsroom.dates import LOWERCASE_NAMES
+from newsroom.dates import html_datetime as iso_datetime
 from newsroom.pagecache import depends_on, remembered
 
 register = template.Library()
@@ -121,6 +123,12 @@ def json_ld(data) -> SafeString:
 
 
 @register.filter
+def html_datetime(value) -> str:
+    """A time for <time datetime> and metadata: ISO 8601 to the second, with its offset."""
+    return iso_datetime(value)
+
+
+@register.filter
 def short_datetime(value) -> str:
     """A teaser's time: "14:05" today, otherwise "23 decembrie, 14:05" (with the year if older)."""
     if not value:
@@ -142,12 +150,11 @@ def teaser_meta(story) -> SafeString:
     """A teaser's byline (or, without one, the wire credit) and time of publication."""
     names = ", ".join(author.name for author in story.byline)
     credit = names or (story.wire_service.credit if story.wire_service_id else "")
-    local = timezone.localtime(story.publish_at) if story.publish_at else None
     return format_html(
         '{}{}<time datetime="{}">{}</time>',
         credit,
         " · " if credit else "",
-        local.isoformat() if local else "",
+        iso_datetime(story.publish_at),
         short_datetime(story.publish_at),
     )
 
@@ -170,6 +177,34 @@ def story_label(story) -> SafeString:
         story.label,
         story.get_label_display(),
     )
+
+
+def lang_of(story) -> SafeString:
+    """` lang="en"` for a story in another language than the page's; "" otherwise.
+
+    Reads the language only if it was loaded (teasers load it): never a query of its own."""
+    language = story.__dict__.get("language") if story is not None else None
+    if not language or language == (get_language() or settings.LANGUAGE_CODE):
+        return SafeString("")
+    return format_html(' lang="{}"', language)
+
+
+@register.simple_tag
+def story_lang(story) -> SafeString:
+    """The lang attribute a story's headline, standfirst or link carries, if any:
+    <a href="…"{% story_lang story %}>."""
+    return lang_of(story)
+
+
+@register.simple_tag(takes_context=True)
+def social_picture(context, meta) -> "seo.SocialPicture | None":
+    """The picture sharing previews show for the page: its own, or the site's."""
+    if meta is None:
+        return None
+    request = context.get("request")
+    if meta.picture is None and request is not None:
+        meta.picture = seo.social_picture(request)
+    return meta.picture
 
 
 @register.simple_tag
@@ -200,12 +235,14 @@ def teaser(
             story.section.get_absolute_url(),
             story.section.name,
         )
+    lang = lang_of(story)
     if show_standfirst and story.standfirst:
-        standfirst = format_html('<p class="teaser__standfirst">{}</p>', story.standfirst)
+        standfirst = format_html('<p class="teaser__standfirst"{}>{}</p>', lang, story.standfirst)
     return format_html(
         '<article class="teaser teaser--{variant}">{media}<div class="teaser__text">{kicker}'
-        '{label}<h{level} class="teaser__headline"><a href="{url}">{headline}</a></h{level}>'
-        '{standfirst}<p class="teaser__meta">{meta}</p></div></article>',
+        '{label}<h{level} class="teaser__headline"{lang}><a href="{url}">{headline}</a>'
+        '</h{level}>{standfirst}<p class="teaser__meta">{meta}</p></div></article>',
+        lang=lang,
         variant=variant,
         media=media,
         kicker=kicker,

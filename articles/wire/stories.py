@@ -20,7 +20,13 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from articles.images import validate_image_upload, without_metadata
-from articles.models import Article, ArticleAuthor, Author, Section
+from articles.models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Section,
+    story_language,
+)
 from articles.richtext import has_text, paragraph_ends
 from articles.wire.models import WireItem, WireSource
 
@@ -102,6 +108,8 @@ def make_story(item: WireItem, section: Section, user=None) -> tuple[Article, st
             wire_service=item.service,
             wire_attribution=Article.Attribution.WIRE_COPY,
             wire_story_id=item.guid[:100],
+            # The agency's language, when the site has it (English copy on a Romanian site).
+            language=story_language(item.language) or settings.LANGUAGE_CODE,
             status=Article.Status.DRAFT,
             # The agency's embargo is the earliest the story may go out.
             publish_at=item.embargo if item.is_embargoed() else None,

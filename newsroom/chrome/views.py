@@ -87,8 +87,7 @@ def home(request: HttpRequest) -> HttpResponse:
         title=settings.SITE_NAME,
         description=_("News, analysis and opinion from %(site)s.") % {"site": settings.SITE_NAME},
         url=seo.absolute(request, reverse("home")),
-        image=seo.image_url(request, lead) if lead else "",
-        image_alt=lead.image_alt if lead else "",
+        picture=seo.social_picture(request, lead),
     )
     return render(
         request,

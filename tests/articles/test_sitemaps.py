@@ -260,12 +260,19 @@ class NewsSitemapTests(TestCase):
         assert published == timezone.localtime(story.publish_at).isoformat(timespec="seconds")
         assert published.endswith(("+02:00", "+03:00"))  # the site's zone, Bucharest
 
-    def test_language_is_the_sites(self):
+    def test_language_is_the_storys_not_the_sites(self):
         site = SiteSettings.load()
         site.language = "en"
         site.save()
-        make_article()
-        assert self.get().find("sm:url/news:news/news:publication/news:language", NS).text == "en"
+        make_article(headline="Romanian", language="ro")
+        make_article(headline="English", language="en")
+        languages = {
+            url.findtext("news:news/news:title", namespaces=NS): url.findtext(
+                "news:news/news:publication/news:language", namespaces=NS
+            )
+            for url in self.get().findall("sm:url", NS)
+        }
+        assert languages == {"Romanian": "ro", "English": "en"}
 
     def test_at_most_1000_stories(self):
         bulk_published(

@@ -351,7 +351,9 @@ class SeoTests(SiteTestCase):
         ]
         assert data["publisher"]["name"]
         assert data["articleSection"] == story.section.name
-        assert data["sourceOrganization"]["name"] == "Reuters"
+        # Reporting by an agency makes it a contributor; only its own copy is from it.
+        assert data["contributor"][0]["name"] == "Reuters"
+        assert "sourceOrganization" not in data
 
     def test_json_ld_cannot_be_broken_out_of(self):
         evil = "</script><script>alert(1)</script><!--"

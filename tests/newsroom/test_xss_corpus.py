@@ -357,7 +357,10 @@ class CorpusPagesTests(CorpusTestCase):
             assert data["articleSection"] == stored.section.name
             assert data["author"][0]["name"] == stored.bylines.get().author.name
             assert data["keywords"] == [stored.tags.get().name]
-            assert data["sourceOrganization"]["name"] == stored.wire_service.name
+            if stored.is_wire_copy:
+                assert data["sourceOrganization"]["name"] == stored.wire_service.name
+            else:  # an agency credited, not the source
+                assert data["creditText"] == str(stored.wire_credit)
 
     def test_listings(self):
         for i, story in enumerate(self.stories):

@@ -59,7 +59,7 @@ class DemoStoriesTests(TestCase):
             assert_valid(document)
             assert document["headlines"][0]["value"] == story.headline
             assert document["pubstatus"] == "usable"
-            assert document["language"] == "ro"
+            assert document["language"] == story.language
             if story.wire_service_id:
                 assert document["infosources"][0]["name"] == story.wire_credit
             if story.image:

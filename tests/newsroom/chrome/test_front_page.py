@@ -38,6 +38,7 @@ class CurationTests(StoresPagesAtOnce, TestCase):
                 headline=f"Story {n:02d}",
                 section=self.sport if n % 2 else self.politics,
                 publish_at=start + timedelta(hours=n),
+                language="en",  # the site's
             )
             for n in range(30)
         ]

@@ -33,8 +33,14 @@ class NewDatabaseTests(TestCase):
     def test_seeds_content_menus_and_three_demo_accounts(self):
         output = setup_demo()
 
-        # The stories asked for, and a live page, on the front page with the banner on it.
-        assert Article.objects.count() == 13
+        # The stories asked for, a live page (on the front page with the banner on it), and an
+        # English agency story with its Romanian translation.
+        assert Article.objects.count() == 15
+        english = Article.objects.get(language="en")
+        assert english.is_wire_copy and english.translation.language == "ro"
+        assert english.translation.translation == english
+        assert english.translation.seo_title
+        assert Article.objects.exclude(seo_title="").count() >= 3
         live = Article.objects.get(coverage_started_at__isnull=False)
         assert live.is_published() and live.coverage_is_ongoing
         entries = live.live_entries.all()

@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from articles.models import Article, Author, Section, live_tag
 from newsroom import demo
 from newsroom.chrome.models import FrontPageStory, Menu, MenuItem
-from newsroom.demo import frontpage, live
+from newsroom.demo import frontpage, live, translations
 from newsroom.pages.models import Page
 
 # username, password, group, the author they write as; the README lists the same logins.
@@ -74,6 +74,11 @@ class Command(BaseCommand):
             call_command("seed_demo", **seed_options)
             if live.create_live_page():
                 self.stdout.write("Added a live page with its updates.")
+            promoted = translations.promote_stories()
+            if translations.create_translated_story():
+                self.stdout.write("Added an English agency story and its Romanian translation.")
+            if promoted:
+                self.stdout.write(f"Filled the Promovare fields of {promoted} stories.")
 
         if not Menu.objects.exists():
             create_menus()
