@@ -30,6 +30,7 @@ from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArc
 from taggit.models import Tag
 
 from articles import seo
+from articles.embeds.csp import header_for
 from articles.invalidation import (
     LISTINGS,
     author_key,
@@ -49,6 +50,7 @@ from articles.models import (
 )
 from articles.search import clean_query, highlight, match_limit, search_articles
 from articles.slugs import ascii_slug
+from articles.storybody import story_body
 from newsroom.dates import LOWERCASE_NAMES, long_date
 from newsroom.pagecache import depends_on, public_page, remembered
 
@@ -202,6 +204,7 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
         depends_on_stories(request, [article])
         return HttpResponseRedirect(address_of(request, article, request.GET["update"]))
     live = stream(request, article) if article.is_live_coverage else None
+    body = story_body(article.body)
     image = seo.image_url(request, article)
     meta = seo.PageMeta(
         title=article.headline,
@@ -228,8 +231,12 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
             "json_ld": seo.news_article(request, article, image, live),
             "live": live,
             "live_poll_seconds": settings.LIVE_POLL_SECONDS,
+            "body": body,
         },
     )
+    if body.providers:
+        # Stored with the page by the page cache, and replayed with every copy of it.
+        response.headers["Content-Security-Policy"] = header_for(body.providers)
     if preview or previewer:
         # A preview must never be stored by a browser or a shared cache, indexed, or leak its
         # link to another site through the Referer header.
@@ -260,6 +267,7 @@ def unsaved_preview(
         "related": [],
         "preview": True,
         "meta": meta,
+        "body": story_body(article.body),
     }
     response = render(request, "articles/article_detail.html", context)
     add_never_cache_headers(response)
