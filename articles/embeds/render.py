@@ -30,7 +30,8 @@ class Placeholders:
     providers: list[Provider] = field(default_factory=list)
 
 
-def _items(body: str) -> dict[str, Item]:
+def items_in(body: str) -> dict[str, Item]:
+    """The recognised embeds in a body, by the address as written."""
     found = {}
     for match in LINK_PARAGRAPH.finditer(body):
         address = html.unescape(match["href"] if match["href"] is not None else match["bare"])
@@ -41,7 +42,7 @@ def _items(body: str) -> dict[str, Item]:
 
 def placeholders(body: str) -> Placeholders:
     """The body with each recognised embed as a placeholder, and the providers it needs."""
-    items = _items(body)
+    items = items_in(body)
     if not items:
         return Placeholders(body)
     known = {
