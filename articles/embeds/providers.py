@@ -71,10 +71,10 @@ class Provider:
                 '<iframe class="embed__frame" src="{}" title="{}" allow="{}" allowfullscreen'
                 ' referrerpolicy="strict-origin-when-cross-origin"></iframe>',
                 self.player.format(**item.ids, url=quote(item.url, safe="")),
-                title,
+                title or self.name,
                 IFRAME_ALLOW,
             )
-        return format_html(self.widget, **item.ids, url=item.url, title=title)
+        return format_html(self.widget, **item.ids, url=item.url, title=title or item.url)
 
 
 def _paths(*pairs: tuple[str, ...]) -> tuple[tuple[re.Pattern, str, frozenset[str]], ...]:

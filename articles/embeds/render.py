@@ -98,5 +98,5 @@ def placeholder(item: Item, embed: Embed | None, text: str = "") -> SafeString:
         note=_("Loading it sends %(provider)s data about your visit, such as your IP address.")
         % {"provider": provider.name},
         load=_("Load the content from %(provider)s") % {"provider": provider.name},
-        code=item.code(title or provider.name),
+        code=item.code(title),
     )

@@ -6,8 +6,9 @@ from django.db.models import Model
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
-from articles.models import Article, Author, Section
+from articles.models import Article, Author, Embed, Section
 from newsroom.chrome.models import BreakingNews, FrontPageStory, Menu, MenuItem
+from newsroom.demo import rich as rich_story
 from tests.factories import make_article, make_user
 
 User = get_user_model()
@@ -33,8 +34,14 @@ class NewDatabaseTests(TestCase):
     def test_seeds_content_menus_and_three_demo_accounts(self):
         output = setup_demo()
 
-        # The stories asked for, and a live page, on the front page with the banner on it.
-        assert Article.objects.count() == 13
+        # The stories asked for, a live page (on the front page with the banner on it) and a
+        # story with a table and embeds (their links only: nothing is fetched).
+        assert Article.objects.count() == 14
+        rich = self.client.get(Article.objects.get(slug=rich_story.SLUG).get_absolute_url())
+        html = rich.content.decode()
+        assert "<caption" in html and html.count('<figure class="embed') == 3
+        assert "youtube-nocookie" in rich.headers["Content-Security-Policy"]
+        assert not Embed.objects.exists()
         live = Article.objects.get(coverage_started_at__isnull=False)
         assert live.is_published() and live.coverage_is_ongoing
         entries = live.live_entries.all()

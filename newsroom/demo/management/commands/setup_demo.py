@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from articles.models import Article, Author, Section, live_tag
 from newsroom import demo
 from newsroom.chrome.models import FrontPageStory, Menu, MenuItem
-from newsroom.demo import frontpage, live
+from newsroom.demo import frontpage, live, rich
 from newsroom.pages.models import Page
 
 # username, password, group, the author they write as; the README lists the same logins.
@@ -74,6 +74,8 @@ class Command(BaseCommand):
             call_command("seed_demo", **seed_options)
             if live.create_live_page():
                 self.stdout.write("Added a live page with its updates.")
+            if rich.create_rich_story():
+                self.stdout.write("Added a story with a table and embeds.")
 
         if not Menu.objects.exists():
             create_menus()
