@@ -18,6 +18,7 @@ from django.http import (
     HttpResponsePermanentRedirect,
     HttpResponseRedirect,
 )
+from django.middleware.csp import get_nonce
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -270,6 +271,11 @@ def unsaved_preview(
         "body": story_body(article.body),
     }
     response = render(request, "articles/article_detail.html", context)
+    if providers := context["body"].providers:
+        # The admin's own policy (with its nonce), opened for the embeds being previewed.
+        response.headers["Content-Security-Policy"] = header_for(
+            providers, settings.SECURE_CSP_ADMIN, get_nonce(request)
+        )
     add_never_cache_headers(response)
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     response.headers["Referrer-Policy"] = "no-referrer"

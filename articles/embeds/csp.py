@@ -21,7 +21,9 @@ def policy_with(providers: Iterable[Provider], base: dict[str, list[str]] | None
     return policy
 
 
-def header_for(providers: Iterable[Provider]) -> str:
+def header_for(
+    providers: Iterable[Provider], base: dict[str, list[str]] | None = None, nonce=None
+) -> str:
     """The header's value; set on the response itself, so the page cache keeps and replays it
     (Django's middleware leaves a header the view set alone)."""
-    return build_policy(policy_with(providers))
+    return build_policy(policy_with(providers, base), nonce)

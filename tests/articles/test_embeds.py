@@ -94,6 +94,8 @@ HOSTILE = [
     "//www.youtube.com/watch?v=dQw4w9WgXcQ",
     "https://open.spotify.com/track/short",
     "https://www.youtube.com/dQw4w9WgXcQ",  # the short form belongs to youtu.be only
+    "https://www.yоutube.com/watch?v=dQw4w9WgXcQ",  # a Cyrillic "о"
+    "https://www.youtube.com./watch?v=dQw4w9WgXcQ%00",
 ]
 
 
@@ -350,3 +352,18 @@ class OEmbedAtSaveTests(TestCase):
             load = translation.gettext("Load the content from %(provider)s")
         assert message.startswith("Nu am putut")
         assert load % {"provider": "YouTube"} == "Încarcă conținutul de la YouTube"
+
+    def test_the_preview_before_saving_opens_the_admin_policy_for_its_embeds(self):
+        add = reverse("admin:articles_article_add")
+        data = form_data(self.client.get(add)) | {
+            "headline": "Un clip",
+            "slug": "un-clip",
+            "body": self.body,
+            "section": str(self.section.pk),
+        }
+        response = self.client.post(reverse("admin:articles_article_preview"), data)
+        assert response.status_code == 200
+        policy = response.headers["Content-Security-Policy"]
+        assert settings.TIPTAP_STYLE_HASH in policy  # the admin's policy, opened
+        assert "frame-src https://www.youtube-nocookie.com" in policy
+        assert self.server.log == [], "a preview asks the provider for nothing"
