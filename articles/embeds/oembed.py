@@ -17,10 +17,12 @@ import html
 import io
 import json
 import re
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import requests
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -31,7 +33,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from articles.embeds.models import Embed
 from articles.embeds.providers import Item
 from articles.embeds.render import items_in
-from articles.wire.polling import FetchFailed, fetch
 
 OEMBED_MAX_BYTES = 256 * 1024
 THUMBNAIL_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
@@ -41,6 +42,45 @@ FIRST_PARAGRAPH = re.compile(r"<p\b[^>]*>(.*?)</p>", re.DOTALL | re.IGNORECASE)
 
 class Unreadable(Exception):
     """The provider's answer could not be used; the message says why, for the editor."""
+
+
+def fetch(url: str, *, max_bytes: int, deadline: float) -> bytes:
+    """The body at `url` within `deadline` seconds overall and `max_bytes`; Unreadable if not.
+
+    The socket's timeout bounds each read, not their sum: at the deadline a timer shuts the
+    connection down, which ends a read however slowly the server trickles its answer."""
+    if not url.startswith(("http://", "https://")):
+        raise Unreadable(_("not an http(s) address"))
+    ends = time.monotonic() + deadline
+    expired = _("no complete answer within %(seconds)s s") % {"seconds": f"{deadline:.1f}"}
+    try:
+        with requests.get(url, stream=True, timeout=deadline) as response:
+            timer = threading.Timer(max(0.0, ends - time.monotonic()), response.raw.shutdown)
+            timer.daemon = True
+            timer.start()
+            try:
+                if response.status_code != 200:
+                    raise Unreadable(_("HTTP status %(status)s") % {"status": response.status_code})
+                too_large = _("larger than the limit of %(limit)s bytes") % {
+                    "limit": f"{max_bytes:,}"
+                }
+                declared = response.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise Unreadable(too_large)
+                body = bytearray()
+                for chunk in response.iter_content(64 * 1024):
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise Unreadable(too_large)
+            finally:
+                timer.cancel()
+    except requests.RequestException as exc:
+        if time.monotonic() >= ends:
+            raise Unreadable(expired) from None
+        raise Unreadable(type(exc).__name__) from None
+    if time.monotonic() >= ends:
+        raise Unreadable(expired)  # a body cut short by the deadline is not a whole one
+    return bytes(body)
 
 
 @dataclass
@@ -66,7 +106,7 @@ def resolve(body: str) -> list[Problem]:
         embed.error = ""
         try:
             _read(item, embed, ends)
-        except (Unreadable, FetchFailed) as exc:
+        except Unreadable as exc:
             embed.error = str(exc)[:300]
             problems.append(Problem(url, item.provider.name, embed.error))
         embed.fetched_at = timezone.now()
