@@ -33,6 +33,7 @@ from taggit.forms import MergeTagsForm
 from taggit.models import Tag, TaggedItem
 
 from articles import locks, renditions
+from articles.embeds import oembed
 from articles.forms import Action, ArticleAdminForm, actions_for, display_name
 from articles.images import ImageUploadField
 from articles.live.admin import LiveCoverageAdminMixin, may_post, may_run_coverage
@@ -400,6 +401,18 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
             if not claimed:
                 raise ArticleChangedMeanwhile
             obj.version = loaded  # Article.save() moves it on
+        # Embeds new to the site: their details are read now, before the story is saved (and its
+        # page's cached copies dropped), so the page shows them from its first build.
+        for problem in oembed.resolve(obj.body):
+            self.message_user(
+                request,
+                _(
+                    "The details of %(url)s could not be read from %(provider)s (%(reason)s). "
+                    "Readers see its link until a later save reads them."
+                )
+                % {"url": problem.url, "provider": problem.provider, "reason": problem.reason},
+                messages.WARNING,
+            )
         if change and (lock := locks.holder_of(obj)) and lock.holder_id != request.user.pk:
             self.message_user(
                 request,

@@ -925,6 +925,7 @@ def load_tags(stories) -> None:
 
 
 # The wire desk's models live in their own package; imported here so they are `articles.*`.
-# Live coverage's entries, likewise.
+# Live coverage's entries and embeds' details (title, thumbnail), likewise.
+from articles.embeds.models import Embed  # noqa: E402, F401
 from articles.live.models import LiveEntry  # noqa: E402, F401
 from articles.wire.models import WireItem, WireSource, WireVersion  # noqa: E402, F401

@@ -16,6 +16,12 @@ BODY_EXTENSIONS = {
     "HardBreak": True,
     "HorizontalRule": True,
     "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto"]},
+    # Tables with an optional header row; readers get them captioned and scrollable
+    # (articles/tables.py).
+    "Table": True,
+    "TableRow": True,
+    "TableHeader": True,
+    "TableCell": True,
 }
 
 sanitize_body = create_sanitizer(BODY_EXTENSIONS)

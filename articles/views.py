@@ -18,6 +18,7 @@ from django.http import (
     HttpResponsePermanentRedirect,
     HttpResponseRedirect,
 )
+from django.middleware.csp import get_nonce
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -31,6 +32,7 @@ from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArc
 from taggit.models import Tag
 
 from articles import seo
+from articles.embeds.csp import header_for
 from articles.invalidation import (
     LISTINGS,
     author_key,
@@ -50,6 +52,7 @@ from articles.models import (
 )
 from articles.search import clean_query, highlight, match_limit, search_articles
 from articles.slugs import ascii_slug
+from articles.storybody import story_body
 from newsroom.dates import LOWERCASE_NAMES, long_date
 from newsroom.pagecache import depends_on, public_page, remembered
 
@@ -217,6 +220,7 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
         depends_on_stories(request, [article])
         return HttpResponseRedirect(address_of(request, article, request.GET["update"]))
     live = stream(request, article) if article.is_live_coverage else None
+    body = story_body(article.body)
     meta = seo.story_meta(request, article, preview)
     image = meta.picture.url if meta.picture and article.image else ""
     response = render(
@@ -238,8 +242,12 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
             "translation": article.translation if meta.alternates else None,
             "share_url": seo.absolute(request, article.get_absolute_url()),
             **languages(article),
+            "body": body,
         },
     )
+    if body.providers:
+        # Stored with the page by the page cache, and replayed with every copy of it.
+        response.headers["Content-Security-Policy"] = header_for(body.providers)
     if preview or previewer:
         # A preview must never be stored by a browser or a shared cache, indexed, or leak its
         # link to another site through the Referer header.
@@ -268,8 +276,14 @@ def unsaved_preview(
         "preview": True,
         "meta": meta,
         **languages(article),
+        "body": story_body(article.body),
     }
     response = render(request, "articles/article_detail.html", context)
+    if providers := context["body"].providers:
+        # The admin's own policy (with its nonce), opened for the embeds being previewed.
+        response.headers["Content-Security-Policy"] = header_for(
+            providers, settings.SECURE_CSP_ADMIN, get_nonce(request)
+        )
     add_never_cache_headers(response)
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -298,6 +298,19 @@ LIVE_PAGE_SIZE = int(os.environ.get("LIVE_PAGE_SIZE", "20"))
 # source's HTTP exchange (seconds), however slowly the server trickles its answer.
 WIRE_MAX_BYTES = int(os.environ.get("WIRE_MAX_BYTES", str(10 * 1024 * 1024)))
 WIRE_HTTP_DEADLINE = float(os.environ.get("WIRE_HTTP_DEADLINE", "30"))
+# Embeds (articles/embeds/): the providers' oEmbed endpoints (tests point them at a local
+# server), how long a story's save may wait for them in all (seconds), and the largest thumbnail
+# read (bytes). Facebook and Instagram need an app token for oEmbed; Telegram has none.
+EMBED_OEMBED_ENDPOINTS = {
+    "youtube": "https://www.youtube.com/oembed",
+    "vimeo": "https://vimeo.com/api/oembed.json",
+    "x": "https://publish.twitter.com/oembed",
+    "tiktok": "https://www.tiktok.com/oembed",
+    "soundcloud": "https://soundcloud.com/oembed",
+    "spotify": "https://open.spotify.com/oembed",
+}
+EMBED_FETCH_SECONDS = float(os.environ.get("EMBED_FETCH_SECONDS", "5"))
+EMBED_THUMBNAIL_MAX_BYTES = int(os.environ.get("EMBED_THUMBNAIL_MAX_BYTES", str(5 * 1024 * 1024)))
 
 # --- Weather (live header) --------------------------------------------------
 WEATHER_PROVIDER = os.environ.get("WEATHER_PROVIDER", "open-meteo")

@@ -48,8 +48,12 @@ XSS_PAYLOADS = [
 ]
 
 ALLOWED_TAGS = {"p", "br", "hr", "h2", "h3", "h4", "strong", "em", "a", "ul", "ol", "li"}
-ALLOWED_TAGS |= {"blockquote"}
-ALLOWED_ATTRIBUTES = {"a": {"href", "rel"}}
+ALLOWED_TAGS |= {"blockquote", "table", "thead", "tbody", "tr", "th", "td"}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "rel"},
+    "th": {"colspan", "rowspan"},
+    "td": {"colspan", "rowspan"},
+}
 SAFE_SCHEMES = {"", "http", "https", "mailto"}
 
 

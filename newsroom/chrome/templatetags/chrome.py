@@ -91,9 +91,10 @@ def breaking_news():
 
 
 @register.simple_tag
-def story_body(article) -> SafeString:
-    """The story's (sanitized) body with any in-story ad after its paragraph."""
-    body = article.body or ""
+def story_body(article, html: str | None = None) -> SafeString:
+    """The story's (sanitized) body, or `html` made of it, with any in-story ad after its
+    paragraph."""
+    body = html or article.body or ""
     in_story = ads.ads_for("in_story")
     ends = paragraph_ends(body) if in_story else []
     inserts: dict[int, list] = {}

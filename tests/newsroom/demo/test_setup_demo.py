@@ -6,8 +6,9 @@ from django.db.models import Model
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
-from articles.models import Article, Author, Section
+from articles.models import Article, Author, Embed, Section
 from newsroom.chrome.models import BreakingNews, FrontPageStory, Menu, MenuItem
+from newsroom.demo import rich as rich_story
 from tests.factories import make_article, make_user
 
 User = get_user_model()
@@ -33,14 +34,20 @@ class NewDatabaseTests(TestCase):
     def test_seeds_content_menus_and_three_demo_accounts(self):
         output = setup_demo()
 
-        # The stories asked for, a live page (on the front page with the banner on it), and an
-        # English agency story with its Romanian translation.
-        assert Article.objects.count() == 15
+        # The stories asked for, a live page (on the front page with the banner on it), an
+        # English agency story with its Romanian translation, and a story with a table and
+        # embeds (their links only: nothing is fetched).
+        assert Article.objects.count() == 16
         english = Article.objects.get(language="en")
         assert english.is_wire_copy and english.translation.language == "ro"
         assert english.translation.translation == english
         assert english.translation.seo_title
         assert Article.objects.exclude(seo_title="").count() >= 3
+        rich = self.client.get(Article.objects.get(slug=rich_story.SLUG).get_absolute_url())
+        html = rich.content.decode()
+        assert "<caption" in html and html.count('<figure class="embed') == 3
+        assert "youtube-nocookie" in rich.headers["Content-Security-Policy"]
+        assert not Embed.objects.exists()
         live = Article.objects.get(coverage_started_at__isnull=False)
         assert live.is_published() and live.coverage_is_ongoing
         entries = live.live_entries.all()

@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from articles.models import Article, Author, Section, live_tag
 from newsroom import demo
 from newsroom.chrome.models import FrontPageStory, Menu, MenuItem
-from newsroom.demo import frontpage, live, translations
+from newsroom.demo import frontpage, live, rich, translations
 from newsroom.pages.models import Page
 
 # username, password, group, the author they write as; the README lists the same logins.
@@ -79,6 +79,8 @@ class Command(BaseCommand):
                 self.stdout.write("Added an English agency story and its Romanian translation.")
             if promoted:
                 self.stdout.write(f"Filled the Promovare fields of {promoted} stories.")
+            if rich.create_rich_story():
+                self.stdout.write("Added a story with a table and embeds.")
 
         if not Menu.objects.exists():
             create_menus()

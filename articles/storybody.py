@@ -1,0 +1,26 @@
+"""A story's body as readers get it: the sanitized markup with its tables and embeds dressed.
+
+One step between the stored body and the page, so other steps (in-story ads, pictures placed
+after a paragraph) compose with it: they take its `html`, as they took the stored body.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.safestring import SafeString, mark_safe
+
+from articles.embeds.providers import Provider
+from articles.embeds.render import placeholders
+from articles.tables import captioned
+
+
+@dataclass
+class StoryBody:
+    html: SafeString
+    # The embed providers on the page: its Content-Security-Policy opens for them alone.
+    providers: list[Provider]
+
+
+def story_body(body: str) -> StoryBody:
+    """The sanitized body with captioned, scrollable tables and click-to-load embeds."""
+    dressed = placeholders(captioned(body or ""))
+    return StoryBody(mark_safe(dressed.html), dressed.providers)  # noqa: S308 - sanitized on save

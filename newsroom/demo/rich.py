@@ -1,0 +1,66 @@
+"""The demo's rich story: a table with its caption and embeds from YouTube, X and Spotify, so a
+newcomer sees both on a page. Nothing is fetched from the providers here: until an editor saves
+the story in the admin (which reads their titles and thumbnails), the boxes show the links."""
+
+from datetime import timedelta
+
+import reversion
+from django.db import transaction
+from django.utils import timezone
+
+from articles.models import Article, ArticleAuthor, Author, Section
+
+HEADLINE = "Prezența la vot pe regiuni: cifrele zilei, declarațiile și podcastul de seară"
+SLUG = "prezenta-la-vot-pe-regiuni-cifrele-zilei"
+STANDFIRST = (
+    "Tabelul de mai jos arată prezența la urne în cele opt regiuni de dezvoltare. Sub el, "
+    "declarațiile zilei și podcastul nostru de seară."
+)
+BODY = (
+    "<p>Biroul Electoral Central a publicat cifrele de prezență la ora 21:00. Regiunea "
+    "București-Ilfov conduce, urmată de Nord-Vest și Centru.</p>"
+    "<p><em>Prezența la vot la ora 21:00, pe regiuni de dezvoltare (date demonstrative)</em></p>"
+    "<table><tbody>"
+    "<tr><th><p>Regiunea</p></th><th><p>Alegători înscriși</p></th><th><p>Prezență</p></th></tr>"
+    "<tr><td><p>București-Ilfov</p></td><td><p>2.001.344</p></td><td><p>58,1%</p></td></tr>"
+    "<tr><td><p>Nord-Vest</p></td><td><p>2.142.077</p></td><td><p>51,4%</p></td></tr>"
+    "<tr><td><p>Centru</p></td><td><p>1.998.120</p></td><td><p>50,2%</p></td></tr>"
+    "<tr><td><p>Vest</p></td><td><p>1.502.883</p></td><td><p>49,7%</p></td></tr>"
+    "<tr><td><p>Sud-Est</p></td><td><p>2.020.456</p></td><td><p>46,3%</p></td></tr>"
+    "<tr><td><p>Nord-Est</p></td><td><p>2.880.901</p></td><td><p>44,9%</p></td></tr>"
+    "<tr><td><p>Sud-Muntenia</p></td><td><p>2.466.032</p></td><td><p>44,1%</p></td></tr>"
+    "<tr><td><p>Sud-Vest Oltenia</p></td><td><p>1.661.587</p></td><td><p>43,6%</p></td></tr>"
+    "</tbody></table>"
+    "<p>Conferința de presă a fost transmisă integral:</p>"
+    '<p><a href="https://www.youtube.com/watch?v=M7lc1UVf-VE">'
+    "https://www.youtube.com/watch?v=M7lc1UVf-VE</a></p>"
+    "<p>Reacțiile au început să apară imediat pe rețelele sociale:</p>"
+    "<p>https://x.com/jack/status/20</p>"
+    "<p>Seara, în podcastul nostru, am discutat cu doi sociologi despre ce spun cifrele:</p>"
+    "<p>https://open.spotify.com/track/11dFghVXANMlKmJXsNCbNl</p>"
+)
+
+
+@transaction.atomic
+def create_rich_story() -> Article | None:
+    """The story with a table and embeds, unless the demo has one already."""
+    if Article.objects.filter(slug=SLUG).exists():
+        return None
+    section = Section.objects.filter(slug="politica").first() or Section.objects.first()
+    if section is None:
+        return None
+    with reversion.create_revision():
+        article = Article.objects.create(
+            headline=HEADLINE,
+            slug=SLUG,
+            standfirst=STANDFIRST,
+            body=BODY,
+            section=section,
+            dateline="București",
+            status=Article.Status.PUBLISHED,
+            publish_at=timezone.now() - timedelta(minutes=40),
+        )
+        article.tags.add("alegeri")
+        if author := Author.objects.order_by("pk").first():
+            ArticleAuthor.objects.create(article=article, author=author, position=0)
+    return article
