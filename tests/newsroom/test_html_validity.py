@@ -12,11 +12,13 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Q
 from django.test import TestCase, override_settings
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from articles.models import Article
+from newsroom.demo import rich as rich_story
 from tests.helpers import BASE_DIR, need_program
 
 VNU = BASE_DIR / "var" / "tools" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -37,12 +39,15 @@ def need_vnu() -> Path:
 class NuHtmlCheckerTests(TestCase):
     def crawl(self) -> dict[str, str]:
         """Pages found by following the site's own links from the home page, by URL name; the
-        live page (with its second page) and the archives, which no page links, first."""
+        stories with rich blocks, the live page (with its second page) and the archives first."""
         live = Article.objects.exclude(coverage_started_at=None).get()
         day = timezone.localtime(live.publish_at)
         seen: Counter[str] = Counter()
         pages: dict[str, str] = {}
+        # The stories with rich blocks (tables, embeds), and the English one and its translation.
+        rich = Article.objects.filter(Q(slug=rich_story.SLUG) | Q(language="en"))
         queue = [
+            *(story.get_absolute_url() for story in rich),
             live.get_absolute_url(),
             f"{live.get_absolute_url()}?page=2&order=oldest",
             reverse("articles:archive-year", args=[day.year]),
