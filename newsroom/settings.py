@@ -184,8 +184,49 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
+# Uploads and renditions: the local disk (MEDIA_ROOT, served by nginx's /media/) unless
+# MEDIA_STORAGE=s3 names a bucket on S3-compatible object storage shared by every app server
+# (newsroom/mediastorage.py). Credentials come from the environment only: MEDIA_ACCESS_KEY_ID
+# and MEDIA_SECRET_ACCESS_KEY, or boto3's own chain (AWS_* variables, an instance role).
+MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "local")
+if MEDIA_STORAGE not in {"local", "s3"}:
+    raise ImproperlyConfigured("MEDIA_STORAGE is 'local' or 's3'.")
+MEDIA_BUCKET = os.environ.get("MEDIA_BUCKET", "")
+MEDIA_ENDPOINT_URL = os.environ.get("MEDIA_ENDPOINT_URL", "")
+# The host (a CDN or the bucket's own domain) that serves media to readers, e.g. media.example.ro.
+MEDIA_CUSTOM_DOMAIN = os.environ.get("MEDIA_CUSTOM_DOMAIN", "")
+MEDIA_URL_PROTOCOL = os.environ.get("MEDIA_URL_PROTOCOL", "https:")
+MEDIA_ORIGIN = ""  # where media is served from when it is not this site's origin
+if MEDIA_STORAGE == "s3":
+    if not MEDIA_BUCKET:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs MEDIA_BUCKET.")
+    media_options = {
+        "bucket_name": MEDIA_BUCKET,
+        "endpoint_url": MEDIA_ENDPOINT_URL or None,
+        "region_name": os.environ.get("MEDIA_REGION") or None,
+        "access_key": os.environ.get("MEDIA_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("MEDIA_SECRET_ACCESS_KEY") or None,
+        "custom_domain": MEDIA_CUSTOM_DOMAIN or None,
+        "url_protocol": MEDIA_URL_PROTOCOL,
+        # Bucket in the path: what MinIO, Garage, Ceph and local servers answer to.
+        "addressing_style": "path" if MEDIA_ENDPOINT_URL else None,
+    }
+    if MEDIA_CUSTOM_DOMAIN:
+        MEDIA_URL = f"{MEDIA_URL_PROTOCOL}//{MEDIA_CUSTOM_DOMAIN.rstrip('/')}/"
+    elif MEDIA_ENDPOINT_URL:
+        MEDIA_URL = f"{MEDIA_ENDPOINT_URL.rstrip('/')}/{MEDIA_BUCKET}/"
+    else:
+        MEDIA_URL = f"https://{MEDIA_BUCKET}.s3.amazonaws.com/"
+    MEDIA_ORIGIN = "{0.scheme}://{0.netloc}".format(urlsplit(MEDIA_URL))
+    default_storage_setting = {
+        "BACKEND": "newsroom.mediastorage.MediaStorage",
+        "OPTIONS": media_options,
+    }
+else:
+    default_storage_setting = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": default_storage_setting,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -248,7 +289,7 @@ SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF],
+    "img-src": [CSP.SELF, *([MEDIA_ORIGIN] if MEDIA_ORIGIN else [])],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
