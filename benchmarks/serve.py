@@ -125,6 +125,56 @@ def redis_server():
         stop(process)
 
 
+S3_BUCKET = "newsroom-media"
+
+
+@contextmanager
+def s3_server():
+    """A local S3-compatible server (moto's server mode) with a bucket anyone may read, as a
+    media bucket behind a CDN is; yields the environment that points the site at it."""
+    import boto3
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_port(port, process)
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="newsroom",
+            aws_secret_access_key="newsroom-secret",
+        )
+        client.create_bucket(Bucket=S3_BUCKET)
+        public_read = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{S3_BUCKET}/*",
+                }
+            ],
+        }
+        client.put_bucket_policy(Bucket=S3_BUCKET, Policy=json.dumps(public_read))
+        yield {
+            "MEDIA_STORAGE": "s3",
+            "MEDIA_BUCKET": S3_BUCKET,
+            "MEDIA_ENDPOINT_URL": endpoint,
+            "MEDIA_REGION": "us-east-1",
+            "MEDIA_ACCESS_KEY_ID": "newsroom",
+            "MEDIA_SECRET_ACCESS_KEY": "newsroom-secret",
+        }
+    finally:
+        stop(process)
+
+
 @contextmanager
 def gunicorn(env: dict[str, str], workers: int = 2, base_dir: Path = BASE_DIR):
     """The site under gunicorn with the shipped configuration; yields (base URL, process).

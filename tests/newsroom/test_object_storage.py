@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,43 +26,11 @@ from django.test import TestCase, override_settings
 from PIL import Image
 
 from articles.models import Author
-from benchmarks.serve import free_port
+from benchmarks import serve
 from newsroom.mediastorage import MediaStorage
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-BUCKET = "newsroom-media"
-PUBLIC_READ = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": "*",
-            "Action": "s3:GetObject",
-            "Resource": f"arn:aws:s3:::{BUCKET}/*",
-        }
-    ],
-}
-CREDENTIALS = {"access_key": "testing", "secret_key": "testing"}
-
-
-def start_s3_server() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(endpoint, timeout=1)
-            return process, endpoint
-        except requests.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("the local S3 server did not start") from None
-            time.sleep(0.1)
+BUCKET = serve.S3_BUCKET
 
 
 def jpeg(size=(900, 600)) -> bytes:
@@ -80,25 +47,21 @@ class ObjectStorageTests(TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server, cls.endpoint = start_s3_server()
-        cls.addClassCleanup(cls.server.wait, 10)
-        cls.addClassCleanup(cls.server.terminate)
-        cls.s3 = boto3.client(
-            "s3",
-            endpoint_url=cls.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        cls.s3.create_bucket(Bucket=BUCKET)
-        # Readers fetch media without credentials: the bucket's policy, not per-object ACLs.
-        cls.s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(PUBLIC_READ))
+        env = cls.enterClassContext(serve.s3_server())
+        cls.endpoint = env["MEDIA_ENDPOINT_URL"]
+        credentials = {
+            "region_name": env["MEDIA_REGION"],
+            "aws_access_key_id": env["MEDIA_ACCESS_KEY_ID"],
+            "aws_secret_access_key": env["MEDIA_SECRET_ACCESS_KEY"],
+        }
+        cls.s3 = boto3.client("s3", endpoint_url=cls.endpoint, **credentials)
         options = {
             "bucket_name": BUCKET,
             "endpoint_url": cls.endpoint,
             "addressing_style": "path",
-            "region_name": "us-east-1",
-            **CREDENTIALS,
+            "region_name": env["MEDIA_REGION"],
+            "access_key": env["MEDIA_ACCESS_KEY_ID"],
+            "secret_key": env["MEDIA_SECRET_ACCESS_KEY"],
         }
         cls.enterClassContext(
             override_settings(
