@@ -3,6 +3,11 @@
 A key is a plain string that names something pages show ("article:12", "listings"); its version
 is the time of the last write that changed it, in nanoseconds. A page, a remembered value or a
 clock reading records the versions it was built from and is used only while they still match.
+
+Beside each version the cache keeps what that last bump replaced and when its change began
+(`missed_since()`): enough to tell how long ago a page built one version earlier went out of date,
+so that it may stand in for a moment while the new page is built, unless the change took
+something down.
 """
 
 import logging
@@ -17,9 +22,12 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 PREFIX = "pages:v:"
+# The last bump of each key: (its version, the version it replaced, when its change began,
+# whether it took something down).
+BUMP_PREFIX = "pages:b:"
 
 
-def versions(keys: Iterable[str]) -> dict[str, int] | None:
+def versions(keys: Iterable[str], fresh: bool = False) -> dict[str, int] | None:
     """The current version of each key (one get_many), or None when the cache cannot tell.
 
     A key never seen (or evicted) gets a new, negative version: unlike a bump it is no sign of a
@@ -29,7 +37,8 @@ def versions(keys: Iterable[str]) -> dict[str, int] | None:
     if cache_is_down():
         return None
     near = settings.PAGE_CACHE_NEAR_SECONDS
-    found = near_versions.recent(names, near) if near and shared_cache_is_remote() else {}
+    trusted = near and not fresh and shared_cache_is_remote()
+    found = near_versions.recent(names, near) if trusted else {}
     wanted = [name for name in names if name not in found]
     if wanted:
         try:
@@ -55,39 +64,94 @@ def version(key: str) -> int:
     return current[key] if current else time.time_ns()
 
 
-def bump(*keys: str) -> None:
+def bump(*keys: str, takedown: bool = False) -> None:
     """Make everything built from one of these keys stale, in every process.
 
     Bumped at once and again when the transaction commits, so a page rebuilt from the old rows
     meanwhile is not kept. A bump the shared cache does not take is kept in the database (in
-    the write's transaction) and replayed as soon as it answers: never dropped.
+    the write's transaction) and replayed as soon as it answers: never dropped. `takedown`: the
+    write takes something off the site, and no page built before it may stand in (not even for
+    the moment its replacement takes to build).
     """
     if not keys:
         return
     bumped = frozenset(keys)
-    _write_or_hold(bumped)
+    first = _write_or_hold(bumped, takedown)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: _write_or_hold(bumped), robust=True)
+        transaction.on_commit(lambda: _write_or_hold(bumped, takedown, first), robust=True)
 
 
-def _write_or_hold(keys: frozenset[str]) -> None:
-    if not _write(keys):
+# A bump as written: its stamp and, per key, the version it replaced.
+Written = tuple[int, dict[str, int | None]]
+
+
+def _write_or_hold(keys: frozenset[str], takedown: bool, first: Written | None = None):
+    written = _write(keys, takedown, first)
+    if written is None:
         _hold(keys)
+    return written
 
 
-def _write(keys: frozenset[str]) -> bool:
-    """New versions for the keys in the shared cache; False when it did not take them."""
+def _write(
+    keys: frozenset[str], takedown: bool = True, first: Written | None = None
+) -> Written | None:
+    """New versions for the keys in the shared cache; None when it did not take them.
+
+    `first`: this is the commit's bump of a write bumped once already. A page built before that
+    write went out of date when it began, and the version it was built with is the one the
+    first bump replaced, unless another write bumped the key in between.
+    """
     stamp = time.time_ns()
-    values = {PREFIX + key: stamp for key in keys}
-    near_versions.remember(values)  # this process knows at once, whatever happens
+    names = sorted(keys)
+    try:
+        before = cache.get_many([PREFIX + key for key in names])
+    except Exception:
+        before = {}
+    replaced: dict[str, int | None] = {}
+    values: dict[str, object] = {}
+    for key in names:
+        previous = before.get(PREFIX + key)
+        since = stamp
+        if first is not None:
+            since = first[0]
+            if previous == first[0]:
+                previous = first[1][key]
+        replaced[key] = previous
+        values[PREFIX + key] = stamp
+        values[BUMP_PREFIX + key] = (stamp, previous, since, takedown)
+    # This process knows at once, whatever happens.
+    near_versions.remember({PREFIX + key: stamp for key in names})
     # Tried even while the cache is thought down: a version must not be skipped silently.
     write = getattr(cache, "set_many_now", cache.set_many)
     try:
         write(values, None)
     except Exception:
         logger.warning("cannot invalidate cached pages now: kept to replay", exc_info=True)
-        return False
-    return True
+        return None
+    return stamp, replaced
+
+
+def missed_since(recorded: dict[str, int]) -> int | None:
+    """When the first change a page built with the `recorded` versions misses began (ns), read
+    afresh from the shared cache; None when that cannot be told (it missed more than one bump of
+    a key, or the cache does not say) or when a change it misses took something down."""
+    names = list(recorded)
+    try:
+        found = cache.get_many([kind + name for kind in (PREFIX, BUMP_PREFIX) for name in names])
+    except Exception:
+        return None
+    first = time.time_ns()
+    for name in names:
+        current = found.get(PREFIX + name)
+        if current is None:
+            return None
+        if current == recorded[name]:
+            continue
+        last = found.get(BUMP_PREFIX + name)
+        if last is None or last[0] != current or last[1] != recorded[name] or last[3]:
+            return None
+        first = min(first, last[2])
+    return first
 
 
 # --- Bumps the cache did not take ------------------------------------------------------------
@@ -113,7 +177,8 @@ def replay_pending() -> bool:
         rows = list(PendingBump.objects.values_list("pk", "keys")[:500])
         if not rows:
             return True
-        if not _write(frozenset(key for _pk, keys in rows for key in keys)):
+        # What these bumps took down is not known any more: none may let a page stand in.
+        if _write(frozenset(key for _pk, keys in rows for key in keys), takedown=True) is None:
             return False
         PendingBump.objects.filter(pk__in=[pk for pk, _keys in rows]).delete()
 
