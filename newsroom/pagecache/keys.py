@@ -67,39 +67,72 @@ def version(key: str) -> int:
 def bump(*keys: str, takedown: bool = False) -> None:
     """Make everything built from one of these keys stale, in every process.
 
-    Bumped at once and again when the transaction commits, so a page rebuilt from the old rows
-    meanwhile is not kept. A bump the shared cache does not take is kept in the database (in
-    the write's transaction) and replayed as soon as it answers: never dropped. `takedown`: the
-    write takes something off the site, and no page built before it may stand in (not even for
-    the moment its replacement takes to build).
+    Bumped at once and again when the transaction commits (every key it bumped, together), so a
+    page rebuilt from the old rows meanwhile is not kept. A bump the shared cache does not take
+    is kept in the database (in the write's transaction) and replayed as soon as it answers:
+    never dropped. `takedown`: the write takes something off the site, and no page built before
+    it may stand in (not even for the moment its replacement takes to build).
     """
     if not keys:
         return
     bumped = frozenset(keys)
-    first = _write_or_hold(bumped, takedown)
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: _write_or_hold(bumped, takedown, first), robust=True)
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _write_or_hold(bumped, takedown)
+        return
+    ongoing = TransactionBumps.of(connection)
+    ongoing.keys |= bumped
+    ongoing.takedown = ongoing.takedown or takedown
+    _write_or_hold(bumped, takedown, ongoing)
 
 
-# A bump as written: its stamp and, per key, the version it replaced.
-Written = tuple[int, dict[str, int | None]]
+class TransactionBumps:
+    """What one transaction bumped, to bump again together when it commits; and, per key, the
+    version it replaced, so that its bumps count as one change (a save bumps some keys more
+    than once) for a page built before it."""
+
+    _current = threading.local()
+
+    def __init__(self):
+        self.keys: set[str] = set()
+        self.takedown = False
+        # When its first bump was made; per key, the version before it and this one's last.
+        self.since: int | None = None
+        self.replaced: dict[str, int | None] = {}
+        self.last: dict[str, int] = {}
+
+    @classmethod
+    def of(cls, connection) -> "TransactionBumps":
+        ongoing = getattr(cls._current, "bumps", None)
+        # A rolled-back transaction's callbacks are dropped with it: then this one is new.
+        if ongoing is None or not any(
+            callback == ongoing.commit for _ids, callback, _robust in connection.run_on_commit
+        ):
+            ongoing = cls._current.bumps = cls()
+            transaction.on_commit(ongoing.commit, robust=True)
+        return ongoing
+
+    def commit(self) -> None:
+        if getattr(self._current, "bumps", None) is self:
+            self._current.bumps = None
+        _write_or_hold(frozenset(self.keys), self.takedown, self)
 
 
-def _write_or_hold(keys: frozenset[str], takedown: bool, first: Written | None = None):
-    written = _write(keys, takedown, first)
-    if written is None:
+def _write_or_hold(
+    keys: frozenset[str], takedown: bool, ongoing: TransactionBumps | None = None
+) -> None:
+    if not _write(keys, takedown, ongoing):
         _hold(keys)
-    return written
 
 
 def _write(
-    keys: frozenset[str], takedown: bool = True, first: Written | None = None
-) -> Written | None:
-    """New versions for the keys in the shared cache; None when it did not take them.
+    keys: frozenset[str], takedown: bool = True, ongoing: TransactionBumps | None = None
+) -> bool:
+    """New versions for the keys in the shared cache; False when it did not take them.
 
-    `first`: this is the commit's bump of a write bumped once already. A page built before that
-    write went out of date when it began, and the version it was built with is the one the
-    first bump replaced, unless another write bumped the key in between.
+    With the bumps of an `ongoing` transaction, a page built before it went out of date when
+    its first bump was made, with the version that bump replaced — unless another write
+    bumped the key in between.
     """
     stamp = time.time_ns()
     names = sorted(keys)
@@ -107,15 +140,13 @@ def _write(
         before = cache.get_many([PREFIX + key for key in names])
     except Exception:
         before = {}
+    since = stamp if ongoing is None or ongoing.since is None else ongoing.since
     replaced: dict[str, int | None] = {}
     values: dict[str, object] = {}
     for key in names:
         previous = before.get(PREFIX + key)
-        since = stamp
-        if first is not None:
-            since = first[0]
-            if previous == first[0]:
-                previous = first[1][key]
+        if ongoing is not None and key in ongoing.last and previous == ongoing.last[key]:
+            previous = ongoing.replaced[key]  # still its own bump: the same change
         replaced[key] = previous
         values[PREFIX + key] = stamp
         values[BUMP_PREFIX + key] = (stamp, previous, since, takedown)
@@ -127,8 +158,12 @@ def _write(
         write(values, None)
     except Exception:
         logger.warning("cannot invalidate cached pages now: kept to replay", exc_info=True)
-        return None
-    return stamp, replaced
+        return False
+    if ongoing is not None:
+        ongoing.since = since
+        ongoing.replaced.update(replaced)
+        ongoing.last.update(dict.fromkeys(names, stamp))
+    return True
 
 
 def missed_since(recorded: dict[str, int]) -> int | None:
@@ -178,7 +213,7 @@ def replay_pending() -> bool:
         if not rows:
             return True
         # What these bumps took down is not known any more: none may let a page stand in.
-        if _write(frozenset(key for _pk, keys in rows for key in keys), takedown=True) is None:
+        if not _write(frozenset(key for _pk, keys in rows for key in keys), takedown=True):
             return False
         PendingBump.objects.filter(pk__in=[pk for pk, _keys in rows]).delete()
 

@@ -10,8 +10,15 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.test import RequestFactory, SimpleTestCase, TestCase, override_settings
+from django.test import (
+    RequestFactory,
+    SimpleTestCase,
+    TestCase,
+    TransactionTestCase,
+    override_settings,
+)
 from django.urls import path, resolve
 from django.utils import timezone
 
@@ -63,15 +70,7 @@ def lock_name() -> str:
     return pages.page_key(request, ()) + ":building"
 
 
-@override_settings(
-    ROOT_URLCONF=__name__,
-    PAGE_CACHE=True,
-    PAGE_CACHE_COALESCE=True,
-    PAGE_CACHE_STALE_SECONDS=0.5,
-    PAGE_CACHE_WAIT_SECONDS=5,
-    PAGE_CACHE_LOCK_SECONDS=5,
-)
-class CoalescingTestCase(SimpleTestCase):
+class CoalescingSetup:
     def setUp(self):
         super().setUp()
         cache.clear()
@@ -103,6 +102,18 @@ class CoalescingTestCase(SimpleTestCase):
             thread.join(30)
         assert len(answers) == count
         return answers
+
+
+@override_settings(
+    ROOT_URLCONF=__name__,
+    PAGE_CACHE=True,
+    PAGE_CACHE_COALESCE=True,
+    PAGE_CACHE_STALE_SECONDS=0.5,
+    PAGE_CACHE_WAIT_SECONDS=5,
+    PAGE_CACHE_LOCK_SECONDS=5,
+)
+class CoalescingTestCase(CoalescingSetup, SimpleTestCase):
+    pass
 
 
 class ThreadsTests(CoalescingTestCase):
@@ -219,6 +230,42 @@ class StaleAgeTests(CoalescingTestCase):
         assert fetch()[0] == "miss"
 
 
+@override_settings(
+    ROOT_URLCONF=__name__,
+    PAGE_CACHE=True,
+    PAGE_CACHE_STALE_SECONDS=0.5,
+    PAGE_CACHE_WAIT_SECONDS=0.05,
+)
+class TransactionTests(CoalescingSetup, TestCase):
+    """A save bumps some keys more than once; for the page before it, that is one change."""
+
+    def setUp(self):
+        super().setUp()
+        self.warm()
+        cache.add(lock_name(), "another process building", 60)
+
+    def test_a_transactions_bumps_are_one_change(self):
+        with self.captureOnCommitCallbacks(execute=True) as callbacks, transaction.atomic():
+            keys.bump(KEY)
+            keys.bump(KEY, "something-else")
+        assert len(callbacks) == 1  # bumped again together at commit
+        assert fetch() == ("stale", "build 1")
+
+    def test_another_writes_bump_in_between_is_a_second_change(self):
+        with self.captureOnCommitCallbacks(execute=True), transaction.atomic():
+            keys.bump(KEY)
+            keys._write(frozenset({KEY}), takedown=False)  # another process's write
+        assert fetch()[0] == "miss"
+
+    def test_a_takedown_anywhere_in_the_transaction_counts(self):
+        with self.captureOnCommitCallbacks(execute=True), transaction.atomic():
+            keys.bump(KEY)
+            keys.bump("something-else", takedown=True)
+            keys.bump(KEY)
+        assert cache.get(keys.BUMP_PREFIX + KEY)[3]
+        assert fetch()[0] == "miss"
+
+
 @pytest.mark.services
 class ProcessesTests(CoalescingTestCase):
     """Processes share only Redis: still one build per change."""
@@ -273,7 +320,7 @@ class ProcessesTests(CoalescingTestCase):
 
 
 @override_settings(PAGE_CACHE=True, PAGE_CACHE_STALE_SECONDS=1, PAGE_CACHE_WAIT_SECONDS=0.05)
-class TakedownTests(StoresPagesAtOnce, TestCase):
+class TakedownTests(StoresPagesAtOnce, TransactionTestCase):
     """While another process rebuilds them, pages showing a story just taken down never stand
     in; after an ordinary edit they may."""
 
@@ -287,8 +334,9 @@ class TakedownTests(StoresPagesAtOnce, TestCase):
         )
         self.urls = [self.story.get_absolute_url(), "/"]
         for url in self.urls:
-            self.client.get(url)
-            assert self.client.get(url)["X-Page-Cache"] == "hit"
+            # (The home page's first build may make the front page's row, and is not kept.)
+            served = [self.client.get(url).get("X-Page-Cache") for _ in range(3)]
+            assert served[-1] == "hit", (url, served)
             # Another process is rebuilding each page (and takes its time).
             key = pages.page_key(RequestFactory().get(url), pages.public_reads(url) or ())
             cache.add(key + ":building", "another process", 60)
