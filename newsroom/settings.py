@@ -293,7 +293,7 @@ PAGE_CACHE_PENDING_CHECK_SECONDS = float(os.environ.get("PAGE_CACHE_PENDING_CHEC
 PAGE_CACHE_COALESCE = env_bool("PAGE_CACHE_COALESCE", True)
 PAGE_CACHE_LOCK_SECONDS = float(os.environ.get("PAGE_CACHE_LOCK_SECONDS", "5"))
 PAGE_CACHE_STALE_SECONDS = float(os.environ.get("PAGE_CACHE_STALE_SECONDS", "0.5"))
-PAGE_CACHE_WAIT_SECONDS = float(os.environ.get("PAGE_CACHE_WAIT_SECONDS", "0.5"))
+PAGE_CACHE_WAIT_SECONDS = float(os.environ.get("PAGE_CACHE_WAIT_SECONDS", "0.25"))
 # A signed preview link of an unpublished story works this long, then answers 404.
 PREVIEW_LINK_SECONDS = 24 * 60 * 60
 # A story's edit lock lasts this long after its holder's browser last sent a heartbeat.
