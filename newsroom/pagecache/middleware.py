@@ -44,8 +44,7 @@ class PageCacheMiddleware:
             key = page_key(request, reads)
             moment = now()
             page, current = find(key, moment)
-            if current:
-                assert page is not None  # for the type checker: current means found
+            if current and page is not None:
                 return answer(request, page, moment, served="hit")
             if settings.PAGE_CACHE_COALESCE:
                 turn = take_turn(request, key, page, moment)
