@@ -26,6 +26,8 @@ from articles.models import (
     LiveEntry,
     Section,
     WireService,
+    is_live,
+    story_path,
 )
 from newsroom.pagecache import EVERY_PAGE, bump, clock, depends_on
 
@@ -41,6 +43,8 @@ INVISIBLE_FIELDS = frozenset(
     {"version", "modified_by", "modified_by_id", "created_by", "created_by_id"}
 )
 MEMBERSHIP_FIELDS = frozenset({"status", "publish_at", "section", "section_id"})
+# Fields that decide whether a story is live and at which address.
+ADDRESS_FIELDS = frozenset({"status", "publish_at", "slug"})
 BULK_ROWS = 1000
 
 
@@ -125,6 +129,18 @@ def _remember_article(sender, instance, **kwargs) -> None:
         instance._lists_before = _membership_keys(instance.pk)
 
 
+def _taken_down(before: dict | None, after: dict | None) -> bool:
+    """A story live before the write is off the site, or off its address, after it: no page
+    printing it may stand in while the next is built (see pagecache.pages)."""
+    if before is None or not is_live(before["status"], before["publish_at"]):
+        return False
+    if after is None or not is_live(after["status"], after["publish_at"]):
+        return True
+    return story_path(after["slug"], after["publish_at"]) != story_path(
+        before["slug"], before["publish_at"]
+    )
+
+
 def _article_changed(sender, instance, created=False, **kwargs) -> None:
     before = instance.__dict__.get("_before")
     deleted = kwargs.get("signal") is post_delete
@@ -147,7 +163,8 @@ def _article_changed(sender, instance, created=False, **kwargs) -> None:
                 keys |= _membership_keys(instance.pk)
             if before is not None:
                 keys.add(section_key(before["section_id"]))
-    bump(*keys)
+    after = None if deleted else {name: getattr(instance, name) for name in BEFORE_FIELDS}
+    bump(*keys, takedown=_taken_down(before, after))
 
 
 def _byline_changed(sender, instance, **kwargs) -> None:
@@ -207,7 +224,12 @@ def stories_update_done(rows: list[dict], fields: dict) -> None:
                     keys.add(section_key(getattr(new_section, "pk", new_section)))
                 keys |= _membership_keys(*pks)
         stories_updated.send(sender=Article, pks=pks[:BULK_ROWS])
-    bump(*keys)
+    # The new values may be expressions: any change to where or whether a live story shows
+    # counts as taking it down.
+    takedown = bool(set(fields) & ADDRESS_FIELDS) and any(
+        is_live(row["status"], row["publish_at"]) for row in rows
+    )
+    bump(*keys, takedown=takedown)
 
 
 def bulk_created(stories: Iterable[Article]) -> None:

@@ -1,6 +1,10 @@
 """Load test: readers at 64 connections for 60 s while an editor changes the site every second.
 
     python -m benchmarks.loadtest [--connections 64] [--seconds 60] [--database-url …]
+                                  [--compare REV]
+
+Breaking news: every second a story changes or a new one leads the home page, and the pages
+showing it are out of date at once, in every worker.
 
 `make loadtest` runs it. Everything stays on 127.0.0.1 and ends by itself:
 
@@ -16,8 +20,16 @@
    lag; and every reader's answer for one of those pages, asked for more than a second after a
    change, is checked for it.
 
-It prints the figures and writes them to var/loadtest/; the exit status is 1 when any answer
-was a 5xx, any connection failed, or any reader or watcher saw a change later than a second.
+It prints the figures and writes them to var/loadtest/: requests per second, latency
+percentiles per page type, how each answer was served (X-Page-Cache: hit, miss — built for that
+request — or stale), builds per second against the pages each change made out of date, how long
+after each change readers still got the previous page, and the gunicorn workers' CPU time per
+request. The exit status is 1 when any answer was a 5xx, any connection failed, any reader or
+watcher saw a change later than a second, or a change never showed (a lost edit).
+
+`--compare REV` runs the same scenario in one go against REV (exported from git into
+var/loadtest/) and then against this checkout, `--rounds` times in turns, and prints them side by
+side; only this checkout's runs decide the exit status.
 """
 
 import argparse
@@ -28,12 +40,14 @@ import secrets
 import statistics
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -47,6 +61,8 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/newsroom_loadtest"
 DEMO_ARTICLES = 1000
 MAX_STALENESS = 1.0  # seconds: the promise to readers
 WATCH_TIMEOUT = 5.0
+# Answers the page cache never keeps (the live header's small JSON is cheap and per-minute).
+NEVER_CACHED = {"header"}
 # How often each kind of page is asked for, out of 100 requests.
 MIX = {
     "story": 40,
@@ -125,14 +141,32 @@ class Results:
         self.checked_reads = 0
         self.lags: dict[str, list[dict]] = defaultdict(list)
         self.edits: list[dict] = []
+        # How each answer was served (X-Page-Cache), per page type.
+        self.served: dict[str, Counter] = defaultdict(Counter)
+        # (when sent, address) of each answer built for its request.
+        self.builds: list[tuple[float, str]] = []
 
-    def record(self, kind: str, status: int | None, seconds: float, error: str | None = None):
+    def record(
+        self,
+        kind: str,
+        status: int | None,
+        seconds: float,
+        error: str | None = None,
+        served: str | None = None,
+        url: str = "",
+        sent: float = 0.0,
+    ):
         with self.lock:
             if error:
                 self.errors[error] += 1
             else:
                 self.statuses[status] += 1
                 self.latencies[kind].append(seconds)
+                self.served[kind][served or "uncached"] += 1
+                # Built for this request: stored ("miss"), or not kept (no header), unless the
+                # address is never cached at all.
+                if served == "miss" or (served is None and kind not in NEVER_CACHED):
+                    self.builds.append((sent, url))
 
 
 class Changes:
@@ -185,7 +219,14 @@ def reader(base_url, urls, results: Results, changes: Changes, stop: threading.E
             results.record(kind, None, 0, type(exc).__name__)
             session = requests.Session()
             continue
-        results.record(kind, response.status_code, time.monotonic() - sent)
+        results.record(
+            kind,
+            response.status_code,
+            time.monotonic() - sent,
+            served=response.headers.get("X-Page-Cache"),
+            url=url,
+            sent=sent,
+        )
         if due and response.ok:
             # Asked for more than a second after these changes: the page must show them.
             with results.lock:
@@ -281,7 +322,7 @@ def editor(base_url: str, results: Results, changes: Changes, stop: threading.Ev
             action = "publish"
         committed_at = time.monotonic()
         changes.add(story.get_absolute_url(), marker, committed_at)
-        record = {"number": number, "action": action, "lags": {}}
+        record = {"number": number, "action": action, "lags": {}, "at": committed_at}
         results.edits.append(record)
 
         def follow(url, kind, record=record, marker=marker, committed_at=committed_at):
@@ -326,6 +367,7 @@ def summary(results: Results, seconds: float, connections: int) -> dict:
                 "count": len(values),
                 "p50": round(percentile(values, 0.50) * 1000, 1),
                 "p90": round(percentile(values, 0.90) * 1000, 1),
+                "p95": round(percentile(values, 0.95) * 1000, 1),
                 "p99": round(percentile(values, 0.99) * 1000, 1),
                 "max": round(max(values) * 1000, 1),
             }
@@ -339,6 +381,7 @@ def summary(results: Results, seconds: float, connections: int) -> dict:
         "staleness_seconds": {
             kind: {
                 "sent_p50": round(statistics.median(by_sent), 3) if by_sent else None,
+                "sent_p95": round(percentile(by_sent, 0.95), 3) if by_sent else None,
                 "sent_max": round(max(by_sent), 3) if by_sent else None,
                 "arrived_p50": round(statistics.median(by_arrival), 3) if by_arrival else None,
                 "arrived_max": round(max(by_arrival), 3) if by_arrival else None,
@@ -352,43 +395,123 @@ def summary(results: Results, seconds: float, connections: int) -> dict:
             for by_sent in [[lag["sent"] for lag in lags if lag["sent"] is not None]]
             for by_arrival in [[lag["arrived"] for lag in lags if lag["arrived"] is not None]]
         },
+        # How long after each change the previous version was still served, all pages together.
+        "stale_age_distribution": stale_ages(
+            [lag["sent"] for lags in results.lags.values() for lag in lags]
+        ),
+        "lost_edits": sum(
+            1 for edit in results.edits if any(lag["sent"] is None for lag in edit["lags"].values())
+        ),
         "reads_checked_for_changes": results.checked_reads,
         "stale_reads": len(results.stale_reads),
         "max_stale_read_seconds": round(max(results.stale_reads, default=0.0), 3),
+        "served": {kind: dict(counts) for kind, counts in sorted(results.served.items())},
+        "builds": builds(results, seconds),
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("LOADTEST_DATABASE_URL", DEFAULT_DATABASE_URL),
-        help="a PostgreSQL database for the load test alone (created and filled if need be)",
-    )
-    options = parser.parse_args()
-    if not options.database_url.startswith(("postgres://", "postgresql://")):
-        parser.error("the load test runs on PostgreSQL")
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
+STALE_AGE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0)
 
+
+def stale_ages(lags: list[float | None]) -> dict:
+    """How many changes showed within each bound (seconds), by when the first request that got
+    them was sent; "never" counts changes that did not show within the watch."""
+    shown = [lag for lag in lags if lag is not None]
+    found: dict[str, int | float] = {
+        f"<= {bound}": sum(1 for lag in shown if lag <= bound) for bound in STALE_AGE_BUCKETS
+    }
+    found[f"> {STALE_AGE_BUCKETS[-1]}"] = sum(1 for lag in shown if lag > STALE_AGE_BUCKETS[-1])
+    found["never"] = len(lags) - len(shown)
+    for name, fraction in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
+        found[name] = round(percentile(shown, fraction), 3)
+    return found
+
+
+def builds(results: Results, seconds: float) -> dict:
+    """Pages built (not served from the cache) per second, against the pages each change made
+    out of date: between two changes, each address readers asked for and that was built at
+    all counts as one page the change affected; the ideal is one build of each."""
+    moments = sorted(edit["at"] for edit in results.edits)
+    per_change = []
+    for start, end in zip(moments, [*moments[1:], float("inf")], strict=True):
+        built = [url for sent, url in results.builds if start <= sent < end]
+        if built:
+            per_change.append((len(built), len(set(built))))
+    total = sum(count for count, _pages in per_change)
+    pages = sum(distinct for _count, distinct in per_change)
+    return {
+        "builds_per_second": round(len(results.builds) / seconds, 1),
+        "changes_per_second": round(len(moments) / seconds, 2),
+        "pages_affected_per_change": round(pages / len(per_change), 1) if per_change else 0,
+        # At most 2 is the goal: one build per page per change, and one of the page read
+        # between the change and its commit.
+        "builds_per_affected_page": round(total / pages, 2) if pages else 0,
+        "most_builds_of_one_page_after_one_change": max(
+            (
+                Counter(url for sent, url in results.builds if start <= sent < end).most_common(1)
+                or [("", 0)]
+            )[0][1]
+            for start, end in zip(moments, [*moments[1:], float("inf")], strict=True)
+        )
+        if moments
+        else 0,
+    }
+
+
+# --- CPU ---------------------------------------------------------------------------------------
+
+
+def gunicorn_cpu_seconds(master: subprocess.Popen) -> float:
+    """CPU time (user + system) spent so far by a gunicorn master's workers, those it already
+    replaced included (its children's times, once reaped)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def times(pid: str | int) -> list[int]:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        # utime, stime, cutime, cstime: fields 14–17 of proc(5), after the name.
+        return [int(value) for value in fields[11:15]]
+
+    own = times(master.pid)
+    total = sum(own)
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    for pid in children:
+        with suppress(FileNotFoundError):  # it exited since
+            total += sum(times(pid)[:2])
+    return total / ticks
+
+
+def export(rev: str) -> Path:
+    """REV's files in a directory of their own under var/loadtest/ (kept for the next run)."""
+    sha = subprocess.run(
+        ["git", "rev-parse", "--short", rev],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    tree = WORK_DIR / f"checkout-{sha}"
+    if not tree.exists():
+        archive = subprocess.run(
+            ["git", "archive", sha], cwd=BASE_DIR, capture_output=True, check=True
+        ).stdout
+        with tarfile.open(fileobj=BytesIO(archive)) as files:
+            files.extractall(tree, filter="data")
+    return tree
+
+
+def run(
+    label: str, tree: Path, env: dict[str, str], connections: int, seconds: float, workers: int
+) -> dict:
+    """The scenario against the checkout in `tree`, its cache emptied first."""
+    import redis
+
+    redis.Redis.from_url(env["CACHE_URL"]).flushdb()  # the load test's own server
     with ExitStack() as stack:
-        cache_url = stack.enter_context(serve.redis_server())
-        if cache_url is None:
-            raise SystemExit("The load test needs redis-server (Debian's redis-server package).")
-        env = serve.site_environment(options.database_url, WORK_DIR, cache_url)
-        print(f"Preparing {options.database_url} …", flush=True)
-        prepare_database(options.database_url, env)
-        base_url, _master = stack.enter_context(serve.gunicorn(env, workers=os.cpu_count() or 2))
-        # This process is the editor: the same database and cache as the site.
-        os.environ.update(env)
-        import django
-
-        django.setup()
+        base_url, master = stack.enter_context(serve.gunicorn(env, workers=workers, base_dir=tree))
         urls = reader_urls()
         # A site that has been up for a while: every page readers ask for was rendered once.
         every_url = sorted({url for kind_urls in urls.values() for url in kind_urls})
-        print(f"Warming {len(every_url)} pages …", flush=True)
+        print(f"[{label}] Warming {len(every_url)} pages …", flush=True)
 
         def warm(url: str) -> None:
             requests.get(base_url + url, timeout=60).raise_for_status()
@@ -398,7 +521,7 @@ def main() -> int:
 
         results, changes, stop = Results(), Changes(), threading.Event()
         print(
-            f"{options.connections} readers for {options.seconds:.0f} s against {base_url}, "
+            f"[{label}] {connections} readers for {seconds:.0f} s against {base_url}, "
             "an edit or a new story every second …",
             flush=True,
         )
@@ -406,34 +529,161 @@ def main() -> int:
             threading.Thread(
                 target=reader, args=(base_url, urls, results, changes, stop, seed), daemon=True
             )
-            for seed in range(options.connections)
+            for seed in range(connections)
         ]
         editing = threading.Thread(
             target=editor, args=(base_url, results, changes, stop), daemon=True
         )
+        cpu_before, own_before = gunicorn_cpu_seconds(master), os.times()
         started = time.monotonic()
         for thread in [*threads, editing]:
             thread.start()
-        time.sleep(options.seconds)
+        time.sleep(seconds)
         stop.set()
         for thread in threads:
             thread.join(30)
         elapsed = time.monotonic() - started
+        cpu = gunicorn_cpu_seconds(master) - cpu_before
+        own_after = os.times()
         editing.join(WATCH_TIMEOUT + 5)
 
-    report = summary(results, elapsed, options.connections)
+    report = summary(results, elapsed, connections)
+    answered = sum(results.statuses.values())
+    report["label"] = label
+    report["workers"] = workers
+    report["cpu"] = {
+        "workers_seconds": round(cpu, 1),
+        "workers_ms_per_request": round(cpu * 1000 / answered, 2) if answered else None,
+        # The readers run on the same machine and take their share of it.
+        "load_generator_seconds": round(
+            (own_after.user + own_after.system) - (own_before.user + own_before.system), 1
+        ),
+    }
     report["load_average_before_end"] = os.getloadavg()
     report["cpu_count"] = os.cpu_count()
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    (WORK_DIR / f"loadtest-{stamp}.json").write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2))
-    stale = any(
-        item["over_limit"] or item["stale_answers_after_a_second"]
-        for item in report["staleness_seconds"].values()
+    return report
+
+
+def failures(report: dict) -> list[str]:
+    found = []
+    if report["server_errors"]:
+        found.append(f"{report['server_errors']} answers 5xx")
+    if report["connection_errors"]:
+        found.append(f"connection errors {report['connection_errors']}")
+    if (
+        any(
+            item["over_limit"] or item["stale_answers_after_a_second"]
+            for item in report["staleness_seconds"].values()
+        )
+        or report["stale_reads"]
+    ):
+        found.append("a page staler than a second")
+    if report["lost_edits"]:
+        found.append(f"{report['lost_edits']} lost edits")
+    return found
+
+
+def table(reports: list[dict]) -> str:
+    """The figures that matter, one column per run."""
+    rows = [("", [report["label"] for report in reports])]
+    rows.append(("req/s", [str(report["requests_per_second"]) for report in reports]))
+    kinds = sorted({kind for report in reports for kind in report["latency_ms"]})
+    for kind in kinds:
+        rows.append(
+            (
+                f"{kind} p50/p95/p99 ms",
+                [
+                    "/".join(
+                        str(report["latency_ms"].get(kind, {}).get(name, "-"))
+                        for name in ("p50", "p95", "p99")
+                    )
+                    for report in reports
+                ],
+            )
+        )
+    for name, pick in (
+        ("5xx", lambda r: r["server_errors"]),
+        ("stale > 1 s", lambda r: r["stale_reads"]),
+        ("lost edits", lambda r: r["lost_edits"]),
+        ("builds/s", lambda r: r["builds"]["builds_per_second"]),
+        ("changes/s", lambda r: r["builds"]["changes_per_second"]),
+        ("pages affected/change", lambda r: r["builds"]["pages_affected_per_change"]),
+        ("builds/affected page", lambda r: r["builds"]["builds_per_affected_page"]),
+        (
+            "stale age p50/p95/max s",
+            lambda r: "/".join(
+                str(r["stale_age_distribution"][name]) for name in ("p50", "p95", "p99")
+            ),
+        ),
+        ("worker CPU ms/request", lambda r: r["cpu"]["workers_ms_per_request"]),
+    ):
+        rows.append((name, [str(pick(report)) for report in reports]))
+    width = max(len(name) for name, _values in rows)
+    return "\n".join(
+        name.ljust(width) + "  " + "  ".join(value.rjust(20) for value in values)
+        for name, values in rows
     )
-    failed = report["server_errors"] or report["connection_errors"] or stale
-    failed = failed or report["stale_reads"]
-    print("FAILED" if failed else "PASSED: no 5xx, no connection error, nothing stale over 1 s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--compare",
+        metavar="REV",
+        help="run the scenario against this git revision first, then against this checkout",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with --compare: alternate REV and this checkout this many times each",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("LOADTEST_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="a PostgreSQL database for the load test alone (created and filled if need be)",
+    )
+    options = parser.parse_args()
+    if not options.database_url.startswith(("postgres://", "postgresql://")):
+        parser.error("the load test runs on PostgreSQL")
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    runs = [("this checkout", BASE_DIR)]
+    if options.compare:
+        # In turns, so that the machine's mood weighs on both alike.
+        earlier = export(options.compare)
+        runs = [
+            (f"{label} #{number}" if options.rounds > 1 else label, tree)
+            for number in range(1, options.rounds + 1)
+            for label, tree in ((options.compare, earlier), ("this checkout", BASE_DIR))
+        ]
+    with serve.redis_server() as cache_url:
+        if cache_url is None:
+            raise SystemExit("The load test needs redis-server (Debian's redis-server package).")
+        env = serve.site_environment(options.database_url, WORK_DIR, cache_url)
+        print(f"Preparing {options.database_url} …", flush=True)
+        prepare_database(options.database_url, env)
+        # This process is the editor: the same database and cache as the site.
+        os.environ.update(env)
+        import django
+
+        django.setup()
+        reports = [
+            run(label, tree, env, options.connections, options.seconds, options.workers)
+            for label, tree in runs
+        ]
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    (WORK_DIR / f"loadtest-{stamp}.json").write_text(json.dumps(reports, indent=2))
+    print(json.dumps(reports, indent=2))
+    print(table(reports))
+    failed = False
+    for report in reports:
+        found = failures(report)
+        print(f"[{report['label']}] " + ("FAILED: " + "; ".join(found) if found else "PASSED"))
+        # The earlier revision is measured for comparison; this checkout must pass.
+        failed = failed or (bool(found) and report["label"].startswith("this checkout"))
     return 1 if failed else 0
 
 

@@ -326,6 +326,15 @@ PAGE_CACHE_REPLAY_SECONDS = float(os.environ.get("PAGE_CACHE_REPLAY_SECONDS", "0
 # How often each process looks for such bumps kept by any process (one query; a command that
 # wrote during an outage may have exited since).
 PAGE_CACHE_PENDING_CHECK_SECONDS = float(os.environ.get("PAGE_CACHE_PENDING_CHECK_SECONDS", "0.25"))
+# One build per change: when a stored page is out of date, one request in all processes builds
+# it (under a lock in the shared cache that lapses after PAGE_CACHE_LOCK_SECONDS if its holder
+# dies); the others get the previous page if what it misses began at most
+# PAGE_CACHE_STALE_SECONDS ago (never above 1; 0: never) and took nothing down, or wait up to
+# PAGE_CACHE_WAIT_SECONDS for the new one. PAGE_CACHE_COALESCE=0: every request builds.
+PAGE_CACHE_COALESCE = env_bool("PAGE_CACHE_COALESCE", True)
+PAGE_CACHE_LOCK_SECONDS = float(os.environ.get("PAGE_CACHE_LOCK_SECONDS", "5"))
+PAGE_CACHE_STALE_SECONDS = float(os.environ.get("PAGE_CACHE_STALE_SECONDS", "0.5"))
+PAGE_CACHE_WAIT_SECONDS = float(os.environ.get("PAGE_CACHE_WAIT_SECONDS", "0.25"))
 # A signed preview link of an unpublished story works this long, then answers 404.
 PREVIEW_LINK_SECONDS = 24 * 60 * 60
 # A story's edit lock lasts this long after its holder's browser last sent a heartbeat.

@@ -3,6 +3,11 @@
 A key is a plain string that names something pages show ("article:12", "listings"); its version
 is the time of the last write that changed it, in nanoseconds. A page, a remembered value or a
 clock reading records the versions it was built from and is used only while they still match.
+
+Beside each version the cache keeps what that last bump replaced and when its change began
+(`missed_since()`): enough to tell how long ago a page built one version earlier went out of date,
+so that it may stand in for a moment while the new page is built, unless the change took
+something down.
 """
 
 import logging
@@ -17,9 +22,12 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 PREFIX = "pages:v:"
+# The last bump of each key: (its version, the version it replaced, when its change began,
+# whether it took something down).
+BUMP_PREFIX = "pages:b:"
 
 
-def versions(keys: Iterable[str]) -> dict[str, int] | None:
+def versions(keys: Iterable[str], fresh: bool = False) -> dict[str, int] | None:
     """The current version of each key (one get_many), or None when the cache cannot tell.
 
     A key never seen (or evicted) gets a new, negative version: unlike a bump it is no sign of a
@@ -29,7 +37,8 @@ def versions(keys: Iterable[str]) -> dict[str, int] | None:
     if cache_is_down():
         return None
     near = settings.PAGE_CACHE_NEAR_SECONDS
-    found = near_versions.recent(names, near) if near and shared_cache_is_remote() else {}
+    trusted = near and not fresh and shared_cache_is_remote()
+    found = near_versions.recent(names, near) if trusted else {}
     wanted = [name for name in names if name not in found]
     if wanted:
         try:
@@ -55,31 +64,94 @@ def version(key: str) -> int:
     return current[key] if current else time.time_ns()
 
 
-def bump(*keys: str) -> None:
+def bump(*keys: str, takedown: bool = False) -> None:
     """Make everything built from one of these keys stale, in every process.
 
-    Bumped at once and again when the transaction commits, so a page rebuilt from the old rows
-    meanwhile is not kept. A bump the shared cache does not take is kept in the database (in
-    the write's transaction) and replayed as soon as it answers: never dropped.
+    Bumped at once and again when the transaction commits (every key it bumped, together), so a
+    page rebuilt from the old rows meanwhile is not kept. A bump the shared cache does not take
+    is kept in the database (in the write's transaction) and replayed as soon as it answers:
+    never dropped. `takedown`: the write takes something off the site, and no page built before
+    it may stand in (not even for the moment its replacement takes to build).
     """
     if not keys:
         return
     bumped = frozenset(keys)
-    _write_or_hold(bumped)
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: _write_or_hold(bumped), robust=True)
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _write_or_hold(bumped, takedown)
+        return
+    ongoing = TransactionBumps.of(connection)
+    ongoing.keys |= bumped
+    ongoing.takedown = ongoing.takedown or takedown
+    _write_or_hold(bumped, takedown, ongoing)
 
 
-def _write_or_hold(keys: frozenset[str]) -> None:
-    if not _write(keys):
+class TransactionBumps:
+    """What one transaction bumped, to bump again together when it commits; and, per key, the
+    version it replaced, so that its bumps count as one change (a save bumps some keys more
+    than once) for a page built before it."""
+
+    _current = threading.local()
+
+    def __init__(self):
+        self.keys: set[str] = set()
+        self.takedown = False
+        # When its first bump was made; per key, the version before it and this one's last.
+        self.since: int | None = None
+        self.replaced: dict[str, int | None] = {}
+        self.last: dict[str, int] = {}
+
+    @classmethod
+    def of(cls, connection) -> "TransactionBumps":
+        ongoing = getattr(cls._current, "bumps", None)
+        # A rolled-back transaction's callbacks are dropped with it: then this one is new.
+        if ongoing is None or not any(
+            callback == ongoing.commit for _ids, callback, _robust in connection.run_on_commit
+        ):
+            ongoing = cls._current.bumps = cls()
+            transaction.on_commit(ongoing.commit, robust=True)
+        return ongoing
+
+    def commit(self) -> None:
+        if getattr(self._current, "bumps", None) is self:
+            self._current.bumps = None
+        _write_or_hold(frozenset(self.keys), self.takedown, self)
+
+
+def _write_or_hold(
+    keys: frozenset[str], takedown: bool, ongoing: TransactionBumps | None = None
+) -> None:
+    if not _write(keys, takedown, ongoing):
         _hold(keys)
 
 
-def _write(keys: frozenset[str]) -> bool:
-    """New versions for the keys in the shared cache; False when it did not take them."""
+def _write(
+    keys: frozenset[str], takedown: bool = True, ongoing: TransactionBumps | None = None
+) -> bool:
+    """New versions for the keys in the shared cache; False when it did not take them.
+
+    With the bumps of an `ongoing` transaction, a page built before it went out of date when
+    its first bump was made, with the version that bump replaced — unless another write
+    bumped the key in between.
+    """
     stamp = time.time_ns()
-    values = {PREFIX + key: stamp for key in keys}
-    near_versions.remember(values)  # this process knows at once, whatever happens
+    names = sorted(keys)
+    try:
+        before = cache.get_many([PREFIX + key for key in names])
+    except Exception:
+        before = {}
+    since = stamp if ongoing is None or ongoing.since is None else ongoing.since
+    replaced: dict[str, int | None] = {}
+    values: dict[str, object] = {}
+    for key in names:
+        previous = before.get(PREFIX + key)
+        if ongoing is not None and key in ongoing.last and previous == ongoing.last[key]:
+            previous = ongoing.replaced[key]  # still its own bump: the same change
+        replaced[key] = previous
+        values[PREFIX + key] = stamp
+        values[BUMP_PREFIX + key] = (stamp, previous, since, takedown)
+    # This process knows at once, whatever happens.
+    near_versions.remember({PREFIX + key: stamp for key in names})
     # Tried even while the cache is thought down: a version must not be skipped silently.
     write = getattr(cache, "set_many_now", cache.set_many)
     try:
@@ -87,7 +159,34 @@ def _write(keys: frozenset[str]) -> bool:
     except Exception:
         logger.warning("cannot invalidate cached pages now: kept to replay", exc_info=True)
         return False
+    if ongoing is not None:
+        ongoing.since = since
+        ongoing.replaced.update(replaced)
+        ongoing.last.update(dict.fromkeys(names, stamp))
     return True
+
+
+def missed_since(recorded: dict[str, int]) -> int | None:
+    """When the first change a page built with the `recorded` versions misses began (ns), read
+    afresh from the shared cache; None when that cannot be told (it missed more than one bump of
+    a key, or the cache does not say) or when a change it misses took something down."""
+    names = list(recorded)
+    try:
+        found = cache.get_many([kind + name for kind in (PREFIX, BUMP_PREFIX) for name in names])
+    except Exception:
+        return None
+    first = time.time_ns()
+    for name in names:
+        current = found.get(PREFIX + name)
+        if current is None:
+            return None
+        if current == recorded[name]:
+            continue
+        last = found.get(BUMP_PREFIX + name)
+        if last is None or last[0] != current or last[1] != recorded[name] or last[3]:
+            return None
+        first = min(first, last[2])
+    return first
 
 
 # --- Bumps the cache did not take ------------------------------------------------------------
@@ -113,7 +212,8 @@ def replay_pending() -> bool:
         rows = list(PendingBump.objects.values_list("pk", "keys")[:500])
         if not rows:
             return True
-        if not _write(frozenset(key for _pk, keys in rows for key in keys)):
+        # What these bumps took down is not known any more: none may let a page stand in.
+        if not _write(frozenset(key for _pk, keys in rows for key in keys), takedown=True):
             return False
         PendingBump.objects.filter(pk__in=[pk for pk, _keys in rows]).delete()
 

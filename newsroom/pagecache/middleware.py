@@ -5,14 +5,16 @@ from django.http import HttpRequest, HttpResponse
 
 from newsroom.pagecache.keys import check_pending
 from newsroom.pagecache.pages import (
+    RenderLock,
     answer,
+    find,
     has_session,
-    lookup,
     now,
     page_key,
     public_reads,
     storable,
     store,
+    take_turn,
 )
 
 
@@ -31,6 +33,7 @@ class PageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         check_pending()
         key = None
+        lock = None
         if (
             settings.PAGE_CACHE
             and request.method in ("GET", "HEAD")
@@ -40,15 +43,27 @@ class PageCacheMiddleware:
         ):
             key = page_key(request, reads)
             moment = now()
-            page = lookup(key, moment)
-            if page is not None:
-                return answer(request, page, moment, hit=True)
+            page, current = find(key, moment)
+            if current and page is not None:
+                return answer(request, page, moment, served="hit")
+            if settings.PAGE_CACHE_COALESCE:
+                turn = take_turn(request, key, page, moment)
+                if isinstance(turn, HttpResponse):
+                    return turn
+                lock = turn
+        try:
+            return self.build(request, key)
+        finally:
+            if isinstance(lock, RenderLock):
+                lock.release()
+
+    def build(self, request: HttpRequest, key: str | None) -> HttpResponse:
         response = self.get_response(request)
         plan = getattr(request, "page_plan", None)
         if plan is None or not storable(request, response):
             return response
         page = store(response, plan, key)
-        finished = answer(request, page, now(), hit=False)
+        finished = answer(request, page, now(), served="miss")
         if key is None or not page.versions:
             del finished.headers["X-Page-Cache"]
         return finished

@@ -5,6 +5,12 @@ page depends on EVERY_PAGE (the chrome around it) and on `keys`, and the view ad
 while building (`depends_on`). Requests that carry a session (staff) or a pending message are
 never served from, or stored into, the cache and are marked private.
 
+When a stored page is out of date, one request in all processes builds it again, under a short
+lock in the shared cache; the others meanwhile get the previous page if the change it misses
+began less than PAGE_CACHE_STALE_SECONDS ago and took nothing down, or else wait a moment
+(PAGE_CACHE_WAIT_SECONDS) for the new one, then build it themselves. A lock whose holder died
+lapses after PAGE_CACHE_LOCK_SECONDS.
+
 Public responses get an ETag, Last-Modified, a short shared max-age with stale-while-revalidate
 for a proxy or CDN, `Vary: Cookie, Accept-Encoding`, and a gzip copy made once when stored (the
 pages carry no secret or CSRF token, so BREACH has nothing to find).
@@ -16,6 +22,7 @@ import logging
 import math
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +44,7 @@ from django.utils.cache import (
 from django.utils.http import http_date, parse_http_date_safe
 
 from newsroom.pagecache import clock, reads
-from newsroom.pagecache.keys import versions
+from newsroom.pagecache.keys import cache_is_down, missed_since, versions
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +57,16 @@ PAGE_SECONDS = clock.KEEP_SECONDS
 # there too; then it may serve the old copy while it revalidates in the background.
 SHARED_MAX_AGE = 5
 STALE_WHILE_REVALIDATE = 30
-# A page depending on a key it found while building (a story's tags, say), bumped this
-# recently, is served but not stored: its rows may have been read before the change committed.
-# Also covers clock skew between app servers. (Keys known when building starts are compared
-# with their versions at that moment instead: exact, with no wait.)
-SETTLE_NS = 500_000_000
+# A page depending on a key it found while building (a story's tags, say) is stored only if the
+# key was last bumped before building started: a bump is written after its transaction commits,
+# so the rows read were the new ones. This margin covers the clocks of app servers disagreeing
+# (NTP keeps them within milliseconds); a page bumped closer to its start is served, not stored.
+# (Keys known when building starts are compared with their versions at that moment: exact.)
+SETTLE_NS = 50_000_000
+# However the settings say otherwise, no reader gets a page that misses a change older than this.
+PROMISED_STALE_SECONDS = 1.0
+# How often a request waiting for another's build looks for the page.
+WAIT_POLL_SECONDS = 0.005
 GZIP_MIN_BYTES = 1024
 # Each process keeps copies of the pages it serves most, up to this many bytes.
 LOCAL_BYTES = 16 * 1024 * 1024
@@ -205,8 +217,9 @@ def _cache_control(response: HttpResponse, remaining: float) -> None:
         patch_cache_control(response, stale_while_revalidate=stale)
 
 
-def answer(request: HttpRequest, page: CachedPage, moment: float, hit: bool) -> HttpResponse:
-    """The stored page as an answer to this request: gzip if asked for, or 304."""
+def answer(request: HttpRequest, page: CachedPage, moment: float, served: str) -> HttpResponse:
+    """The stored page as an answer to this request: gzip if asked for, or 304. `served` is
+    how (X-Page-Cache): "hit", "miss" (built for this request) or "stale" (standing in)."""
     body = page.body
     response = HttpResponse(status=page.status)
     for name, value in page.headers:
@@ -222,7 +235,7 @@ def answer(request: HttpRequest, page: CachedPage, moment: float, hit: bool) -> 
     response.headers["ETag"] = etag
     response.headers["Last-Modified"] = http_date(page.last_modified)
     patch_vary_headers(response, ("Cookie", "Accept-Encoding"))
-    response.headers["X-Page-Cache"] = "hit" if hit else "miss"
+    response.headers["X-Page-Cache"] = served
     if page.cache_control:
         response.headers["Cache-Control"] = page.cache_control
     else:
@@ -293,24 +306,102 @@ class LocalPages:
 local_pages = LocalPages(LOCAL_BYTES)
 
 
+def _current(page: CachedPage, moment: float) -> bool:
+    return page.expires_at > moment and versions(page.versions) == page.versions
+
+
+def find(key: str, moment: float) -> tuple[CachedPage | None, bool]:
+    """The stored page under `key` and whether it is current (its versions still the current
+    ones); an out-of-date page is returned too, as a candidate to stand in."""
+    local = local_pages.get(key)
+    if local is not None and _current(local, moment):
+        return local, True
+    try:
+        page = cache.get(key)
+    except Exception:
+        logger.warning("page cache unavailable", exc_info=True)
+        return None, False
+    if page is None:
+        if local is not None and local.expires_at <= moment:
+            local_pages.drop(key)
+            return None, False
+        return local, False
+    if _current(page, moment):
+        local_pages.put(key, page)
+        return page, True
+    if local is not None:
+        local_pages.drop(key)
+    return page, False
+
+
 def lookup(key: str, moment: float) -> CachedPage | None:
     """The stored page under `key`, if its versions are still the current ones."""
-    page = local_pages.get(key)
-    shared = page is None
-    if shared:
+    page, current = find(key, moment)
+    return page if current else None
+
+
+def may_stand_in(page: CachedPage, moment: float) -> bool:
+    """Whether an out-of-date page may be served while its replacement is built: what it misses
+    began at most PAGE_CACHE_STALE_SECONDS ago (never more than a second) and took nothing
+    down."""
+    limit = min(settings.PAGE_CACHE_STALE_SECONDS, PROMISED_STALE_SECONDS)
+    if limit <= 0 or not page.versions or page.expires_at <= moment:
+        return False
+    since = missed_since(page.versions)
+    return since is not None and time.time_ns() - since <= limit * 1e9
+
+
+class RenderLock:
+    """The right to build one page, held in the shared cache; it lapses by itself."""
+
+    def __init__(self, key: str):
+        self.name = key + ":building"
+        self.token = uuid.uuid4().hex
+
+    def acquire(self) -> bool:
+        timeout = max(1, math.ceil(settings.PAGE_CACHE_LOCK_SECONDS))
         try:
-            page = cache.get(key)
+            return bool(cache.add(self.name, self.token, timeout))
         except Exception:
             logger.warning("page cache unavailable", exc_info=True)
+            return False
+
+    def release(self) -> None:
+        try:
+            if cache.get(self.name) == self.token:
+                cache.delete(self.name)
+        except Exception:
+            logger.warning("page cache unavailable", exc_info=True)
+
+
+def take_turn(
+    request: HttpRequest, key: str, page: CachedPage | None, moment: float
+) -> HttpResponse | RenderLock | None:
+    """For a page not current in the cache: a lock to build it under, or an answer (the previous
+    page standing in, or the new one another request built meanwhile), or None: build it
+    without the lock (the wait ran out, or the cache cannot hold locks)."""
+    lock = RenderLock(key)
+    if lock.acquire():
+        return lock
+    if cache_is_down():
+        return None
+    if page is not None and may_stand_in(page, moment):
+        return answer(request, page, moment, served="stale")
+    deadline = time.monotonic() + settings.PAGE_CACHE_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(WAIT_POLL_SECONDS)
+        try:
+            found = cache.get_many([key, lock.name])
+        except Exception:
             return None
-    if page is None:
-        return None
-    if page.expires_at <= moment or versions(page.versions) != page.versions:
-        local_pages.drop(key)
-        return None
-    if shared:
-        local_pages.put(key, page)
-    return page
+        built = found.get(key)
+        moment = now()
+        if built is not None and _current(built, moment):
+            local_pages.put(key, built)
+            return answer(request, built, moment, served="hit")
+        if lock.name not in found and lock.acquire():
+            return lock  # its holder gave up, or could not store what it built
+    return None
 
 
 def _consistent(plan: PagePlan, current: dict[str, int]) -> bool:
