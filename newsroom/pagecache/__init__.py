@@ -22,6 +22,7 @@ from newsroom.pagecache.pages import (
     depends_on,
     depends_on_before_reading,
     has_session,
+    session_in,
     public_page,
 )
 from newsroom.pagecache.values import remembered
@@ -37,6 +38,7 @@ __all__ = [
     "has_session",
     "public_page",
     "remembered",
+    "session_in",
     "version",
     "versions",
 ]

@@ -1,0 +1,89 @@
+"""The most-read beacon answered in front of Django's WSGI handler (newsroom/wsgi.py).
+
+Every story page sends one, so it is the busiest address of the site, and it needs nothing of
+Django's request: counting is a few dictionary operations in memory (counting.py). Measured in
+a gunicorn sync worker on the benchmark machine, Django's handler around it (the request
+object, the request_started and request_finished signals, the middleware chain, the response
+object and its cache headers) cost about as much as gunicorn's own reading and writing of the
+request, and as much again as the counting: answered here, a beacon costs a worker well under
+half of what it cost through BeaconMiddleware (benchmarks/mostread.py, README: Benchmarks).
+
+Only a POST to /live/read/<id>/ that can be counted without the database is answered here.
+Everything else goes to Django unchanged, including a beacon arriving while this process's list
+of countable stories is stale (once every counting.CANDIDATES_SECONDS: Django reads it inside
+its own request, with its database connection handling) and a plain-HTTP beacon while
+SECURE_SSL_REDIRECT is on (Django redirects it). The answer and who counts are those of
+views.read; RequestMetricsMiddleware's counters count it as they would have.
+"""
+
+import re
+import time
+from collections.abc import Callable, Iterable
+from http.cookies import CookieError
+
+from django.conf import settings
+from django.http.cookie import parse_cookie
+
+from newsroom import metrics
+from newsroom.auth import client_address
+from newsroom.mostread import counting
+from newsroom.pagecache import session_in
+
+BEACON = re.compile(r"^/live/read/(\d{1,10})/$")
+# What views.read answers (add_never_cache_headers; a 204 has no body to describe).
+HEADERS = [("Cache-Control", "max-age=0, no-cache, no-store, must-revalidate, private")]
+
+StartResponse = Callable[..., object]
+Application = Callable[[dict, StartResponse], Iterable[bytes]]
+
+
+def _secure(environ: dict) -> bool:
+    """HttpRequest.is_secure() from the environ (SECURE_PROXY_SSL_HEADER, else the scheme)."""
+    proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy_header:
+        header, secure_value = proxy_header
+        value = environ.get(header)
+        if value is not None:
+            return value.split(",", 1)[0].strip() == secure_value
+    return environ.get("wsgi.url_scheme") == "https"
+
+
+def _reader(environ: dict) -> bool:
+    """Not staff (a session) and not a bot: a reading views.read would count."""
+    cookies = environ.get("HTTP_COOKIE")
+    if cookies:
+        try:
+            if session_in(parse_cookie(cookies)):
+                return False
+        except CookieError:
+            pass
+    return not counting.is_bot(environ.get("HTTP_USER_AGENT", ""))
+
+
+class BeaconApplication:
+    """Wraps Django's WSGI application; answers the beacons it can, passes on the rest."""
+
+    def __init__(self, application: Application):
+        self.application = application
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return self.application(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+        match = BEACON.match(path)
+        now = time.time()
+        if (
+            match is None
+            or not counting.knows_candidates(now)
+            or (settings.SECURE_SSL_REDIRECT and not _secure(environ))
+        ):
+            return self.application(environ, start_response)
+        started = time.perf_counter()
+        if _reader(environ):
+            address = client_address(
+                environ.get("REMOTE_ADDR", ""), environ.get("HTTP_X_FORWARDED_FOR", "")
+            )
+            counting.record(int(match.group(1)), address, now)
+        start_response("204 No Content", list(HEADERS))
+        metrics.count_request(path, 204, "none", time.perf_counter() - started)
+        return []
