@@ -22,8 +22,8 @@ from newsroom.pagecache.pages import (
     depends_on,
     depends_on_before_reading,
     has_session,
-    session_in,
     public_page,
+    session_in,
 )
 from newsroom.pagecache.values import remembered
 
