@@ -13,18 +13,18 @@ Everything else goes to Django unchanged, including a beacon arriving while this
 of countable stories is stale (once every counting.CANDIDATES_SECONDS: Django reads it inside
 its own request, with its database connection handling) and a plain-HTTP beacon while
 SECURE_SSL_REDIRECT is on (Django redirects it). The answer and who counts are those of
-views.read; RequestMetricsMiddleware's counters count it as they would have.
+views.read; the request metrics count it as RequestMetricsMiddleware would have.
 """
 
 import re
 import time
 from collections.abc import Callable, Iterable
 from http.cookies import CookieError
+from typing import Any
 
 from django.conf import settings
 from django.http.cookie import parse_cookie
 
-from newsroom import metrics
 from newsroom.auth import client_address
 from newsroom.mostread import counting
 from newsroom.pagecache import session_in
@@ -34,7 +34,11 @@ BEACON = re.compile(r"^/live/read/(\d{1,10})/$")
 HEADERS = [("Cache-Control", "max-age=0, no-cache, no-store, must-revalidate, private")]
 
 StartResponse = Callable[..., object]
-Application = Callable[[dict, StartResponse], Iterable[bytes]]
+# Django's handler, typed by django-stubs as returning its response object (an iterable of bytes).
+Application = Callable[..., Any]
+# newsroom.metrics.count_request(path, status, cache outcome, seconds), given by newsroom/wsgi.py
+# (the metrics belong to the project's layer, above this app).
+CountRequest = Callable[[str, int, str, float], None]
 
 
 def _secure(environ: dict) -> bool:
@@ -63,8 +67,9 @@ def _reader(environ: dict) -> bool:
 class BeaconApplication:
     """Wraps Django's WSGI application; answers the beacons it can, passes on the rest."""
 
-    def __init__(self, application: Application):
+    def __init__(self, application: Application, count_request: CountRequest | None = None):
         self.application = application
+        self.count_request = count_request
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
@@ -85,5 +90,6 @@ class BeaconApplication:
             )
             counting.record(int(match.group(1)), address, now)
         start_response("204 No Content", list(HEADERS))
-        metrics.count_request(path, 204, "none", time.perf_counter() - started)
+        if self.count_request is not None:
+            self.count_request(path, 204, "none", time.perf_counter() - started)
         return []

@@ -118,7 +118,7 @@ class ResilientRedisCache(RedisCache):
                     made = self.make_and_validate_key(key, version=version)
                     pipe.incrby(made, delta)
                     if seconds is not None:
-                        pipe.expire(made, seconds)
+                        pipe.expire(made, int(seconds))
                 pipe.execute()
         except RedisError as exc:
             self._mark_down(exc)

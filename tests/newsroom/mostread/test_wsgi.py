@@ -57,7 +57,7 @@ class BeaconApplicationTests(TestCase):
         self.now = timezone.now().timestamp()
         counting._countable(self.stories[0].pk, self.now)  # the list a request once fetched
         self.django = Django()
-        self.application = BeaconApplication(self.django)
+        self.application = BeaconApplication(self.django, metrics.count_request)
 
     def call(self, path: str, method: str = "POST", **extra: str) -> tuple[str, dict, bytes]:
         answer: dict = {}
@@ -174,3 +174,4 @@ class BeaconApplicationTests(TestCase):
 
         assert isinstance(wsgi.application, BeaconApplication)
         assert wsgi.application.application is wsgi.django_application
+        assert wsgi.application.count_request is metrics.count_request
