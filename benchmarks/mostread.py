@@ -38,6 +38,8 @@ BACKGROUND_RATE = 200
 BACKGROUND_CONNECTIONS = 10
 # A background run that reached less than this share of BACKGROUND_RATE measured less load.
 RATE_TOLERANCE = 0.95
+# Alone and beside in turns, the order alternating; the median of an odd number is a round.
+ROUNDS = 5
 
 
 def story_ids(count: int = 300) -> list[int]:
@@ -116,7 +118,7 @@ def runs(
     duration: int,
     connections: int,
     redis_url: str | None,
-    rounds: int = 3,
+    rounds: int = ROUNDS,
 ) -> dict:
     """Beacons alone; then `rounds` times story pages alone and beside 200 beacons a second."""
     import redis
@@ -287,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args(argv)
     env = serve.site_environment(args.database_url, VAR, "locmem://")
     os.environ.update(env)
