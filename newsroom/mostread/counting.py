@@ -9,8 +9,8 @@ own adds those counts to the shared cache every `FLUSH_SECONDS` (with Redis, one
 trip for all the stories read meanwhile, however many readings). Each process also keeps which
 address read what: an address counts once per story per `SEEN_SECONDS` and at most
 `PER_ADDRESS_PER_MINUTE` times a minute in a process, so a flood from one address adds at most
-one reading per story per process. A cache that is
-away loses the counts of that moment, nothing else.
+one reading per story per process. A cache that is away loses the counts of that moment, nothing
+else.
 """
 
 import functools
