@@ -96,6 +96,7 @@ class Site:
         return {
             "workers": serve.cpu_seconds(self.gunicorn_pid),
             "nginx": serve.cpu_seconds(self.nginx_pid),
+            "machine": machine_busy_seconds(),
         }
 
     def beacons(self, duration: int, connections: int, rate: int = 0) -> dict:
@@ -106,6 +107,20 @@ class Site:
             script=BEACON,
             script_env={"WRK_IDS": self.ids_file, "WRK_RATE": str(rate)},
         )
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine spent busy, every core and process (/proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _others(run: dict, generators: float, duration: int) -> float:
+    """Cores that processes other than the site and its load generators kept busy."""
+    spent = run["cpu_seconds_site"]
+    ours = spent["workers"] + spent["nginx"] + generators
+    return round(max(spent["machine"] - ours, 0.0) / duration, 2)
 
 
 def _spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
@@ -179,6 +194,10 @@ def summary(beacons: dict, rounds_run: list[dict]) -> dict:
         "worker_ms_per_beacon": median_of("worker_ms_per_beacon"),
         "slowest_background_rps": min(each["paced"]["rps"] for each in rounds_run),
         "beacon_generator_core_share": median_of("beacon_generator_core_share"),
+        # How busy the rest of the machine kept its cores meanwhile (0 on an idle machine).
+        "other_cores": statistics.median(
+            run["other_cores"] for each in rounds_run for run in (each["alone"], each["beside"])
+        ),
     }
 
 
@@ -234,6 +253,10 @@ def _round(
     beacon_ms = (
         with_beacons["cpu_seconds_site"]["workers"] * 1000 - alone_ms * with_beacons["requests"]
     ) / max(paced["requests"], 1)
+    without["other_cores"] = _others(without, without["cpu_seconds"], duration)
+    with_beacons["other_cores"] = _others(
+        with_beacons, with_beacons["cpu_seconds"] + paced["cpu_seconds"], duration
+    )
     figures = {
         "alone": without,
         "beside": with_beacons,
@@ -247,9 +270,10 @@ def _round(
     }
     print(
         f"  story alone           {without['rps']:>9} req/s, workers {alone_ms:.3f} ms CPU "
-        f"a page (load {without['load_average']})\n"
+        f"a page (load {without['load_average']}, others busy {without['other_cores']} cores)\n"
         f"  story beside beacons  {with_beacons['rps']:>9} req/s, workers {beside_ms:.3f} ms CPU "
-        f"a page (load {with_beacons['load_average']}); {paced['rps']} hits/s running, "
+        f"a page (load {with_beacons['load_average']}, others busy {with_beacons['other_cores']} "
+        f"cores); {paced['rps']} hits/s running, "
         f"{beacon_ms:.3f} ms CPU a beacon, their wrk {figures['beacon_generator_core_share']:.1%}"
         f" of a core\n"
         f"    ratio {figures['ratio']}, workers' CPU ratio {figures['cpu_ratio']}",
@@ -275,7 +299,8 @@ def checks(result: dict) -> list[tuple[str, bool, str]]:
             f"{result['background_beacons']['rps']} hits/s"
             + ("" if enough else f" (a round reached only {result['slowest_background_rps']})")
             + f"; workers' CPU a page ratio {result['cpu_ratio']}, "
-            f"{result['worker_ms_per_beacon']} ms CPU a beacon",
+            f"{result['worker_ms_per_beacon']} ms CPU a beacon; other processes kept "
+            f"{result['other_cores']} of {os.cpu_count()} cores busy",
         ),
     ]
 
