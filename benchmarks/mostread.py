@@ -7,10 +7,12 @@ proxy (no cache of its own), as in production: a sync worker must only ever get 
 or a paced client's idle connection would hold it. wrk sends beacons for the newest stories
 from random reader addresses; then it loads the cached story pages alone, and again beside a
 second wrk sending beacons on a schedule of exactly `BACKGROUND_RATE` a second (beacon.lua;
-the rate reached is reported, and a round that fell short of it does not count as met). Both
-page runs use the same wrk, connections and paths. They go back to back for `--rounds` rounds,
-in alternating order, and the ratio is the median of the rounds' ratios: on a shared machine,
-runs one after the other measure the machine's drift as much as the beacon.
+the rate reached is reported, and a round that fell short of it does not count as met). Every
+page run uses the same wrk, connections and paths. Each of `--rounds` rounds runs pages alone,
+beside the beacons, and alone again, back to back; the round's ratio compares the middle run
+with the mean of the two around it, and the result is the median of the rounds' ratios: on a
+shared machine, runs one after the other measure the machine's drift as much as the beacon.
+How far apart the two alone runs of a round are is the noise, reported beside the ratio.
 
 Everything shares the machine's cores, the load generators too. So each run also takes the CPU
 time of the gunicorn workers, of nginx and of each wrk. The workers' CPU time per page request,
@@ -38,8 +40,11 @@ BACKGROUND_RATE = 200
 BACKGROUND_CONNECTIONS = 10
 # A background run that reached less than this share of BACKGROUND_RATE measured less load.
 RATE_TOLERANCE = 0.95
-# Alone and beside in turns, the order alternating; the median of an odd number is a round.
+# Rounds of pages alone, beside the beacons and alone again; the median of an odd number is a
+# round's.
 ROUNDS = 5
+# Two identical runs differing by this much in the median round cannot resolve a 10 % effect.
+NOISE_LIMIT = 0.05
 
 
 def story_ids(count: int = 300) -> list[int]:
@@ -165,10 +170,7 @@ def runs(
                 f"(workers {beacons['worker_ms_per_hit']} ms CPU a hit)",
                 flush=True,
             )
-            rounds_run = [
-                _round(site, stories, duration, connections, beside_first=index % 2 == 1)
-                for index in range(rounds)
-            ]
+            rounds_run = [_round(site, stories, duration, connections) for _ in range(rounds)]
     finally:
         os.unlink(ids_file)
     return summary(beacons, rounds_run)
@@ -194,6 +196,12 @@ def summary(beacons: dict, rounds_run: list[dict]) -> dict:
         "worker_ms_per_beacon": median_of("worker_ms_per_beacon"),
         "slowest_background_rps": min(each["paced"]["rps"] for each in rounds_run),
         "beacon_generator_core_share": median_of("beacon_generator_core_share"),
+        # Two identical runs (pages alone, before and after the beacons) differ by this much in
+        # the median round: below it, the ratio says nothing.
+        "alone_twice_ratios": [each["alone_twice_ratio"] for each in rounds_run],
+        "noise": round(
+            statistics.median(abs(each["alone_twice_ratio"] - 1) for each in rounds_run), 3
+        ),
         # How busy the rest of the machine kept its cores meanwhile (0 on an idle machine).
         "other_cores": statistics.median(
             run["other_cores"] for each in rounds_run for run in (each["alone"], each["beside"])
@@ -205,15 +213,11 @@ def _median_run(runs: list[dict]) -> dict:
     return sorted(runs, key=lambda run: run["rps"])[len(runs) // 2]
 
 
-def _round(
-    site: Site,
-    stories: list[str],
-    duration: int,
-    connections: int,
-    beside_first: bool,
-) -> dict:
-    """Story pages alone and beside the paced beacons, back to back; the order alternates between
-    rounds so that whatever else the machine does falls on both alike."""
+def _round(site: Site, stories: list[str], duration: int, connections: int) -> dict:
+    """Story pages alone, beside the paced beacons, and alone again, back to back: the beside run
+    is compared with the mean of the two alone runs around it, so that a machine growing busier
+    or quieter falls on both arms alike, and the two alone runs measure the noise (what the
+    ratio of two identical runs is on this machine at this time)."""
 
     def pages() -> dict:
         return serve.wrk(site.front + stories[0], duration, connections, paths=stories)
@@ -223,6 +227,7 @@ def _round(
         run = pages()
         run["cpu_seconds_site"] = _spent(before, site.cpu())
         run["load_average"] = round(os.getloadavg()[0], 2)
+        run["other_cores"] = _others(run, run["cpu_seconds"], duration)
         return run
 
     def beside() -> tuple[dict, dict]:
@@ -236,32 +241,34 @@ def _round(
             paced = background.result()
         run["cpu_seconds_site"] = _spent(before, site.cpu())
         run["load_average"] = round(os.getloadavg()[0], 2)
+        run["other_cores"] = _others(run, run["cpu_seconds"] + paced["cpu_seconds"], duration)
         return run, paced
 
-    if beside_first:
-        with_beacons, paced = beside()
-        without = alone()
-    else:
-        without = alone()
-        with_beacons, paced = beside()
+    first = alone()
+    with_beacons, paced = beside()
+    second = alone()
+    without = {
+        "rps": round((first["rps"] + second["rps"]) / 2, 1),
+        "requests": first["requests"] + second["requests"],
+        "other_cores": round((first["other_cores"] + second["other_cores"]) / 2, 2),
+        "runs": [first, second],
+    }
     # The workers' CPU time per page request; beside the beacons it includes theirs, and the
     # beacons' own share is what remains over the pages' cost alone.
-    alone_ms = without["cpu_seconds_site"]["workers"] * 1000 / max(without["requests"], 1)
+    alone_cpu = first["cpu_seconds_site"]["workers"] + second["cpu_seconds_site"]["workers"]
+    alone_ms = alone_cpu * 1000 / max(without["requests"], 1)
     beside_ms = (
         with_beacons["cpu_seconds_site"]["workers"] * 1000 / max(with_beacons["requests"], 1)
     )
     beacon_ms = (
         with_beacons["cpu_seconds_site"]["workers"] * 1000 - alone_ms * with_beacons["requests"]
     ) / max(paced["requests"], 1)
-    without["other_cores"] = _others(without, without["cpu_seconds"], duration)
-    with_beacons["other_cores"] = _others(
-        with_beacons, with_beacons["cpu_seconds"] + paced["cpu_seconds"], duration
-    )
     figures = {
         "alone": without,
         "beside": with_beacons,
         "paced": paced,
         "ratio": round(with_beacons["rps"] / max(without["rps"], 1), 3),
+        "alone_twice_ratio": round(second["rps"] / max(first["rps"], 1), 3),
         "worker_ms_per_page_alone": round(alone_ms, 3),
         "worker_ms_per_page_beside": round(beside_ms, 3),
         "cpu_ratio": round(alone_ms / beside_ms, 3) if beside_ms else 0.0,
@@ -269,14 +276,18 @@ def _round(
         "beacon_generator_core_share": round(paced["cpu_seconds"] / duration, 3),
     }
     print(
-        f"  story alone           {without['rps']:>9} req/s, workers {alone_ms:.3f} ms CPU "
-        f"a page (load {without['load_average']}, others busy {without['other_cores']} cores)\n"
+        f"  story alone           {first['rps']:>9} req/s "
+        f"(load {first['load_average']}, others busy {first['other_cores']} cores)\n"
         f"  story beside beacons  {with_beacons['rps']:>9} req/s, workers {beside_ms:.3f} ms CPU "
         f"a page (load {with_beacons['load_average']}, others busy {with_beacons['other_cores']} "
         f"cores); {paced['rps']} hits/s running, "
         f"{beacon_ms:.3f} ms CPU a beacon, their wrk {figures['beacon_generator_core_share']:.1%}"
         f" of a core\n"
-        f"    ratio {figures['ratio']}, workers' CPU ratio {figures['cpu_ratio']}",
+        f"  story alone again     {second['rps']:>9} req/s "
+        f"(load {second['load_average']}, others busy {second['other_cores']} cores); "
+        f"workers {alone_ms:.3f} ms CPU a page alone\n"
+        f"    ratio {figures['ratio']}, workers' CPU ratio {figures['cpu_ratio']}; "
+        f"alone twice {figures['alone_twice_ratio']}",
         flush=True,
     )
     return figures
@@ -300,7 +311,13 @@ def checks(result: dict) -> list[tuple[str, bool, str]]:
             + ("" if enough else f" (a round reached only {result['slowest_background_rps']})")
             + f"; workers' CPU a page ratio {result['cpu_ratio']}, "
             f"{result['worker_ms_per_beacon']} ms CPU a beacon; other processes kept "
-            f"{result['other_cores']} of {os.cpu_count()} cores busy",
+            f"{result['other_cores']} of {os.cpu_count()} cores busy; two runs of pages alone "
+            f"differed by {result['noise']:.0%} (rounds {result['alone_twice_ratios']})"
+            + (
+                ", more than the 10 % measured: inconclusive on this machine now"
+                if result["noise"] >= NOISE_LIMIT
+                else ""
+            ),
         ),
     ]
 
