@@ -14,13 +14,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import IO, cast
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEPLOY = BASE_DIR / "deploy"
@@ -205,6 +206,30 @@ def gunicorn(env: dict[str, str], workers: int = 2, base_dir: Path = BASE_DIR):
             stop(process)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children, the ones it has reaped included:
+    a gunicorn master and its workers, replaced ones too, or an nginx master and its workers."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def own(pid: int, reaped: bool) -> int:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            return 0  # ended between the listing and the reading: its master counts it
+        # utime, stime, and for the master cutime, cstime (fields 14 to 17 of proc(5)).
+        return sum(int(value) for value in fields[11 : 15 if reaped else 13])
+
+    try:
+        children = [
+            int(child)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
+    except FileNotFoundError:
+        return 0.0
+    return (own(pid, True) + sum(own(child, False) for child in children)) / ticks
+
+
 def worker_rss_mb(master: subprocess.Popen) -> list[float]:
     """Resident memory of each worker of a gunicorn master, in MB."""
     children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
@@ -310,25 +335,39 @@ def wrk(
         with os.fdopen(descriptor, "w") as handle:
             handle.write("\n".join(paths))
         env["WRK_PATHS"] = path_file
+    command = [
+        program,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        url,
+    ]
     try:
-        output = subprocess.run(
-            [
-                program,
-                f"-t{threads}",
-                f"-c{connections}",
-                f"-d{seconds}s",
-                "--timeout",
-                "10s",
-                "-s",
-                str(script),
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=seconds + 30,
-            check=True,
-        ).stdout
+        # Reaped with wait4 rather than subprocess.run, for the CPU time of this wrk alone: the
+        # load generator takes it from the cores it shares with the site.
+        with (
+            tempfile.TemporaryFile() as errors_file,
+            subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=errors_file, text=True, env=env
+            ) as process,
+        ):
+            timer = threading.Timer(seconds + 30, process.kill)
+            timer.start()
+            try:
+                output = cast(IO[str], process.stdout).read()
+                _pid, status, usage = os.wait4(process.pid, 0)
+            finally:
+                timer.cancel()
+            process.returncode = os.waitstatus_to_exitcode(status)
+            if process.returncode != 0:
+                errors_file.seek(0)
+                raise subprocess.CalledProcessError(
+                    process.returncode, command, output, errors_file.read().decode()
+                )
     finally:
         if path_file:
             os.unlink(path_file)
@@ -343,6 +382,7 @@ def wrk(
         "requests": data["requests"],
         "errors": errors,
         "bytes_per_request": round(data["bytes"] / max(1, data["requests"])),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
     }
 
 

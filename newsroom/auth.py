@@ -69,11 +69,18 @@ def client_ip(request: HttpRequest) -> str:
     to its left is the client's to forge, and so is the whole header on a request that did
     not come through a trusted proxy. An IPv6 client counts as its /64 (its first address).
     """
-    remote = request.META.get("REMOTE_ADDR", "")
+    return client_address(
+        request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR", "")
+    )
+
+
+def client_address(remote: str, forwarded_for: str) -> str:
+    """client_ip() from the peer's address and the X-Forwarded-For header (a WSGI environ's
+    REMOTE_ADDR and HTTP_X_FORWARDED_FOR), for code that answers before Django's request."""
     client = _parse(remote)
     if client is None:
         return remote
-    hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    hops = forwarded_for.split(",")
     while trusted_proxy(client) and hops:
         hop = _parse(hops.pop())
         if hop is None:  # a trusted proxy wrote what is not an address: trust nothing further

@@ -74,11 +74,21 @@ class RequestMetricsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
-        page = page_type(request.path_info)
-        LATENCY.labels(page).observe(time.perf_counter() - started)
-        outcome = response.headers.get("X-Page-Cache", "none")
-        REQUESTS.labels(page, f"{response.status_code // 100}xx", outcome).inc()
+        count_request(
+            request.path_info,
+            response.status_code,
+            response.headers.get("X-Page-Cache", "none"),
+            time.perf_counter() - started,
+        )
         return response
+
+
+def count_request(path: str, status: int, cache_outcome: str, seconds: float) -> None:
+    """Count one answered request and its time (also for answers given before Django's handler:
+    newsroom/mostread/wsgi.py)."""
+    page = page_type(path)
+    LATENCY.labels(page).observe(seconds)
+    REQUESTS.labels(page, f"{status // 100}xx", cache_outcome).inc()
 
 
 class StateCollector(Collector):

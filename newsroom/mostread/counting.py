@@ -5,13 +5,15 @@ hour's count by half for every `HALF_LIFE_HOURS` of age, so yesterday's story fa
 newest `CANDIDATES` published stories are counted and ranked.
 
 The request path touches no shared service: each process counts in memory, and a thread of its
-own adds those counts to the shared cache every `FLUSH_SECONDS` (one write per story and hour,
-however many readings). Each process also keeps which address read what: an address counts once
-per story per `SEEN_SECONDS` and at most `PER_ADDRESS_PER_MINUTE` times a minute in a process,
-so a flood from one address adds at most one reading per story per process. A cache that is
-away loses the counts of that moment, nothing else.
+own adds those counts to the shared cache every `FLUSH_SECONDS` (with Redis, one pipelined round
+trip for all the stories read meanwhile, however many readings). Each process also keeps which
+address read what: an address counts once per story per `SEEN_SECONDS` and at most
+`PER_ADDRESS_PER_MINUTE` times a minute in a process, so a flood from one address adds at most
+one reading per story per process. A cache that is away loses the counts of that moment, nothing
+else.
 """
 
+import functools
 import logging
 import os
 import re
@@ -57,8 +59,10 @@ _seen: OrderedDict[tuple[str, int], float] = OrderedDict()  # (address, story) -
 _rate: dict[str, tuple[int, int]] = {}  # address -> (minute, readings)
 _candidates: tuple[float, frozenset[int]] = (0.0, frozenset())
 _flusher_pid = 0
+_flush_failed = False
 
 
+@functools.lru_cache(maxsize=2048)  # readers' browsers repeat; the pattern is the costly part
 def is_bot(user_agent: str) -> bool:
     return not user_agent or bool(BOTS.search(user_agent))
 
@@ -72,6 +76,12 @@ def candidates() -> frozenset[int]:
             Article.objects.published().latest_first().values_list("pk", flat=True)[:CANDIDATES]
         ),
     )
+
+
+def knows_candidates(now: float) -> bool:
+    """Whether this process's list of the stories that may be counted is fresh: a reading can be
+    counted without the database."""
+    return _candidates[0] > now
 
 
 def _countable(article_id: int, now: float) -> bool:
@@ -116,22 +126,32 @@ def record(article_id: int, address: str, now: float) -> bool:
 
 
 def flush() -> None:
-    """Add this process's counts to the shared cache."""
-    global _pending
+    """Add this process's counts to the shared cache: one round trip with Redis (a pipeline of
+    INCRBY and EXPIRE), whatever the number of stories read since the last flush."""
+    global _pending, _flush_failed
     with _lock:
         counts, _pending = _pending, defaultdict(int)
+    if not counts:
+        return
+    deltas = {_count_key(bucket, pk): readings for (bucket, pk), readings in counts.items()}
     timeout = BUCKET_SECONDS * (BUCKETS + 1)
-    for (bucket, article_id), readings in counts.items():
-        key = _count_key(bucket, article_id)
-        try:
-            if not cache.add(key, readings, timeout):
-                try:
-                    cache.incr(key, readings)
-                except ValueError:  # expired between the two calls
-                    cache.add(key, readings, timeout)
-        except Exception:
+    try:
+        incr_many = getattr(cache, "incr_many", None)
+        if incr_many is not None:
+            incr_many(deltas, timeout)
+        else:  # another backend (locmem in development and tests): one call per story
+            for key, readings in deltas.items():
+                if not cache.add(key, readings, timeout):
+                    try:
+                        cache.incr(key, readings)
+                    except ValueError:  # expired between the two calls
+                        cache.add(key, readings, timeout)
+    except Exception:
+        if not _flush_failed:  # once per outage, not every second
             logger.warning("most read: cache unavailable, counts dropped", exc_info=True)
-            return
+        _flush_failed = True
+        return
+    _flush_failed = False
 
 
 def _flush_forever() -> None:

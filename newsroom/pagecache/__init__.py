@@ -23,6 +23,7 @@ from newsroom.pagecache.pages import (
     depends_on_before_reading,
     has_session,
     public_page,
+    session_in,
 )
 from newsroom.pagecache.values import remembered
 
@@ -37,6 +38,7 @@ __all__ = [
     "has_session",
     "public_page",
     "remembered",
+    "session_in",
     "version",
     "versions",
 ]

@@ -5,7 +5,9 @@ import logging
 import threading
 import time
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -99,6 +101,29 @@ class ResilientRedisCache(RedisCache):
             raise
         self._mark_up()
         return result
+
+    def incr_many(self, deltas: dict[str, int], timeout=DEFAULT_TIMEOUT, version=None) -> None:
+        """Add each delta to its key's integer (a missing key counts from 0) and keep every key
+        `timeout` seconds from now, in one round trip (a pipeline, not a transaction). Raises
+        RedisError like set_many_now: the caller decides what losing the counts means."""
+        if not deltas:
+            return
+        if self._down_until > time.monotonic():
+            raise RedisConnectionError("Redis was unreachable a moment ago; not asked again yet.")
+        seconds = self.get_backend_timeout(timeout)
+        client = self._cache.get_client(write=True)
+        try:
+            with client.pipeline(transaction=False) as pipe:
+                for key, delta in deltas.items():
+                    made = self.make_and_validate_key(key, version=version)
+                    pipe.incrby(made, delta)
+                    if seconds is not None:
+                        pipe.expire(made, int(seconds))
+                pipe.execute()
+        except RedisError as exc:
+            self._mark_down(exc)
+            raise
+        self._mark_up()
 
     add = _falls_back_to(_returns(False))(RedisCache.add)
     get = _falls_back_to(_default_argument)(RedisCache.get)

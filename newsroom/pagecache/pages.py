@@ -93,7 +93,11 @@ class PagePlan:
 
 def has_session(request: HttpRequest) -> bool:
     """A session (staff) or a pending message: the page may be personal."""
-    cookies = request.COOKIES
+    return session_in(request.COOKIES)
+
+
+def session_in(cookies: dict[str, str]) -> bool:
+    """has_session() from the request's cookies alone."""
     return settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies
 
 
