@@ -4,8 +4,9 @@ Keys: "listings" (anything a site-wide list shows: home, archives, search, sitem
 "section:<pk>", "tag:<pk>", "author:<pk>" (the stories a section, tag or author lists, and its
 own name) and "article:<pk>" (one story as printed anywhere). Every save and delete of a story,
 byline, tag link, correction, live update, section, author, tag or wire service bumps exactly
-the keys it changes, and so does `ArticleQuerySet.update()`; the clock's part is the next
-scheduled story's go-live. `connect()` wires it all (ArticlesConfig.ready).
+the keys it changes, and so does `ArticleQuerySet.update()` — hard when the write takes a story
+down (`withdrawals.taken_down`), so the edge serves no stale copy of it; the clock's part is the
+next scheduled story's go-live. `connect()` wires it all (ArticlesConfig.ready).
 """
 
 from collections.abc import Iterable
@@ -27,6 +28,7 @@ from articles.models import (
     Section,
     WireService,
 )
+from articles.withdrawals import live_path, taken_down
 from newsroom.pagecache import EVERY_PAGE, bump, clock, depends_on
 
 LISTINGS = "listings"
@@ -147,7 +149,12 @@ def _article_changed(sender, instance, created=False, **kwargs) -> None:
                 keys |= _membership_keys(instance.pk)
             if before is not None:
                 keys.add(section_key(before["section_id"]))
-    bump(*keys)
+    after = None if deleted else _state(instance)
+    bump(*keys, hard=taken_down(before, after))
+
+
+def _state(story) -> dict:
+    return {"status": story.status, "publish_at": story.publish_at, "slug": story.slug}
 
 
 def _byline_changed(sender, instance, **kwargs) -> None:
@@ -207,7 +214,15 @@ def stories_update_done(rows: list[dict], fields: dict) -> None:
                     keys.add(section_key(getattr(new_section, "pk", new_section)))
                 keys |= _membership_keys(*pks)
         stories_updated.send(sender=Article, pks=pks[:BULK_ROWS])
-    bump(*keys)
+    bump(*keys, hard=_takes_down(rows, fields))
+
+
+def _takes_down(rows: list[dict], fields: dict) -> bool:
+    """Whether QuerySet.update(**fields) takes one of these stories (rows before) down."""
+    changed = {name: fields[name] for name in ("status", "publish_at", "slug") if name in fields}
+    if any(hasattr(value, "resolve_expression") for value in changed.values()):
+        return any(live_path(row) for row in rows)  # computed in the database: assume so
+    return any(taken_down(row, row | changed) for row in rows)
 
 
 def bulk_created(stories: Iterable[Article]) -> None:

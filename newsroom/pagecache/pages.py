@@ -36,7 +36,7 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date, parse_http_date_safe
 
-from newsroom.pagecache import clock, reads
+from newsroom.pagecache import clock, edge, reads
 from newsroom.pagecache.keys import versions
 
 logger = logging.getLogger(__name__)
@@ -147,6 +147,10 @@ class CachedPage:
     versions: dict[str, int]
     # The view's own Cache-Control, if it set one (feeds: "public, no-cache"); else max-age.
     cache_control: str = ""
+    # The keys the page was built from, named to the edge; until when the edge may keep it
+    # (a purge tells it sooner): set only for a page stored from current versions.
+    keys: tuple[str, ...] = ()
+    edge_until: float = 0.0
 
 
 def page_key(request: HttpRequest, reads: tuple[str, ...]) -> str:
@@ -227,6 +231,7 @@ def answer(request: HttpRequest, page: CachedPage, moment: float, hit: bool) -> 
         response.headers["Cache-Control"] = page.cache_control
     else:
         _cache_control(response, page.expires_at - moment)
+    edge.annotate(response, page.keys, page.edge_until, moment)
     # Given a response, it returns that or a 304/412: never None, as the stubs allow.
     return get_conditional_response(  # type: ignore[return-value]
         request, etag=etag, last_modified=page.last_modified, response=response
@@ -345,6 +350,7 @@ def store(response: HttpResponse, plan: PagePlan, key: str | None) -> CachedPage
         expires_at=stamp + min(plan.seconds, SHARED_MAX_AGE),
         versions={},
         cache_control=response.get("Cache-Control", ""),
+        keys=tuple(sorted(plan.keys)),
     )
     if key is None:
         return page
@@ -361,6 +367,10 @@ def store(response: HttpResponse, plan: PagePlan, key: str | None) -> CachedPage
         page.expires_at = stamp
         return page
     page.versions = {name: current[name] for name in plan.keys}
+    # The edge is purged when a key changes, so it may keep the page longer than this cache:
+    # up to EDGE_MAX_AGE (or the view's own shorter bound), never past the clock's next change.
+    edge_seconds = settings.EDGE_MAX_AGE if plan.seconds >= PAGE_SECONDS else plan.seconds
+    page.edge_until = min(moment + timedelta(seconds=edge_seconds), changes).timestamp()
     if len(body) >= GZIP_MIN_BYTES:
         page.gzipped = gzip.compress(body, compresslevel=6, mtime=0)
     try:
