@@ -384,3 +384,36 @@ def postgres_pair():
         finally:
             for name in reversed(started):
                 control("pg_ctl", "-D", name, "-m", "immediate", "stop", check=False)
+
+
+def varnish_vcl(app_port: int, root: Path) -> Path:
+    """The shipped deploy/varnish.vcl with its backend at `app_port`, written under `root`."""
+    shipped = (DEPLOY / "varnish.vcl").read_text()
+    old = '.port = "8000";'
+    if old not in shipped:
+        raise RuntimeError(f"deploy/varnish.vcl no longer contains {old!r}")
+    vcl = root / "varnish.vcl"
+    vcl.write_text(shipped.replace(old, f'.port = "{app_port}";'))
+    return vcl
+
+
+@contextmanager
+def varnishd(program: str, app_port: int, port: int, root: Path):
+    """varnishd with the shipped VCL on 127.0.0.1:`port` in front of the app; yields its URL.
+
+    Its working directory is under `root` (readable by the user Varnish drops to as root)."""
+    os.chmod(root, 0o755)
+    vcl = varnish_vcl(app_port, root)
+    command = [program, "-F", "-n", str(root / "work"), "-a", f"127.0.0.1:{port}", "-T", "none"]
+    command += ["-f", str(vcl), "-s", "malloc,64m"]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, stdout=log, stderr=log)
+        try:
+            wait_for_port(port, process)
+            yield f"http://127.0.0.1:{port}"
+        except BaseException:
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
+            raise
+        finally:
+            stop(process)
