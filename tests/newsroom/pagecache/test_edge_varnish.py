@@ -124,6 +124,12 @@ class FormFields(HTMLParser):
 
 @pytest.mark.services
 class VarnishEdgeTests(SimpleTestCase):
+    env: dict[str, str]
+    stories: dict[str, dict]
+    app: str
+    edge: str
+    editor: Editor
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
