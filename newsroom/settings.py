@@ -429,9 +429,11 @@ EDGE_CONTROL_HEADER = os.environ.get(
     "EDGE_CONTROL_HEADER",
     "Cloudflare-CDN-Cache-Control" if EDGE_PURGER == "cloudflare" else "Surrogate-Control",
 )
-# How long the edge may keep a page nobody changes (seconds); the clock (a scheduled go-live, an
-# ad's end, midnight) shortens it. What it may serve stale while refetching after a soft purge:
-EDGE_MAX_AGE = int(os.environ.get("EDGE_MAX_AGE", str(24 * 60 * 60)))
+# How long the edge may keep a page nobody changes (seconds): an hour, so that while the edge's
+# purge API fails (purges are retried meanwhile) a takedown still reaches it within the hour; the
+# clock (a scheduled go-live, an ad's end, midnight) shortens it. What it may serve stale while
+# it refetches after a soft purge (never after a hard one, never past that lifetime):
+EDGE_MAX_AGE = int(os.environ.get("EDGE_MAX_AGE", "3600"))
 EDGE_GRACE_SECONDS = int(os.environ.get("EDGE_GRACE_SECONDS", "30"))
 # Varnish: the addresses of every varnishd to purge (comma-separated, e.g. http://10.0.0.5:6081).
 EDGE_VARNISH_URLS = env_list("EDGE_VARNISH_URLS", "")
