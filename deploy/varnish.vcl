@@ -65,6 +65,23 @@ sub vcl_recv {
     return (hash);
 }
 
+sub vcl_hash {
+    # One copy per page whatever else the address says (utm_…, fbclid, junk): only the query
+    # parameters the app's public views read (their `reads=`; keep in step) make another page,
+    # in any order, as the app's page cache keys them; the app still gets the whole address.
+    set req.http.X-Page-Key = std.querysort(regsuball(req.url,
+        "(?<=[?&])(?!(page|order|update|after|q|p|section|tag|author|language|since)=)[^&]*(&|$)",
+        ""));
+    hash_data(regsub(req.http.X-Page-Key, "[?&]+$", ""));
+    unset req.http.X-Page-Key;
+    if (req.http.host) {
+        hash_data(req.http.host);
+    } else {
+        hash_data(server.ip);
+    }
+    return (lookup);
+}
+
 sub vcl_backend_response {
     if (bereq.uncacheable) {
         return (deliver);

@@ -268,6 +268,12 @@ class VarnishEdgeTests(SimpleTestCase):
         # Browsers: as short as before.
         max_age = response.headers["Cache-Control"].split("max-age=")[1].split(",")[0]
         assert int(max_age) <= SHARED_MAX_AGE
+        # Junk and tracking parameters share the page's copy; those the views read do not.
+        self.warm("/section/politics/?utm_source=a")
+        for junk in ("?fbclid=x&utm_source=b", "?x=%00&&y", "?pages=3", "?"):
+            shared = self.read("/section/politics/" + junk)
+            assert shared.headers["X-Cache"] == "HIT", junk
+        assert self.read("/section/politics/?page=2").headers["X-Cache"] == "MISS"
         # Anyone may read; only the app servers (the ACL: 127.0.0.1 here) may purge.
         assert self.purge_from("127.0.0.2", "every-page").startswith(b"HTTP/1.1 403")
         assert self.read(path).headers["X-Cache"] == "HIT"
