@@ -79,9 +79,18 @@ def ensure_program(name: str, package: str) -> str:
     found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
     if found:
         return found
+    install_package(package, f"{name} is missing")
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    if not found:
+        raise SystemExit(f"{name} is still missing after installing {package}.")
+    return found
+
+
+def install_package(package: str, why: str) -> None:
+    """apt-get install the Debian package (with sudo when not root), or exit saying why."""
     apt = shutil.which("apt-get")
     if apt is None:
-        raise SystemExit(f"{name} is missing; install the {package} package.")
+        raise SystemExit(f"{why}; install the {package} package.")
     command = [apt, "install", "-y", "-q", package]
     if os.geteuid() != 0:
         command = ["sudo", "-n", *command]
@@ -90,10 +99,6 @@ def ensure_program(name: str, package: str) -> str:
         update = [apt, "update", "-q"] if os.geteuid() == 0 else ["sudo", "-n", apt, "update", "-q"]
         subprocess.run(update, check=False)
         subprocess.run(command, check=True)
-    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
-    if not found:
-        raise SystemExit(f"{name} is still missing after installing {package}.")
-    return found
 
 
 def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
@@ -248,6 +253,7 @@ def wrk(
     paths: list[str] | None = None,
     script: Path = LUA,
     script_env: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict:
     """One bounded wrk run; requests per second and latency percentiles in ms."""
     program = ensure_program("wrk", "wrk")
@@ -269,6 +275,7 @@ def wrk(
                 f"-d{seconds}s",
                 "--timeout",
                 "10s",
+                *(f"-H{name}: {value}" for name, value in (headers or {}).items()),
                 "-s",
                 str(script),
                 url,
@@ -395,6 +402,14 @@ def varnish_vcl(app_port: int, root: Path) -> Path:
     vcl = root / "varnish.vcl"
     vcl.write_text(shipped.replace(old, f'.port = "{app_port}";'))
     return vcl
+
+
+def ensure_varnish() -> str:
+    """varnishd with varnish-modules' xkey; installs the Debian packages when missing."""
+    program = ensure_program("varnishd", "varnish")
+    if not list(Path("/usr/lib").glob("*/varnish/vmods/libvmod_xkey.so")):
+        install_package("varnish-modules", "vmod_xkey is missing")
+    return program
 
 
 @contextmanager
