@@ -233,9 +233,14 @@ def answer(request: HttpRequest, page: CachedPage, moment: float, hit: bool) -> 
         _cache_control(response, page.expires_at - moment)
     edge.annotate(response, page.keys, page.edge_until, moment)
     # Given a response, it returns that or a 304/412: never None, as the stubs allow.
-    return get_conditional_response(  # type: ignore[return-value]
+    conditional: HttpResponse = get_conditional_response(  # type: ignore[assignment]
         request, etag=etag, last_modified=page.last_modified, response=response
     )
+    if conditional is not response:
+        # An edge revalidating its copy keeps the 304's headers: the lifetime and keys of now,
+        # not of when it first fetched the page.
+        edge.annotate(conditional, page.keys, page.edge_until, moment)
+    return conditional
 
 
 # What a public page may answer and have stored: a page, or the notice that it is gone.

@@ -491,3 +491,19 @@ class WorkerTests(TransactionTestCase):
         retry.refresh_from_db()
         assert retry.status == TaskResultStatus.SUCCESSFUL
         assert self.edge.keys() == ["article:1"] and not EdgePurge.objects.exists()
+
+
+@override_settings(PAGE_CACHE=True, EDGE_PURGER="varnish", EDGE_KEYS_HEADER="xkey")
+class RevalidationTests(StoresPagesAtOnce, TestCase):
+    def test_a_304_carries_the_lifetime_of_now(self):
+        """Varnish revalidates a soft-purged copy with If-None-Match and keeps the 304's
+        headers: a go-live scheduled since must cut the lifetime it then keeps."""
+        story = make_article(authors=[make_author()])
+        first = self.client.get("/")
+        assert control(first)["max-age"] > 3000
+        make_article(publish_at=timezone.now() + timedelta(seconds=90), section=story.section)
+        # The home page prints nothing of a story not live yet: the same page, a 304.
+        again = self.client.get("/", HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 304
+        assert 60 < sum(control(again).values()) <= 90
+        assert "listings" in again.headers["xkey"].split()
