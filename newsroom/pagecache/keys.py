@@ -30,8 +30,8 @@ def versions(keys: Iterable[str]) -> dict[str, int] | None:
     names = {PREFIX + key: key for key in keys}
     if cache_is_down():
         return None
-    # Not with an edge in front: a page it fetches after a purge may be kept for a day, so it
-    # must be checked against the versions just written, and the edge spares the round trips.
+    # Not with an edge in front: a page it fetches after a purge is kept there for long, so it
+    # must be checked against the versions just written; the edge spares the round trips.
     near = 0 if edge.enabled() else settings.PAGE_CACHE_NEAR_SECONDS
     found = near_versions.recent(names, near) if near and shared_cache_is_remote() else {}
     wanted = [name for name in names if name not in found]

@@ -7,7 +7,8 @@ never served from, or stored into, the cache and are marked private.
 
 Public responses get an ETag, Last-Modified, a short shared max-age with stale-while-revalidate
 for a proxy or CDN, `Vary: Cookie, Accept-Encoding`, and a gzip copy made once when stored (the
-pages carry no secret or CSRF token, so BREACH has nothing to find).
+pages carry no secret or CSRF token, so BREACH has nothing to find). With an edge in front
+(settings.EDGE_PURGER), they also name their keys and the edge's own, longer lifetime (`edge`).
 """
 
 import gzip
