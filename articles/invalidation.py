@@ -4,8 +4,9 @@ Keys: "listings" (anything a site-wide list shows: home, archives, search, sitem
 "section:<pk>", "tag:<pk>", "author:<pk>" (the stories a section, tag or author lists, and its
 own name) and "article:<pk>" (one story as printed anywhere). Every save and delete of a story,
 byline, tag link, correction, live update, section, author, tag or wire service bumps exactly
-the keys it changes, and so does `ArticleQuerySet.update()`; the clock's part is the next
-scheduled story's go-live. `connect()` wires it all (ArticlesConfig.ready).
+the keys it changes, and so does `ArticleQuerySet.update()` — hard when the write takes a story
+down (`withdrawals.taken_down`), so the edge serves no stale copy of it; the clock's part is the
+next scheduled story's go-live. `connect()` wires it all (ArticlesConfig.ready).
 """
 
 from collections.abc import Iterable
@@ -26,9 +27,8 @@ from articles.models import (
     LiveEntry,
     Section,
     WireService,
-    is_live,
-    story_path,
 )
+from articles.withdrawals import live_path, taken_down
 from newsroom.pagecache import EVERY_PAGE, bump, clock, depends_on
 
 LISTINGS = "listings"
@@ -43,8 +43,6 @@ INVISIBLE_FIELDS = frozenset(
     {"version", "modified_by", "modified_by_id", "created_by", "created_by_id"}
 )
 MEMBERSHIP_FIELDS = frozenset({"status", "publish_at", "section", "section_id"})
-# Fields that decide whether a story is live and at which address.
-ADDRESS_FIELDS = frozenset({"status", "publish_at", "slug"})
 BULK_ROWS = 1000
 
 
@@ -129,18 +127,6 @@ def _remember_article(sender, instance, **kwargs) -> None:
         instance._lists_before = _membership_keys(instance.pk)
 
 
-def _taken_down(before: dict | None, after: dict | None) -> bool:
-    """A story live before the write is off the site, or off its address, after it: no page
-    printing it may stand in while the next is built (see pagecache.pages)."""
-    if before is None or not is_live(before["status"], before["publish_at"]):
-        return False
-    if after is None or not is_live(after["status"], after["publish_at"]):
-        return True
-    return story_path(after["slug"], after["publish_at"]) != story_path(
-        before["slug"], before["publish_at"]
-    )
-
-
 def _article_changed(sender, instance, created=False, **kwargs) -> None:
     before = instance.__dict__.get("_before")
     deleted = kwargs.get("signal") is post_delete
@@ -163,8 +149,12 @@ def _article_changed(sender, instance, created=False, **kwargs) -> None:
                 keys |= _membership_keys(instance.pk)
             if before is not None:
                 keys.add(section_key(before["section_id"]))
-    after = None if deleted else {name: getattr(instance, name) for name in BEFORE_FIELDS}
-    bump(*keys, takedown=_taken_down(before, after))
+    after = None if deleted else _state(instance)
+    bump(*keys, takedown=taken_down(before, after))
+
+
+def _state(story) -> dict:
+    return {"status": story.status, "publish_at": story.publish_at, "slug": story.slug}
 
 
 def _byline_changed(sender, instance, **kwargs) -> None:
@@ -224,12 +214,15 @@ def stories_update_done(rows: list[dict], fields: dict) -> None:
                     keys.add(section_key(getattr(new_section, "pk", new_section)))
                 keys |= _membership_keys(*pks)
         stories_updated.send(sender=Article, pks=pks[:BULK_ROWS])
-    # The new values may be expressions: any change to where or whether a live story shows
-    # counts as taking it down.
-    takedown = bool(set(fields) & ADDRESS_FIELDS) and any(
-        is_live(row["status"], row["publish_at"]) for row in rows
-    )
-    bump(*keys, takedown=takedown)
+    bump(*keys, takedown=_takes_down(rows, fields))
+
+
+def _takes_down(rows: list[dict], fields: dict) -> bool:
+    """Whether QuerySet.update(**fields) takes one of these stories (rows before) down."""
+    changed = {name: fields[name] for name in ("status", "publish_at", "slug") if name in fields}
+    if any(hasattr(value, "resolve_expression") for value in changed.values()):
+        return any(live_path(row) for row in rows)  # computed in the database: assume so
+    return any(taken_down(row, row | changed) for row in rows)
 
 
 def bulk_created(stories: Iterable[Article]) -> None:

@@ -15,6 +15,21 @@ from articles.models import Article, Withdrawal, is_live, story_path
 STATE_FIELDS = ("pk", "status", "publish_at", "slug", "headline")
 
 
+def live_path(row: dict | None) -> str | None:
+    """Where readers see the story in this state (pk, status, publish_at, slug), if anywhere."""
+    if row is None or not is_live(row["status"], row["publish_at"]):
+        return None
+    return story_path(row["slug"], row["publish_at"])
+
+
+def taken_down(before: dict | None, after: dict | None) -> bool:
+    """Whether a write took the story off an address readers saw it at (`after` is None when
+    it was deleted): then caches must drop it hard, keeping no stale copy to serve (the edge's
+    grace included), and its old address answers 410."""
+    path = live_path(before)
+    return path is not None and live_path(after) != path
+
+
 def stories_changed(before: list[dict], after: list[dict], reason: str | None = None) -> None:
     """After a write to stories: withdraw those no longer live, restore those live again.
 
@@ -22,18 +37,9 @@ def stories_changed(before: list[dict], after: list[dict], reason: str | None = 
     `reason` overrides the one the write implies (an agency's kill).
     """
 
-    def live_path(row: dict | None) -> str | None:
-        if row is None or not is_live(row["status"], row["publish_at"]):
-            return None
-        return story_path(row["slug"], row["publish_at"])
-
     before_by_pk = {row["pk"]: row for row in before}
     now_by_pk = {row["pk"]: row for row in after}
-    gone = []
-    for old in before:
-        path = live_path(old)
-        if path is not None and live_path(now_by_pk.get(old["pk"])) != path:
-            gone.append((old, path))
+    gone = [(old, live_path(old)) for old in before if taken_down(old, now_by_pk.get(old["pk"]))]
     # Live at an address it was not live at before: any withdrawal there is over.
     back = [
         path

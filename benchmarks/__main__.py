@@ -6,7 +6,8 @@
    caches, page cache off), and EXPLAIN ANALYZE of each query on cold caches.
 3. Over HTTP on loopback, gunicorn with two workers (deploy/gunicorn.conf.py) and Redis: wrk's
    requests per second and p50/p99 latency, page cache off then on; then the shipped nginx
-   configuration in front, against the same nginx serving the same page as a plain file; the
+   configuration in front, against the same nginx serving the same page as a plain file, and
+   Varnish with deploy/varnish.vcl in front (the site purging it by key) against that file; the
    workers' memory and database connections after the runs. Then live coverage polled by 2,000
    paced readers while an editor posts (benchmarks/livepoll.py, on its own database).
 4. Prints one table and writes the figures, with the machine's description, to
@@ -194,6 +195,12 @@ def http_runs(targets: dict, env: dict, args: argparse.Namespace) -> dict:
         results["nginx"] = nginx_run(
             targets, {**env, "PAGE_CACHE": "1", "CACHE_URL": cache_url}, args
         )
+        results["varnish"] = varnish_run(
+            targets,
+            {**env, "PAGE_CACHE": "1", "CACHE_URL": cache_url},
+            args,
+            results["nginx"]["plain_file"],
+        )
         results["most_read"] = mostread.runs(
             targets, env, args.duration, args.connections, redis_url
         )
@@ -246,6 +253,34 @@ def nginx_run(targets: dict, env: dict, args: argparse.Namespace) -> dict:
         "static_encoding": static_headers.get("Content-Encoding"),
         "cached_story": cached,
         "plain_file": plain,
+        "ratio": round(cached["rps"] / plain["rps"], 2) if plain["rps"] else None,
+    }
+
+
+def varnish_run(targets: dict, env: dict, args: argparse.Namespace, plain: dict) -> dict:
+    """The cached story through Varnish with the shipped VCL (the site purging it by key), as
+    fast as the plain file nginx served in `plain`?"""
+    import tempfile
+
+    story = targets["story"][0]
+    program = serve.ensure_varnish()
+    port = serve.free_port()
+    edge_env = {**env, "EDGE_PURGER": "varnish", "EDGE_VARNISH_URLS": f"http://127.0.0.1:{port}"}
+    with (
+        serve.gunicorn(edge_env) as (base_url, _master),
+        tempfile.TemporaryDirectory(prefix="newsroom-varnish-") as directory,
+        serve.varnishd(program, int(base_url.rsplit(":", 1)[1]), port, Path(directory)) as front,
+    ):
+        statuses = [serve.fetch(front + story)[1].get("X-Cache") for _ in range(3)]
+        cached = serve.wrk(front + story, args.duration, 32, threads=2)
+        gzipped = serve.wrk(
+            front + story, args.duration, 32, threads=2, headers={"Accept-Encoding": "gzip"}
+        )
+    return {
+        "path": story,
+        "cache_statuses": statuses,
+        "cached_story": cached,
+        "cached_story_gzip": gzipped,
         "ratio": round(cached["rps"] / plain["rps"], 2) if plain["rps"] else None,
     }
 
@@ -307,6 +342,12 @@ def evaluate(report: dict) -> list[tuple[str, bool, str]]:
                 (nginx["ratio"] or 0) >= 0.5,
                 f"{nginx['cached_story']['rps']} vs {nginx['plain_file']['rps']} req/s "
                 f"({nginx['ratio']})",
+            ),
+            (
+                "Varnish-cached story ≥ 0.8 × plain file (nginx)",
+                (http["varnish"]["ratio"] or 0) >= 0.8,
+                f"{http['varnish']['cached_story']['rps']} vs "
+                f"{nginx['plain_file']['rps']} req/s ({http['varnish']['ratio']})",
             ),
             (
                 "pages compressed on the wire",
@@ -372,6 +413,14 @@ def table(report: dict) -> str:
             f"{nginx['plain_file']['rps']} req/s ({nginx['ratio']}×). gzip: "
             f"{nginx['html_bytes']} → {nginx['gzip_bytes']} bytes.",
         ]
+    varnish = (report.get("http") or {}).get("varnish")
+    if varnish:
+        lines.append(
+            f"Varnish (deploy/varnish.vcl, purged by key), cached story: "
+            f"{varnish['cached_story']['rps']} req/s, p99 {varnish['cached_story']['p99_ms']} ms "
+            f"({varnish['ratio']}× the plain file); asked for gzip: "
+            f"{varnish['cached_story_gzip']['rps']} req/s."
+        )
     if http:
         lines.append(
             f"gunicorn workers after the runs: {http['uncached']['worker_rss_mb']} MB (uncached), "

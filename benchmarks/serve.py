@@ -80,9 +80,18 @@ def ensure_program(name: str, package: str) -> str:
     found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
     if found:
         return found
+    install_package(package, f"{name} is missing")
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
+    if not found:
+        raise SystemExit(f"{name} is still missing after installing {package}.")
+    return found
+
+
+def install_package(package: str, why: str) -> None:
+    """apt-get install the Debian package (with sudo when not root), or exit saying why."""
     apt = shutil.which("apt-get")
     if apt is None:
-        raise SystemExit(f"{name} is missing; install the {package} package.")
+        raise SystemExit(f"{why}; install the {package} package.")
     command = [apt, "install", "-y", "-q", package]
     if os.geteuid() != 0:
         command = ["sudo", "-n", *command]
@@ -91,10 +100,6 @@ def ensure_program(name: str, package: str) -> str:
         update = [apt, "update", "-q"] if os.geteuid() == 0 else ["sudo", "-n", apt, "update", "-q"]
         subprocess.run(update, check=False)
         subprocess.run(command, check=True)
-    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
-    if not found:
-        raise SystemExit(f"{name} is still missing after installing {package}.")
-    return found
 
 
 def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
@@ -323,6 +328,7 @@ def wrk(
     paths: list[str] | None = None,
     script: Path = LUA,
     script_env: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict:
     """One bounded wrk run; requests per second and latency percentiles in ms."""
     program = ensure_program("wrk", "wrk")
@@ -342,6 +348,7 @@ def wrk(
         f"-d{seconds}s",
         "--timeout",
         "10s",
+        *(f"-H{name}: {value}" for name, value in (headers or {}).items()),
         "-s",
         str(script),
         url,
@@ -474,3 +481,44 @@ def postgres_pair():
         finally:
             for name in reversed(started):
                 control("pg_ctl", "-D", name, "-m", "immediate", "stop", check=False)
+
+
+def varnish_vcl(app_port: int, root: Path) -> Path:
+    """The shipped deploy/varnish.vcl with its backend at `app_port`, written under `root`."""
+    shipped = (DEPLOY / "varnish.vcl").read_text()
+    old = '.port = "8000";'
+    if old not in shipped:
+        raise RuntimeError(f"deploy/varnish.vcl no longer contains {old!r}")
+    vcl = root / "varnish.vcl"
+    vcl.write_text(shipped.replace(old, f'.port = "{app_port}";'))
+    return vcl
+
+
+def ensure_varnish() -> str:
+    """varnishd with varnish-modules' xkey; installs the Debian packages when missing."""
+    program = ensure_program("varnishd", "varnish")
+    if not list(Path("/usr/lib").glob("*/varnish/vmods/libvmod_xkey.so")):
+        install_package("varnish-modules", "vmod_xkey is missing")
+    return program
+
+
+@contextmanager
+def varnishd(program: str, app_port: int, port: int, root: Path):
+    """varnishd with the shipped VCL on 127.0.0.1:`port` in front of the app; yields its URL.
+
+    Its working directory is under `root` (readable by the user Varnish drops to as root)."""
+    os.chmod(root, 0o755)
+    vcl = varnish_vcl(app_port, root)
+    command = [program, "-F", "-n", str(root / "work"), "-a", f"127.0.0.1:{port}", "-T", "none"]
+    command += ["-f", str(vcl), "-s", "malloc,64m"]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, stdout=log, stderr=log)
+        try:
+            wait_for_port(port, process)
+            yield f"http://127.0.0.1:{port}"
+        except BaseException:
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
+            raise
+        finally:
+            stop(process)

@@ -2,8 +2,9 @@
 
 Requests and their latency are counted per page type (the URL's name) and per page-cache outcome
 by `RequestMetricsMiddleware`, first in the chain, so stored pages and the most-read beacon are
-counted too. What the database knows (tasks waiting and failed, page-cache bumps held back, the
-weather reading's age) is read when Prometheus scrapes, by `StateCollector`.
+counted too. What the database knows (tasks waiting and failed, page-cache bumps held back, edge
+purges waiting or failing, the weather reading's age) is read when Prometheus scrapes, by
+`StateCollector`.
 
 Under gunicorn each worker counts on its own; deploy/gunicorn.conf.py sets
 PROMETHEUS_MULTIPROC_DIR so every worker writes its counts to shared files and a scrape of any
@@ -22,7 +23,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
@@ -97,7 +98,7 @@ class StateCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from django_tasks_db.models import DBTaskResult
 
-        from newsroom.pagecache.models import PendingBump
+        from newsroom.pagecache.models import EdgePurge, PendingBump
         from newsroom.weather.models import WeatherReading
 
         tasks = GaugeMetricFamily(
@@ -107,6 +108,11 @@ class StateCollector(Collector):
             "newsroom_page_cache_held_bumps",
             "Invalidations the shared cache did not take yet (replayed when it answers).",
         )
+        purges = GaugeMetricFamily(
+            "newsroom_edge_purges_waiting",
+            "Edge purges not sent yet, by whether a try already failed (failing: retried).",
+            labels=["state"],
+        )
         weather = GaugeMetricFamily(
             "newsroom_weather_reading_age_seconds", "Age of the newest weather reading."
         )
@@ -115,6 +121,9 @@ class StateCollector(Collector):
                 DBTaskResult.objects.values_list("status").annotate(n=Count("pk")).order_by()
             )
             held.add_metric([], PendingBump.objects.count())
+            waiting = EdgePurge.objects.aggregate(
+                queued=Count("pk", filter=Q(tries=0)), failing=Count("pk", filter=Q(tries__gt=0))
+            )
             newest = (
                 WeatherReading.objects.order_by("-fetched_at")
                 .values_list("fetched_at", flat=True)
@@ -126,6 +135,9 @@ class StateCollector(Collector):
             tasks.add_metric([state.lower()], count)
         yield tasks
         yield held
+        for state in ("queued", "failing"):
+            purges.add_metric([state], waiting[state])
+        yield purges
         if newest is not None:
             weather.add_metric([], (timezone.now() - newest).total_seconds())
             yield weather

@@ -461,3 +461,48 @@ TASKS = {
 # (addresses or networks, as client_ip traces them); with neither set, /metrics does not exist.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_ADDRESSES = env_networks("METRICS_ALLOWED_ADDRESSES", "")
+
+# --- The edge: Varnish or a CDN in front, purged by key (newsroom.pagecache.edge) -------------
+# Public pages carry the keys they were built from in EDGE_KEYS_HEADER, and a long lifetime for
+# the edge alone in EDGE_CONTROL_HEADER (browsers keep the short Cache-Control); every write
+# purges exactly the keys it bumped, from a task, batched and retried until the edge takes it.
+# "none" (the default) sends neither and purges nothing: nginx of deploy/ keeps pages 5 s.
+EDGE_PURGER = os.environ.get("EDGE_PURGER", "none").strip().lower()
+if EDGE_PURGER not in {"none", "varnish", "fastly", "cloudflare"}:
+    raise ImproperlyConfigured("EDGE_PURGER must be none, varnish, fastly or cloudflare.")
+EDGE_KEYS_HEADER = os.environ.get(
+    "EDGE_KEYS_HEADER",
+    {"varnish": "xkey", "fastly": "Surrogate-Key", "cloudflare": "Cache-Tag"}.get(EDGE_PURGER, ""),
+)
+# Cloudflare does not read Surrogate-Control; it reads its own header.
+EDGE_CONTROL_HEADER = os.environ.get(
+    "EDGE_CONTROL_HEADER",
+    "Cloudflare-CDN-Cache-Control" if EDGE_PURGER == "cloudflare" else "Surrogate-Control",
+)
+# How long the edge may keep a page nobody changes (seconds): an hour, so that while the edge's
+# purge API fails (purges are retried meanwhile) a takedown still reaches it within the hour; the
+# clock (a scheduled go-live, an ad's end, midnight) shortens it. What it may serve stale while
+# it refetches after a soft purge (never after a hard one, never past that lifetime):
+EDGE_MAX_AGE = int(os.environ.get("EDGE_MAX_AGE", "3600"))
+EDGE_GRACE_SECONDS = int(os.environ.get("EDGE_GRACE_SECONDS", "30"))
+# Varnish: the addresses of every varnishd to purge (comma-separated, e.g. http://10.0.0.5:6081).
+EDGE_VARNISH_URLS = env_list("EDGE_VARNISH_URLS", "")
+# Fastly and Cloudflare: their API (tests point it at a local server), service or zone, token.
+EDGE_FASTLY_URL = os.environ.get("EDGE_FASTLY_URL", "https://api.fastly.com")
+EDGE_FASTLY_SERVICE_ID = os.environ.get("EDGE_FASTLY_SERVICE_ID", "")
+EDGE_FASTLY_TOKEN = os.environ.get("EDGE_FASTLY_TOKEN", "")
+EDGE_CLOUDFLARE_URL = os.environ.get("EDGE_CLOUDFLARE_URL", "https://api.cloudflare.com/client/v4")
+EDGE_CLOUDFLARE_ZONE_ID = os.environ.get("EDGE_CLOUDFLARE_ZONE_ID", "")
+EDGE_CLOUDFLARE_TOKEN = os.environ.get("EDGE_CLOUDFLARE_TOKEN", "")
+_EDGE_NEEDS = {
+    "varnish": ["EDGE_VARNISH_URLS"],
+    "fastly": ["EDGE_FASTLY_SERVICE_ID", "EDGE_FASTLY_TOKEN"],
+    "cloudflare": ["EDGE_CLOUDFLARE_ZONE_ID", "EDGE_CLOUDFLARE_TOKEN"],
+}
+for _name in _EDGE_NEEDS.get(EDGE_PURGER, []):
+    if not globals()[_name]:
+        raise ImproperlyConfigured(f"EDGE_PURGER={EDGE_PURGER} needs {_name}.")
+# One purge request's overall deadline (seconds); a failed purge is retried after
+# EDGE_PURGE_RETRY_SECONDS, doubling each time up to a minute, until the edge takes it.
+EDGE_PURGE_TIMEOUT = float(os.environ.get("EDGE_PURGE_TIMEOUT", "5"))
+EDGE_PURGE_RETRY_SECONDS = float(os.environ.get("EDGE_PURGE_RETRY_SECONDS", "1"))

@@ -13,7 +13,8 @@ lapses after PAGE_CACHE_LOCK_SECONDS.
 
 Public responses get an ETag, Last-Modified, a short shared max-age with stale-while-revalidate
 for a proxy or CDN, `Vary: Cookie, Accept-Encoding`, and a gzip copy made once when stored (the
-pages carry no secret or CSRF token, so BREACH has nothing to find).
+pages carry no secret or CSRF token, so BREACH has nothing to find). With an edge in front
+(settings.EDGE_PURGER), they also name their keys and the edge's own, longer lifetime (`edge`).
 """
 
 import gzip
@@ -43,7 +44,7 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date, parse_http_date_safe
 
-from newsroom.pagecache import clock, reads
+from newsroom.pagecache import clock, edge, reads
 from newsroom.pagecache.keys import cache_is_down, missed_since, versions
 
 logger = logging.getLogger(__name__)
@@ -163,6 +164,10 @@ class CachedPage:
     versions: dict[str, int]
     # The view's own Cache-Control, if it set one (feeds: "public, no-cache"); else max-age.
     cache_control: str = ""
+    # The keys the page was built from, named to the edge; until when the edge may keep it
+    # (a purge tells it sooner): set only for a page stored from current versions.
+    keys: tuple[str, ...] = ()
+    edge_until: float = 0.0
 
 
 def page_key(request: HttpRequest, reads: tuple[str, ...]) -> str:
@@ -244,10 +249,16 @@ def answer(request: HttpRequest, page: CachedPage, moment: float, served: str) -
         response.headers["Cache-Control"] = page.cache_control
     else:
         _cache_control(response, page.expires_at - moment)
+    edge.annotate(response, page.keys, page.edge_until, moment)
     # Given a response, it returns that or a 304/412: never None, as the stubs allow.
-    return get_conditional_response(  # type: ignore[return-value]
+    conditional: HttpResponse = get_conditional_response(  # type: ignore[assignment]
         request, etag=etag, last_modified=page.last_modified, response=response
     )
+    if conditional is not response:
+        # An edge revalidating its copy keeps the 304's headers: the lifetime and keys of now,
+        # not of when it first fetched the page.
+        edge.annotate(conditional, page.keys, page.edge_until, moment)
+    return conditional
 
 
 # What a public page may answer and have stored: a page, or the notice that it is gone.
@@ -440,6 +451,7 @@ def store(response: HttpResponse, plan: PagePlan, key: str | None) -> CachedPage
         expires_at=stamp + min(plan.seconds, SHARED_MAX_AGE),
         versions={},
         cache_control=response.get("Cache-Control", ""),
+        keys=tuple(sorted(plan.keys)),
     )
     if key is None:
         return page
@@ -456,6 +468,10 @@ def store(response: HttpResponse, plan: PagePlan, key: str | None) -> CachedPage
         page.expires_at = stamp
         return page
     page.versions = {name: current[name] for name in plan.keys}
+    # The edge is purged when a key changes, so it may keep the page longer than this cache:
+    # up to EDGE_MAX_AGE (or the view's own shorter bound), never past the clock's next change.
+    edge_seconds = settings.EDGE_MAX_AGE if plan.seconds >= PAGE_SECONDS else plan.seconds
+    page.edge_until = min(moment + timedelta(seconds=edge_seconds), changes).timestamp()
     if len(body) >= GZIP_MIN_BYTES:
         page.gzipped = gzip.compress(body, compresslevel=6, mtime=0)
     try:

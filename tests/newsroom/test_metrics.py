@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from benchmarks import serve
 from benchmarks.serve import redis_server, site_environment
 from newsroom.metrics import page_type
+from newsroom.pagecache.models import EdgePurge
 from tests.factories import make_article
 from tests.helpers import BASE_DIR, StoresPagesAtOnce, collected_static, make_reading, need_program
 
@@ -116,6 +117,12 @@ class CountingTests(StoresPagesAtOnce, TestCase):
         age = found[("newsroom_weather_reading_age_seconds", ())]
         assert 590 <= age <= 660
         assert found[("newsroom_page_cache_held_bumps", ())] == 0
+        assert found[("newsroom_edge_purges_waiting", (("state", "failing"),))] == 0
+        EdgePurge.objects.create(keys=["article:1"], tries=2)
+        EdgePurge.objects.create(keys=["article:2"])
+        found = samples(self.scrape())
+        assert found[("newsroom_edge_purges_waiting", (("state", "failing"),))] == 1
+        assert found[("newsroom_edge_purges_waiting", (("state", "queued"),))] == 1
 
 
 @pytest.mark.services

@@ -1,0 +1,139 @@
+vcl 4.1;
+# Newsroom behind Varnish 7 (Debian packages varnish and varnish-modules), purged by key.
+#
+# The app (EDGE_PURGER=varnish, EDGE_VARNISH_URLS=http://<this varnishd>) names the keys each
+# public page was built from in an `xkey` header and how long the edge may keep it in
+# Surrogate-Control; every write purges exactly the keys it changed with a PURGE request carrying
+# `xkey-softpurge` (the old copy may be served during grace while it is refetched) or
+# `xkey-purge` (hard: a story taken down is never served again). Both headers are stripped
+# before the reader, who gets the app's short Cache-Control.
+#
+# Anonymous GET/HEAD requests are cached; a request with the session or messages cookie (staff),
+# the admin, previews and /metrics always go to the app and are never stored. Other cookies are
+# dropped for caching, so the only variation is Accept-Encoding (Varnish stores the gzip copy
+# and unzips it for a client that does not take gzip).
+#
+# Run it, for instance: varnishd -a :6081 -f /srv/newsroom/deploy/varnish.vcl -s malloc,1g
+# with TLS terminated in front of it (nginx, hitch) and /static/ and /media/ served as before.
+
+import std;
+import xkey;
+
+# gunicorn (deploy/gunicorn.conf.py).
+backend app {
+    .host = "127.0.0.1";
+    .port = "8000";
+    .connect_timeout = 2s;
+    .first_byte_timeout = 30s;
+    .between_bytes_timeout = 10s;
+}
+
+# Who may purge: the app servers. Add their addresses when they run on other machines.
+acl purgers {
+    "127.0.0.1";
+    "::1";
+}
+
+sub vcl_recv {
+    if (req.method == "PURGE") {
+        if (client.ip !~ purgers) {
+            return (synth(403, "Forbidden"));
+        }
+        if (req.http.xkey-purge) {
+            set req.http.n-gone = xkey.purge(req.http.xkey-purge);
+        } elsif (req.http.xkey-softpurge) {
+            set req.http.n-gone = xkey.softpurge(req.http.xkey-softpurge);
+        } else {
+            return (synth(400, "No keys to purge"));
+        }
+        return (synth(200, "Invalidated " + req.http.n-gone + " objects"));
+    }
+    if (req.method != "GET" && req.method != "HEAD") {
+        return (pass);
+    }
+    # The app decides who is staff by these cookies (newsroom.pagecache.pages.has_session).
+    if (req.http.Cookie ~ "(^|;)\s*(sessionid|messages)=[^;]") {
+        return (pass);
+    }
+    if (req.url ~ "^/(admin|metrics)(/|$)" || req.url ~ "[?&]preview(=|&|$)") {
+        return (pass);
+    }
+    if (req.http.Authorization) {
+        return (pass);
+    }
+    unset req.http.Cookie;
+    return (hash);
+}
+
+sub vcl_hash {
+    # One copy per page whatever else the address says (utm_…, fbclid, junk): only the query
+    # parameters the app's public views read (their `reads=`; keep in step) make another page,
+    # in any order, as the app's page cache keys them; the app still gets the whole address.
+    set req.http.X-Page-Key = std.querysort(regsuball(req.url,
+        "(?<=[?&])(?!(page|order|update|after|q|p|section|tag|author|language|since)=)[^&]*(&|$)",
+        ""));
+    hash_data(regsub(req.http.X-Page-Key, "[?&]+$", ""));
+    unset req.http.X-Page-Key;
+    if (req.http.host) {
+        hash_data(req.http.host);
+    } else {
+        hash_data(server.ip);
+    }
+    return (lookup);
+}
+
+sub vcl_backend_response {
+    if (bereq.uncacheable) {
+        return (deliver);
+    }
+    if (beresp.http.Surrogate-Control ~ "max-age=[0-9]+") {
+        # A purgeable page: kept as long as the app says, then served stale during its grace
+        # (stale-while-revalidate) while a fresh copy is fetched; a hard purge removes both.
+        set beresp.ttl = std.duration(
+            regsub(beresp.http.Surrogate-Control, "^.*max-age=([0-9]+).*$", "\1s"), 0s);
+        if (beresp.http.Surrogate-Control ~ "stale-while-revalidate=[0-9]+") {
+            set beresp.grace = std.duration(
+                regsub(beresp.http.Surrogate-Control,
+                       "^.*stale-while-revalidate=([0-9]+).*$", "\1s"), 0s);
+        } else {
+            set beresp.grace = 0s;
+        }
+    } elsif (!beresp.http.Cache-Control && !beresp.http.Expires) {
+        # Nothing says it may be kept (a 404 of a story not yet live): it is not.
+        set beresp.ttl = 0s;
+    } else {
+        # Kept as briefly as Cache-Control says (max-age=5 for a page the app did not store);
+        # no stale copy beyond that.
+        set beresp.grace = 0s;
+    }
+    # The only variation is the encoding: cookies never reach cached pages. The browser still
+    # gets the app's Vary (Cookie: a staff member's browser must not reuse a reader's copy).
+    if (beresp.http.Vary) {
+        set beresp.http.X-Origin-Vary = beresp.http.Vary;
+        set beresp.http.Vary = "Accept-Encoding";
+    }
+    if (beresp.ttl <= 0s) {
+        # Not kept; the next request for it goes to the app again (for one second, without
+        # waiting for this one: Varnish's own default would stop caching it for two minutes).
+        set beresp.ttl = 1s;
+        set beresp.uncacheable = true;
+        return (deliver);
+    }
+    # Set-Cookie, no-store, private and Vary: * are never cached (Varnish's built-in rules).
+}
+
+sub vcl_deliver {
+    unset resp.http.xkey;
+    unset resp.http.Surrogate-Control;
+    if (resp.http.X-Origin-Vary) {
+        set resp.http.Vary = resp.http.X-Origin-Vary;
+        unset resp.http.X-Origin-Vary;
+    }
+    if (obj.hits > 0) {
+        set resp.http.X-Cache = "HIT";
+    } else {
+        set resp.http.X-Cache = "MISS";
+    }
+    unset resp.http.Via;
+    unset resp.http.X-Varnish;
+}
