@@ -269,7 +269,7 @@ def varnish_run(targets: dict, env: dict, args: argparse.Namespace, plain: dict)
     with (
         serve.gunicorn(edge_env) as (base_url, _master),
         tempfile.TemporaryDirectory(prefix="newsroom-varnish-") as directory,
-        serve.varnishd(program, int(base_url.rsplit(":", 1)[1]), port, Path(directory)) as front,
+        serve.varnishd(program, [int(base_url.rsplit(":", 1)[1])], port, Path(directory)) as front,
     ):
         statuses = [serve.fetch(front + story)[1].get("X-Cache") for _ in range(3)]
         cached = serve.wrk(front + story, args.duration, 32, threads=2)

@@ -7,6 +7,7 @@ bounded in time.
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -483,14 +484,22 @@ def postgres_pair():
                 control("pg_ctl", "-D", name, "-m", "immediate", "stop", check=False)
 
 
-def varnish_vcl(app_port: int, root: Path) -> Path:
-    """The shipped deploy/varnish.vcl with its backend at `app_port`, written under `root`."""
+def varnish_vcl(app_ports: list[int], root: Path) -> Path:
+    """The shipped deploy/varnish.vcl with a backend per app server port, written under `root`."""
     shipped = (DEPLOY / "varnish.vcl").read_text()
-    old = '.port = "8000";'
-    if old not in shipped:
-        raise RuntimeError(f"deploy/varnish.vcl no longer contains {old!r}")
+    backend = re.search(r"backend app1 \{.*?\n\}\n", shipped, re.DOTALL)
+    added = "    apps.add_backend(app1);\n"
+    if backend is None or '.port = "8000";' not in backend.group() or added not in shipped:
+        raise RuntimeError("deploy/varnish.vcl no longer has its backend app1 on port 8000")
+    backends = "\n".join(
+        backend.group()
+        .replace("app1", f"app{number}")
+        .replace('.port = "8000";', f'.port = "{port}";')
+        for number, port in enumerate(app_ports, start=1)
+    )
+    adds = "".join(f"    apps.add_backend(app{n});\n" for n in range(1, len(app_ports) + 1))
     vcl = root / "varnish.vcl"
-    vcl.write_text(shipped.replace(old, f'.port = "{app_port}";'))
+    vcl.write_text(shipped.replace(backend.group(), backends).replace(added, adds))
     return vcl
 
 
@@ -503,12 +512,13 @@ def ensure_varnish() -> str:
 
 
 @contextmanager
-def varnishd(program: str, app_port: int, port: int, root: Path):
-    """varnishd with the shipped VCL on 127.0.0.1:`port` in front of the app; yields its URL.
+def varnishd(program: str, app_ports: list[int], port: int, root: Path):
+    """varnishd with the shipped VCL on 127.0.0.1:`port` in front of the app server(s); yields
+    its URL.
 
     Its working directory is under `root` (readable by the user Varnish drops to as root)."""
     os.chmod(root, 0o755)
-    vcl = varnish_vcl(app_port, root)
+    vcl = varnish_vcl(app_ports, root)
     command = [program, "-F", "-n", str(root / "work"), "-a", f"127.0.0.1:{port}", "-T", "none"]
     command += ["-f", str(vcl), "-s", "malloc,64m"]
     with tempfile.TemporaryFile() as log:

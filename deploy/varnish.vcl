@@ -16,16 +16,26 @@ vcl 4.1;
 # Run it, for instance: varnishd -a :6081 -f /srv/newsroom/deploy/varnish.vcl -s malloc,1g
 # with TLS terminated in front of it (nginx, hitch) and /static/ and /media/ served as before.
 
+import directors;
 import std;
 import xkey;
 
-# gunicorn (deploy/gunicorn.conf.py).
-backend app {
+# gunicorn (deploy/gunicorn.conf.py): one backend per app server, each added to the director in
+# vcl_init. Requests are shared round-robin; a GET or HEAD whose server fails (stopped, crashed,
+# unreachable) is retried on the next one, so a server can be stopped for a deploy without a
+# reader seeing an error. For servers on other machines, add a health probe too (`.probe`,
+# asking /healthz with a Host the app's ALLOWED_HOSTS accepts) so a dead one is skipped at once.
+backend app1 {
     .host = "127.0.0.1";
     .port = "8000";
     .connect_timeout = 2s;
     .first_byte_timeout = 30s;
     .between_bytes_timeout = 10s;
+}
+
+sub vcl_init {
+    new apps = directors.round_robin();
+    apps.add_backend(app1);
 }
 
 # Who may purge: the app servers. Add their addresses when they run on other machines.
@@ -35,6 +45,7 @@ acl purgers {
 }
 
 sub vcl_recv {
+    set req.backend_hint = apps.backend();
     if (req.method == "PURGE") {
         if (client.ip !~ purgers) {
             return (synth(403, "Forbidden"));
@@ -120,6 +131,13 @@ sub vcl_backend_response {
         return (deliver);
     }
     # Set-Cookie, no-store, private and Vary: * are never cached (Varnish's built-in rules).
+}
+
+sub vcl_backend_error {
+    # The app server could not be reached or broke off: a read is asked again, of the next one.
+    if (bereq.retries < 2 && (bereq.method == "GET" || bereq.method == "HEAD")) {
+        return (retry);
+    }
 }
 
 sub vcl_deliver {

@@ -157,7 +157,7 @@ class VarnishEdgeTests(SimpleTestCase):
         root = directory / "varnish"
         root.mkdir()
         cls.edge = cls.enterClassContext(
-            varnishd(program, int(cls.app.rsplit(":", 1)[1]), varnish_port, root)
+            varnishd(program, [int(cls.app.rsplit(":", 1)[1])], varnish_port, root)
         )
         cls.editor = Editor()
         login = cls.editor.get(f"{cls.app}/admin/login/", timeout=10)
