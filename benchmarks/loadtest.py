@@ -27,6 +27,11 @@ after each change readers still got the previous page, and the gunicorn workers'
 request. The exit status is 1 when any answer was a 5xx, any connection failed, any reader or
 watcher saw a change later than a second, or a change never showed (a lost edit).
 
+`--servers N` starts N app servers (each its own gunicorn) sharing the database and Redis;
+`--edge` puts Varnish with the shipped deploy/varnish.vcl in front of them (the editor's writes
+purge it by key through the task worker, which then runs beside them): readers and watchers go
+through it, and the report adds the edge's hit ratio and origin requests per edge request.
+
 `--compare REV` runs the same scenario in one go against REV (exported from git into
 var/loadtest/) and then against this checkout, `--rounds` times in turns, and prints them side by
 side; only this checkout's runs decide the exit status.
@@ -45,10 +50,11 @@ import threading
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from urllib.parse import urlsplit
 
 import requests
@@ -145,6 +151,8 @@ class Results:
         self.served: dict[str, Counter] = defaultdict(Counter)
         # (when sent, address) of each answer built for its request.
         self.builds: list[tuple[float, str]] = []
+        # With an edge in front: its X-Cache (HIT or MISS) of each answer.
+        self.edge: Counter = Counter()
 
     def record(
         self,
@@ -155,11 +163,14 @@ class Results:
         served: str | None = None,
         url: str = "",
         sent: float = 0.0,
+        edge: str | None = None,
     ):
         with self.lock:
             if error:
                 self.errors[error] += 1
             else:
+                if edge:
+                    self.edge[edge] += 1
                 self.statuses[status] += 1
                 self.latencies[kind].append(seconds)
                 self.served[kind][served or "uncached"] += 1
@@ -226,6 +237,7 @@ def reader(base_url, urls, results: Results, changes: Changes, stop: threading.E
             served=response.headers.get("X-Page-Cache"),
             url=url,
             sent=sent,
+            edge=response.headers.get("X-Cache"),
         )
         if due and response.ok:
             # Asked for more than a second after these changes: the page must show them.
@@ -407,6 +419,21 @@ def summary(results: Results, seconds: float, connections: int) -> dict:
         "max_stale_read_seconds": round(max(results.stale_reads, default=0.0), 3),
         "served": {kind: dict(counts) for kind, counts in sorted(results.served.items())},
         "builds": builds(results, seconds),
+        "edge": edge_figures(results.edge),
+    }
+
+
+def edge_figures(answers: Counter) -> dict | None:
+    """The edge's share of the answers: hits it served alone, misses it asked an app server for
+    (passes included)."""
+    total = answers["HIT"] + answers["MISS"]
+    if not total:
+        return None
+    return {
+        "hits": answers["HIT"],
+        "misses": answers["MISS"],
+        "hit_ratio": round(answers["HIT"] / total, 4),
+        "origin_requests_per_edge_request": round(answers["MISS"] / total, 4),
     }
 
 
@@ -500,14 +527,39 @@ def export(rev: str) -> Path:
 
 
 def run(
-    label: str, tree: Path, env: dict[str, str], connections: int, seconds: float, workers: int
+    label: str,
+    tree: Path,
+    env: dict[str, str],
+    connections: int,
+    seconds: float,
+    workers: int,
+    servers: int = 1,
+    edge_port: int | None = None,
 ) -> dict:
     """The scenario against the checkout in `tree`, its cache emptied first."""
     import redis
 
     redis.Redis.from_url(env["CACHE_URL"]).flushdb()  # the load test's own server
     with ExitStack() as stack:
-        base_url, master = stack.enter_context(serve.gunicorn(env, workers=workers, base_dir=tree))
+        started_servers = [
+            stack.enter_context(serve.gunicorn(env, workers=workers, base_dir=tree))
+            for _ in range(servers)
+        ]
+        masters = [master for _base, master in started_servers]
+        bases = [base for base, _master in started_servers]
+        if edge_port is not None:
+            # The editor writes in this process: its purges leave through the task worker.
+            stack.enter_context(task_worker(env, tree))
+            varnish = stack.enter_context(
+                serve.varnishd(
+                    serve.ensure_varnish(),
+                    [int(base.rsplit(":", 1)[1]) for base in bases],
+                    edge_port,
+                    Path(stack.enter_context(TemporaryDirectory(prefix="newsroom-varnish-"))),
+                )
+            )
+            bases = [varnish]
+        base_url = bases[0]
         urls = reader_urls()
         # A site that has been up for a while: every page readers ask for was rendered once.
         every_url = sorted({url for kind_urls in urls.values() for url in kind_urls})
@@ -527,14 +579,16 @@ def run(
         )
         threads = [
             threading.Thread(
-                target=reader, args=(base_url, urls, results, changes, stop, seed), daemon=True
+                target=reader,
+                args=(bases[seed % len(bases)], urls, results, changes, stop, seed),
+                daemon=True,
             )
             for seed in range(connections)
         ]
         editing = threading.Thread(
             target=editor, args=(base_url, results, changes, stop), daemon=True
         )
-        cpu_before, own_before = gunicorn_cpu_seconds(master), os.times()
+        cpu_before, own_before = sum(map(gunicorn_cpu_seconds, masters)), os.times()
         started = time.monotonic()
         for thread in [*threads, editing]:
             thread.start()
@@ -543,7 +597,7 @@ def run(
         for thread in threads:
             thread.join(30)
         elapsed = time.monotonic() - started
-        cpu = gunicorn_cpu_seconds(master) - cpu_before
+        cpu = sum(map(gunicorn_cpu_seconds, masters)) - cpu_before
         own_after = os.times()
         editing.join(WATCH_TIMEOUT + 5)
 
@@ -551,6 +605,7 @@ def run(
     answered = sum(results.statuses.values())
     report["label"] = label
     report["workers"] = workers
+    report["servers"] = servers
     report["cpu"] = {
         "workers_seconds": round(cpu, 1),
         "workers_ms_per_request": round(cpu * 1000 / answered, 2) if answered else None,
@@ -562,6 +617,21 @@ def run(
     report["load_average_before_end"] = os.getloadavg()
     report["cpu_count"] = os.cpu_count()
     return report
+
+
+@contextmanager
+def task_worker(env: dict[str, str], tree: Path):
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay"],
+        cwd=tree,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield process
+    finally:
+        serve.stop(process)
 
 
 def failures(report: dict) -> list[str]:
@@ -616,6 +686,11 @@ def table(reports: list[dict]) -> str:
             ),
         ),
         ("worker CPU ms/request", lambda r: r["cpu"]["workers_ms_per_request"]),
+        ("edge hit ratio", lambda r: (r["edge"] or {}).get("hit_ratio", "-")),
+        (
+            "origin requests/edge request",
+            lambda r: (r["edge"] or {}).get("origin_requests_per_edge_request", "-"),
+        ),
     ):
         rows.append((name, [str(pick(report)) for report in reports]))
     width = max(len(name) for name, _values in rows)
@@ -646,9 +721,15 @@ def main() -> int:
         default=os.environ.get("LOADTEST_DATABASE_URL", DEFAULT_DATABASE_URL),
         help="a PostgreSQL database for the load test alone (created and filled if need be)",
     )
+    parser.add_argument("--servers", type=int, default=1, help="app servers (gunicorns)")
+    parser.add_argument(
+        "--edge", action="store_true", help="readers through Varnish (deploy/varnish.vcl)"
+    )
     options = parser.parse_args()
     if not options.database_url.startswith(("postgres://", "postgresql://")):
         parser.error("the load test runs on PostgreSQL")
+    if options.edge and options.compare:
+        parser.error("--edge measures this checkout alone")
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     runs = [("this checkout", BASE_DIR)]
     if options.compare:
@@ -663,6 +744,12 @@ def main() -> int:
         if cache_url is None:
             raise SystemExit("The load test needs redis-server (Debian's redis-server package).")
         env = serve.site_environment(options.database_url, WORK_DIR, cache_url)
+        edge_port = serve.free_port() if options.edge else None
+        if edge_port is not None:
+            env |= {
+                "EDGE_PURGER": "varnish",
+                "EDGE_VARNISH_URLS": f"http://127.0.0.1:{edge_port}",
+            }
         print(f"Preparing {options.database_url} …", flush=True)
         prepare_database(options.database_url, env)
         # This process is the editor: the same database and cache as the site.
@@ -671,7 +758,16 @@ def main() -> int:
 
         django.setup()
         reports = [
-            run(label, tree, env, options.connections, options.seconds, options.workers)
+            run(
+                label,
+                tree,
+                env,
+                options.connections,
+                options.seconds,
+                options.workers,
+                options.servers,
+                edge_port,
+            )
             for label, tree in runs
         ]
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")

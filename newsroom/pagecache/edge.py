@@ -59,8 +59,14 @@ def annotate(response: HttpResponse, keys: tuple[str, ...], until: float, moment
     if len(value) > MAX_KEYS_BYTES:
         return  # the edge keeps it as briefly as browsers do (Cache-Control)
     response.headers[header] = value
+    if not enabled():
+        return
     remaining = int(until - moment)
-    if not enabled() or remaining < 2:
+    if remaining < 2:
+        # Not a page the cache stored (built while what it shows changed, or the previous one
+        # standing in while the next is built): the edge must not keep it either, not even for
+        # the seconds Cache-Control gives browsers, or it would outlive the purge that follows.
+        response.headers[settings.EDGE_CONTROL_HEADER] = "max-age=0"
         return
     # Stale copies (after a soft purge) are served only within the lifetime: never past a
     # moment the clock changes the page.

@@ -249,7 +249,9 @@ def answer(request: HttpRequest, page: CachedPage, moment: float, served: str) -
         response.headers["Cache-Control"] = page.cache_control
     else:
         _cache_control(response, page.expires_at - moment)
-    edge.annotate(response, page.keys, page.edge_until, moment)
+    # A page standing in for the one being built is for this moment only.
+    edge_until = 0.0 if served == "stale" else page.edge_until
+    edge.annotate(response, page.keys, edge_until, moment)
     # Given a response, it returns that or a 304/412: never None, as the stubs allow.
     conditional: HttpResponse = get_conditional_response(  # type: ignore[assignment]
         request, etag=etag, last_modified=page.last_modified, response=response
@@ -257,7 +259,7 @@ def answer(request: HttpRequest, page: CachedPage, moment: float, served: str) -
     if conditional is not response:
         # An edge revalidating its copy keeps the 304's headers: the lifetime and keys of now,
         # not of when it first fetched the page.
-        edge.annotate(conditional, page.keys, page.edge_until, moment)
+        edge.annotate(conditional, page.keys, edge_until, moment)
     return conditional
 
 

@@ -15,14 +15,14 @@ from unittest import mock
 from django.core.management import call_command
 from django.db import transaction
 from django.tasks import TaskResultStatus, task_backends
-from django.test import TestCase, TransactionTestCase, override_settings
+from django.test import RequestFactory, TestCase, TransactionTestCase, override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from articles.models import Article
-from newsroom.pagecache import edge, keys
+from newsroom.pagecache import edge, keys, pages
 from newsroom.pagecache.models import EdgePurge, PendingBump
 from newsroom.pagecache.pages import SHARED_MAX_AGE
 from tests.factories import make_article, make_author, make_section, make_user
@@ -125,11 +125,34 @@ class EdgeHeaderTests(StoresPagesAtOnce, TestCase):
             assert 100 <= sum(lifetime.values()) <= 120, (path, lifetime)
             assert lifetime["stale-while-revalidate"] <= lifetime["max-age"]
 
-    def test_a_page_the_cache_did_not_store_gets_only_the_short_lifetime(self):
+    def test_a_page_the_cache_did_not_store_is_not_kept_at_the_edge(self):
         with self.settings(PAGE_CACHE=False):
             response = self.client.get(self.story.get_absolute_url())
         assert f"article:{self.story.pk}" in response.headers["xkey"]  # still purged by key
-        assert "Surrogate-Control" not in response.headers
+        # Not even for the seconds browsers may keep it: the purge after it would miss it.
+        assert response.headers["Surrogate-Control"] == "max-age=0"
+        assert "max-age=" in response.headers["Cache-Control"]
+
+    def test_the_previous_page_standing_in_is_not_kept_at_the_edge(self):
+        page = pages.CachedPage(
+            status=200,
+            headers=[("Content-Type", "text/html; charset=utf-8")],
+            body=b"<p>the previous page</p>",
+            gzipped=None,
+            etag='W/"previous"',
+            last_modified=int(time.time()),
+            expires_at=time.time() + 5,
+            versions={},
+            cache_control="",
+            keys=("article:1", "listings"),
+        )
+        page.edge_until = time.time() + 3600
+        request = RequestFactory().get("/")
+        stored = pages.answer(request, page, time.time(), served="hit")
+        assert control(stored)["max-age"] > 3000
+        standing_in = pages.answer(request, page, time.time(), served="stale")
+        assert standing_in.headers["Surrogate-Control"] == "max-age=0"
+        assert standing_in.headers["xkey"] == "article:1 listings"
 
     def test_too_many_keys_for_the_header_means_no_long_lifetime(self):
         with mock.patch.object(edge, "MAX_KEYS_BYTES", 10):
