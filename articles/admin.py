@@ -350,10 +350,12 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
         picture = article.picture
         if picture is None or not picture.file:
             return "—"
+        words = " · ".join(text for text in (picture.caption, picture.credit) if text)
         return format_html(
-            '<img src="{}" alt="{}" width="320"><br><a href="{}">{}</a>',
+            '<img src="{}" alt="{}" width="320"><p class="help">{}</p><a href="{}">{}</a>',
             picture.file.url,
             picture.alt,
+            words,
             reverse("admin:articles_picture_change", args=[picture.pk]),
             _("Edit the picture: its description, credit and focal point"),
         )

@@ -303,11 +303,12 @@ def refresh_picture(picture) -> bool:
 
 
 def _drop_unshared(picture, record: dict) -> None:
-    """Delete an old record's files, except the ones the picture's current record (or another
-    picture showing the same file) still names: a focal point change keeps the uncropped ones."""
+    """Delete an old record's files, except those the picture's current record or another
+    picture of the same file (demo and imported pictures share files) still names."""
     keep = {name for _w, _h, name in _files(picture.renditions or {})}
-    if _shared(picture, "file", record):
-        keep |= {name for fmt in FORMATS for _w, _h, name in record.get(fmt, [])}
+    others = type(picture)._base_manager.exclude(pk=picture.pk)
+    for other in others.filter(file=record.get("source", "")).values_list("renditions", flat=True):
+        keep |= {name for _w, _h, name in _files(other or {})}
     delete_renditions({"jpeg": [entry for entry in _files(record) if entry[2] not in keep]})
 
 

@@ -18,6 +18,7 @@ from tests.factories import (
     image_upload,
     make_article,
     make_author,
+    make_picture,
     make_section,
     make_user,
     wire_service,
@@ -145,17 +146,18 @@ class ArticleFormTests(TestCase):
         assert sorted(article.tags.names()) == ["budget", "parliament"]
         with translation.override("en"):
             assert str(article.wire_credit) == "with reporting by AFP"
-        assert article.image_width == 64 and article.image_alt
+        assert article.image_width == 64 and article.picture.alt
         assert article.created_by == self.editor and article.modified_by == self.editor
         # Published with no time given: it goes live now.
         assert article.publish_at is not None and article.is_published()
 
     def test_change_form_shows_image_preview_and_preview_link(self):
         article = make_article(
-            status=Article.Status.DRAFT, image=image_upload("lead.jpg"), image_alt="A lead"
+            status=Article.Status.DRAFT,
+            picture=make_picture(file=image_upload("lead.jpg"), alt="A lead"),
         )
         html = self.client.get(admin_url(Article, "change", article.pk)).content.decode()
-        assert f'src="{article.image.url}"' in html
+        assert f'src="{article.picture.file.url}"' in html
         assert f'href="{article.get_absolute_url()}?preview=' in html  # a signed link
 
 

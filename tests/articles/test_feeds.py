@@ -258,8 +258,8 @@ class FeedContentTests(FeedTestCase):
         assert "according to Reuters" in parsed.entries[0].content[0].value
 
     def test_a_missing_image_file_drops_the_enclosure_not_the_feed(self):
-        record = self.article.image_renditions or {}
-        names = [self.article.image.name] + [name for *_, name in record.get("jpeg", [])]
+        record = self.article.picture.renditions or {}
+        names = [self.article.picture.file.name] + [name for *_, name in record.get("jpeg", [])]
         for name in names:
             default_storage.delete(name)
         bump(LISTINGS)

@@ -186,7 +186,7 @@ class HistoryTests(TestCase):
     def test_restoring_an_earlier_picture_brings_its_renditions_back(self):
         self.edit(image=image_upload("first.jpg", size=(900, 600)), image_alt="The river")
         first = Version.objects.get_for_object(self.story).first()
-        first_record = self.story.image_renditions
+        first_record = self.story.picture.renditions
         assert first_record["jpeg"]
         # Revisions made before renditions were a task hold the record of their renditions.
         data = json.loads(first.serialized_data)
@@ -199,9 +199,9 @@ class HistoryTests(TestCase):
         response = self.client.post(url("restore", self.story.pk, first.pk))
         assert response.status_code == 302
         self.story.refresh_from_db()
-        assert self.story.image.name.split("/")[-1].startswith("first")
-        record = self.story.image_renditions
-        assert record["jpeg"] and record["source"] == self.story.image.name
+        assert self.story.picture.file.name.split("/")[-1].startswith("first")
+        record = self.story.picture.renditions
+        assert record["jpeg"] and record["source"] == self.story.picture.file.name
         for _width, _height, name in record["jpeg"] + record["webp"]:
             assert default_storage.exists(name), name
 

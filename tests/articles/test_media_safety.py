@@ -13,7 +13,7 @@ from PIL import ExifTags, Image, PngImagePlugin
 
 from articles.models import Article, Author
 from newsroom.chrome.models import SiteSettings
-from tests.factories import make_article, make_author, make_user
+from tests.factories import make_article, make_author, make_picture, make_user
 from tests.helpers import errors, form_data
 
 SECRET_PLACE = "Str. Sursei 7"  # where a source lives: must never reach a reader
@@ -70,9 +70,9 @@ class RenditionPrivacyTests(MediaTestCase):
             assert SECRET_PLACE in original.info["xmp"].decode()
 
     def test_renditions_drop_gps_and_every_other_metadata_and_stand_upright(self):
-        article = make_article(image=phone_photo(), image_alt="A street")
+        article = make_article(picture=make_picture(file=phone_photo(), alt="A street"))
         article.refresh_from_db()
-        record = article.image_renditions
+        record = article.picture.renditions
         assert (record["width"], record["height"]) == (200, 400)  # turned upright
         files = record["jpeg"] + record["webp"]
         assert len(files) >= 2
@@ -92,12 +92,14 @@ class RenditionPrivacyTests(MediaTestCase):
             assert top_left[2] > 150, (name, top_left)  # blue
 
     def test_public_pages_show_only_renditions(self):
-        article = make_article(image=phone_photo(), image_alt="A street")
+        article = make_article(picture=make_picture(file=phone_photo(), alt="A street"))
         article.refresh_from_db()
         html = self.client.get(article.get_absolute_url()).content.decode()
         feed = self.client.get("/feed/").content.decode()
         for page in (html, feed):
-            assert article.image.url not in page  # the original, with its metadata, is not linked
+            assert (
+                article.picture.file.url not in page
+            )  # the original, with its metadata, is not linked
             assert "/media/renditions/articles/" in page
 
     def test_author_photos_too(self):
@@ -146,16 +148,16 @@ class UploadedOriginalPrivacyTests(MediaTestCase):
         typed = {"image_alt": "A street", "image_caption": "Tuesday"}
         self.upload(url, "image", phone_photo(), typed)
         story = Article.objects.get(pk=story.pk)
-        assert story.image.name.endswith(".jpg")
+        assert story.picture.file.name.endswith(".jpg")
         assert (story.image_width, story.image_height) == (200, 400)  # turned upright
-        self.assert_clean(story.image.name, (200, 400))
-        with Image.open(io.BytesIO(stored_bytes(story.image.name))) as stored:
+        self.assert_clean(story.picture.file.name, (200, 400))
+        with Image.open(io.BytesIO(stored_bytes(story.picture.file.name))) as stored:
             rgb = stored.convert("RGB")
             assert rgb.getpixel((rgb.width - 3, 2))[0] > 180  # red now top right
         self.upload(url, "image", png_with_secrets(), typed)
         story = Article.objects.get(pk=story.pk)
-        assert story.image.name.endswith(".png")
-        self.assert_clean(story.image.name, (300, 120))
+        assert story.picture.file.name.endswith(".png")
+        self.assert_clean(story.picture.file.name, (300, 120))
 
     def test_author_photo_original_too(self):
         author = make_author(name="Ana Pop")
@@ -184,12 +186,12 @@ class MediaServingTests(MediaTestCase):
         clear_url_caches()
 
     def test_uploads_and_renditions_are_served_as_images_with_nosniff(self):
-        article = make_article(image=phone_photo(), image_alt="A street")
+        article = make_article(picture=make_picture(file=phone_photo(), alt="A street"))
         article.refresh_from_db()
         names = [
-            (article.image.name, "image/jpeg"),
-            (article.image_renditions["jpeg"][0][2], "image/jpeg"),
-            (article.image_renditions["webp"][0][2], "image/webp"),
+            (article.picture.file.name, "image/jpeg"),
+            (article.picture.renditions["jpeg"][0][2], "image/jpeg"),
+            (article.picture.renditions["webp"][0][2], "image/webp"),
         ]
         for name, content_type in names:
             response = self.client.get(default_storage.url(name))

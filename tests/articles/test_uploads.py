@@ -90,7 +90,7 @@ class LeadImageUploadTests(UploadTestCase):
             response = self.post_image(upload(name, image_bytes((120, 80), fmt)))
             assert response.status_code == 302, errors(response)
             self.story.refresh_from_db()
-            assert self.story.image.name.endswith(name.rsplit(".")[-1])
+            assert self.story.picture.file.name.endswith(name.rsplit(".")[-1])
             assert (self.story.image_width, self.story.image_height) == (120, 80)
 
     def test_not_an_image(self):
@@ -213,7 +213,7 @@ class MarkupInPicturesTests(UploadTestCase):
         response = self.post_image(upload("anim.gif", gif(b"Made with GIMP"), "image/gif"))
         assert response.status_code == 302, errors(response)
         self.story.refresh_from_db()
-        assert self.story.image.name.endswith(".gif")
+        assert self.story.picture.file.name.endswith(".gif")
         # A large photo's compressed bytes are noise: no tag-like run in them is taken for markup.
         response = self.post_image(upload("noise.jpg", noisy_jpeg((2400, 1600))))
         assert response.status_code == 302, errors(response)

@@ -17,6 +17,7 @@ from tests.factories import (
     image_upload,
     make_article,
     make_author,
+    make_picture,
     make_section,
     make_user,
     wire_service,
@@ -72,7 +73,9 @@ class HomeTests(SiteTestCase):
             assert "Pinned secret" not in response.content.decode()
 
     def test_lead_shows_its_image_eagerly(self):
-        make_article(image=image_upload(size=(800, 500)), image_alt="Crowd in the square")
+        make_article(
+            picture=make_picture(file=image_upload(size=(800, 500)), alt="Crowd in the square")
+        )
         html = self.client.get(reverse("home")).content.decode()
         lead = html[html.index('class="lead"') :]
         img = re.search(r"<img [^>]+>", lead).group(0)
@@ -146,10 +149,12 @@ class StoryPageTests(SiteTestCase):
             dateline="Bucharest",
             publish_at=datetime(2024, 12, 23, 2, 17, tzinfo=UTC),
             updated_at=datetime(2024, 12, 23, 8, 5, tzinfo=UTC),
-            image=image_upload(size=(1200, 800)),
-            image_alt="MPs voting",
-            image_caption="The vote on Monday.",
-            image_credit="Jane Doe",
+            picture=make_picture(
+                file=image_upload(size=(1200, 800)),
+                alt="MPs voting",
+                caption="The vote on Monday.",
+                credit="Jane Doe",
+            ),
         )
 
     def get(self, article=None):
@@ -322,8 +327,7 @@ class SeoTests(SiteTestCase):
             tags=["budget"],
             wire_service=wire_service("reuters"),
             wire_attribution="reporting",
-            image=image_upload(size=(1600, 900)),
-            image_alt="MPs",
+            picture=make_picture(file=image_upload(size=(1600, 900)), alt="MPs"),
         )
         response = self.client.get(story.get_absolute_url())
         html = response.content.decode()

@@ -414,11 +414,11 @@ class StorageFailureTests(TestCase):
         assert response.status_code == 302, errors(response)
         stored = Article.objects.get(pk=self.story.pk)
         assert stored.headline == self.typed["headline"] and stored.image
-        assert not stored.image_renditions
+        assert not stored.picture.renditions
         assert not [name for name in self.files_left() if "/renditions/" in name]
         self.client.logout()
         page = self.client.get(stored.get_absolute_url()).content.decode()
-        assert f'src="{stored.image.url}"' in page
+        assert f'src="{stored.picture.file.url}"' in page
 
     def test_disk_full_for_a_new_story(self):
         add = reverse("admin:articles_article_add")

@@ -115,13 +115,16 @@ class SeedDemoTests(TestCase):
         with_image = Article.objects.exclude(image="")
         assert with_image.count() >= 20
         for article in with_image:
-            assert article.image_alt and article.image_caption and article.image_credit
+            assert article.picture.alt and article.picture.caption and article.picture.credit
             assert (article.image_width, article.image_height) == (2400, 1350)
-            with default_storage.open(article.image.name) as handle, Image.open(handle) as image:
+            with (
+                default_storage.open(article.picture.file.name) as handle,
+                Image.open(handle) as image,
+            ):
                 assert image.format == "JPEG"
                 assert image.size == (2400, 1350)
-            record = article.image_renditions
-            assert record["source"] == article.image.name
+            record = article.picture.renditions
+            assert record["source"] == article.picture.file.name
             assert record["jpeg"] and record["webp"]
             assert all(default_storage.exists(name) for _w, _h, name in record["webp"])
 
