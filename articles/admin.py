@@ -911,6 +911,10 @@ def restore_version(article: Article, version: Version, user) -> Article:
     restored = Article.objects.get(pk=article.pk)
     restored.version = current.version  # save() moves it on
     restored.modified_by = user
+    if restored.picture_id and not Picture.objects.filter(pk=restored.picture_id).exists():
+        # The version's lead picture was deleted from the library since (no story showed it):
+        # the story comes back without one. (The key is checked when the transaction commits.)
+        restored.picture = None
     restored.save()
     return restored
 

@@ -47,7 +47,7 @@ class Picture(models.Model):
         _("caption"),
         max_length=300,
         blank=True,
-        help_text=_("Printed under the picture. A story may give it another."),
+        help_text=_("Printed under the picture wherever it is shown."),
     )
     credit = models.CharField(
         _("credit"),
