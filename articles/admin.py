@@ -971,7 +971,13 @@ class PictureAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(story_count=models.Count("stories"))
+        # An aggregate drops the model's ordering: the story form's search pages through these.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(story_count=models.Count("stories"))
+            .order_by("-created_at", "-pk")
+        )
 
     @admin.display(description=_("picture"))
     def thumbnail(self, picture: Picture) -> str:
