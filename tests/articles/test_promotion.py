@@ -96,7 +96,9 @@ class SharingPictureTests(SiteTestCase):
         html = self.client.get(story.get_absolute_url()).content.decode()
         url = meta(html, "og:image")
         width, height, name = next(
-            entry for entry in story.picture.renditions["jpeg"] if url.endswith(entry[2])
+            entry
+            for entry in story.picture.renditions["crops"]["16:9"]["jpeg"]
+            if url.endswith(entry[2])
         )
         assert (width, height) == (1280, 720)  # the rendition nearest 1200 pixels wide
         assert meta(html, "og:image:width") == "1280"

@@ -318,6 +318,30 @@ class StoryPageTests(SiteTestCase):
 
 
 class SeoTests(SiteTestCase):
+    def test_json_ld_has_the_three_shapes_google_asks_for_at_1200_pixels_or_more(self):
+        picture = make_picture(file=image_upload(size=(2000, 1400)), alt="Vote", focal_x=0.8)
+        story = make_article(picture=picture)
+        data = json_ld_of(self.client.get(story.get_absolute_url()))
+        shapes = []
+        for image in data["image"]:
+            assert image["@type"] == "ImageObject" and image["width"] >= 1200
+            assert image["url"].startswith("http://testserver/media/renditions/pictures/")
+            shapes.append(round(image["width"] / image["height"], 2))
+        assert shapes == [1.78, 1.33, 1.0]
+        html = self.client.get(story.get_absolute_url()).content.decode()
+        og_width = re.search(r'<meta property="og:image:width" content="(\d+)">', html).group(1)
+        og_height = re.search(r'<meta property="og:image:height" content="(\d+)">', html).group(1)
+        assert round(int(og_width) / int(og_height), 2) == 1.78 and int(og_width) >= 1200
+
+    def test_json_ld_of_a_small_picture_gives_what_there_is(self):
+        story = make_article(picture=make_picture(file=image_upload(size=(640, 480))))
+        data = json_ld_of(self.client.get(story.get_absolute_url()))
+        assert [(image["width"], image["height"]) for image in data["image"]] == [
+            (640, 360),
+            (640, 480),
+            (480, 480),
+        ]
+
     def test_story_meta_and_json_ld(self):
         author = make_author(name="Zoe Marin")
         story = make_article(
@@ -343,7 +367,9 @@ class SeoTests(SiteTestCase):
         data = json_ld_of(response)
         assert data["@type"] == "NewsArticle"
         assert data["headline"] == "Budget passes"
-        assert data["image"] == [og_image]
+        # The 16:9 crop shared (the original's shape here), then 4:3 and 1:1 for search engines.
+        assert [image["url"] for image in data["image"]][0] == og_image
+        assert len(data["image"]) == 3
         assert data["datePublished"] == story.publish_at.isoformat()
         assert data["dateModified"] == story.publish_at.isoformat()
         assert data["author"] == [
