@@ -950,7 +950,7 @@ class PictureAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
         css = {"all": ["css/admin-focal-point.css"]}
 
     list_display = ["thumbnail", "alt", "credit", "size", "used_by", "created_at"]
-    list_display_links = ["thumbnail", "alt"]
+    list_display_links = ["alt"]  # the thumbnail repeats it: one link a row
     list_filter = ["created_at"]
     search_fields = ["alt", "caption", "credit", "usage_note"]
     date_hierarchy = "created_at"

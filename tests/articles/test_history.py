@@ -1,7 +1,5 @@
 """Every admin save keeps a revision; editors compare and restore them."""
 
-import json
-
 from django.contrib.admin import helpers
 from django.core.files.storage import default_storage
 from django.test import TestCase

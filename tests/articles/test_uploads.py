@@ -29,7 +29,7 @@ from articles.models import Picture
 from benchmarks import serve
 from benchmarks.serve import free_port, nginx_config, redis_server, site_environment, wait_for_port
 from newsroom.chrome.models import SiteSettings
-from tests.factories import image_bytes, make_article, make_picture, make_user
+from tests.factories import image_bytes, make_picture, make_user
 from tests.helpers import BASE_DIR, collected_static, errors, form_data, need_program
 
 
