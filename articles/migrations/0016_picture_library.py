@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('width', models.PositiveIntegerField(blank=True, editable=False, null=True, verbose_name='width')),
                 ('height', models.PositiveIntegerField(blank=True, editable=False, null=True, verbose_name='height')),
                 ('alt', models.CharField(help_text='Describes the picture for readers who cannot see it: what it shows, not who took it.', max_length=250, verbose_name='alt text')),
-                ('caption', models.CharField(blank=True, help_text='Printed under the picture. A story may give it another.', max_length=300, verbose_name='caption')),
+                ('caption', models.CharField(blank=True, help_text='Printed under the picture wherever it is shown.', max_length=300, verbose_name='caption')),
                 ('credit', models.CharField(blank=True, help_text='Who took or owns the picture, as printed: “Foto: Inquam Photos”.', max_length=120, verbose_name='credit')),
                 ('usage_note', models.CharField(blank=True, help_text='For the newsroom only: the licence, and where or until when the picture may be used.', max_length=300, verbose_name='copyright and usage')),
                 ('focal_x', models.FloatField(default=0.5, help_text='From 0 (left edge) to 1 (right edge). Click the picture to set it.', validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)], verbose_name='focal point, across')),
