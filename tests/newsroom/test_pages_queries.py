@@ -65,10 +65,7 @@ class PageQueryTests(TestCase):
                     tags=[f"tag-{n % 4}", "common"],
                     publish_at=self.day - timedelta(minutes=n),
                     body="<p>One.</p><p>Two.</p><p>Three.</p>",
-                    picture=make_picture(
-                        file=image_upload() if n % 2 == 0 else "",
-                        alt="A picture" if n % 2 == 0 else "",
-                    ),
+                    picture=make_picture(file=image_upload()) if n % 2 == 0 else None,
                 )
             )
         story = stories[0]
