@@ -15,16 +15,6 @@ from django.utils.translation import gettext_lazy as _
 FOCUS_RANGE = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 
 
-class PictureQuerySet(models.QuerySet):
-    def search(self, text: str) -> "PictureQuerySet":
-        """Pictures whose description, caption or credit mentions `text`."""
-        return self.filter(
-            models.Q(alt__icontains=text)
-            | models.Q(caption__icontains=text)
-            | models.Q(credit__icontains=text)
-        )
-
-
 class Picture(models.Model):
     file = models.ImageField(
         _("file"),
@@ -87,8 +77,6 @@ class Picture(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    objects = PictureQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("picture")
