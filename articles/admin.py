@@ -32,9 +32,9 @@ from taggit.admin import TagAdmin
 from taggit.forms import MergeTagsForm
 from taggit.models import Tag, TaggedItem
 
-from articles import locks, renditions
+from articles import locks
 from articles.embeds import oembed
-from articles.forms import Action, ArticleAdminForm, actions_for, display_name
+from articles.forms import Action, ArticleAdminForm, PictureAdminForm, actions_for, display_name
 from articles.images import ImageUploadField
 from articles.live.admin import LiveCoverageAdminMixin, may_post, may_run_coverage
 from articles.models import (
@@ -42,6 +42,7 @@ from articles.models import (
     ArticleAuthor,
     Author,
     Correction,
+    Picture,
     Section,
     SendBack,
     WireService,
@@ -100,22 +101,22 @@ class ArticleChangedMeanwhile(Exception):
 
 
 class StorageFailed(Exception):
-    """Storing the story's image failed (disk full, storage down); the save was rolled back."""
+    """Storing a picture's file failed (disk full, storage down); the save was rolled back."""
 
 
 def refusing_for_storage(form_class, failure: StorageFailed):
-    """The admin form, made to refuse the save with what went wrong storing the image."""
+    """The admin form, made to refuse the save with what went wrong storing the picture."""
     reason = getattr(failure.__cause__, "strerror", None) or str(failure.__cause__)
 
     class StorageFailedForm(form_class):
         def clean(self):
             cleaned_data = super().clean()
             message = _(
-                "The image could not be stored (%(reason)s), so nothing was saved. Your text "
-                "is still below: choose the image again and save, or save without it."
+                "The picture could not be stored (%(reason)s), so nothing was saved. What "
+                "you typed is still below: choose the file again and save."
             )
             self.add_error(
-                "image" if "image" in self.fields else None,
+                "file" if "file" in self.fields else None,
                 ValidationError(message, code="storage", params={"reason": reason}),
             )
             return cleaned_data
@@ -228,8 +229,8 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
             },
         ),
         (
-            _("Lead image"),
-            {"fields": ["image_preview", "image", "image_alt", "image_caption", "image_credit"]},
+            _("Lead picture"),
+            {"fields": ["picture_preview", "picture"]},
         ),
         (_("Publishing"), {"fields": ["status", "publish_at", "updated_at"]}),
         (
@@ -250,10 +251,10 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
             },
         ),
     ]
-    autocomplete_fields = ["translation"]
+    autocomplete_fields = ["translation", "picture"]
     prepopulated_fields = {"slug": ["headline"]}
     # A handful of sections and agencies: a plain list is one click, not three.
-    readonly_fields = ["image_preview"]
+    readonly_fields = ["picture_preview"]
 
     # Narrow columns, so the list fits a 1366-pixel screen: the headline, then what a desk
     # reads under it, the status with its time, who is editing, and the link to the page.
@@ -345,11 +346,18 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, label)
 
     @admin.display(description=_("preview"))
-    def image_preview(self, article: Article) -> str:
-        if not article.image:
+    def picture_preview(self, article: Article) -> str:
+        picture = article.picture
+        if picture is None or not picture.file:
             return "—"
+        words = " · ".join(text for text in (picture.caption, picture.credit) if text)
         return format_html(
-            '<img src="{}" alt="{}" width="320">', article.image.url, article.image_alt
+            '<img src="{}" alt="{}" width="320"><p class="help">{}</p><a href="{}">{}</a>',
+            picture.file.url,
+            picture.alt,
+            words,
+            reverse("admin:articles_picture_change", args=[picture.pk]),
+            _("Edit the picture: its description, credit and focal point"),
         )
 
     # --- Roles ----------------------------------------------------------------------------
@@ -381,8 +389,6 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         form.can_publish = can_publish(request)
-        if failure := getattr(request, "storage_failure", None):
-            form = refusing_for_storage(form, failure)
         return form
 
     def save_model(self, request, obj, form, change):
@@ -420,23 +426,11 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
                 % {"who": display_name(lock.holder)},
                 messages.WARNING,
             )
-        stored_image = (
-            Article.objects.filter(pk=obj.pk).values_list("image", flat=True).first()
-            if change
-            else ""
-        )
-        try:
-            obj.save()
-            if form.cleaned_data.get("publishing") == Action.SEND_BACK:
-                note = form.cleaned_data["send_back_note"].strip()
-                SendBack.objects.create(article=obj, sent_by=request.user, note=note)
-                request.send_back_note = note  # for the history (log_change)
-        except OSError as exc:
-            # The database rolls back; a new image file that made it to storage goes too.
-            if obj.image and obj.image.name != stored_image:
-                with contextlib.suppress(OSError):
-                    obj.image.storage.delete(obj.image.name)
-            raise StorageFailed from exc
+        obj.save()
+        if form.cleaned_data.get("publishing") == Action.SEND_BACK:
+            note = form.cleaned_data["send_back_note"].strip()
+            SendBack.objects.create(article=obj, sent_by=request.user, note=note)
+            request.send_back_note = note  # for the history (log_change)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
@@ -462,9 +456,6 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
         except IntegrityError:
             # Another story took this slug between our validation and our save: validating
             # again, against the saved story, reports it on the slug field.
-            return view(request, *args)
-        except StorageFailed as failure:
-            request.storage_failure = failure
             return view(request, *args)
 
     # --- The publishing actions -------------------------------------------------------------
@@ -563,8 +554,6 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
                 {**self.admin_site.each_context(request), "opts": self.opts, "form": form},
                 status=400,
             )
-        # A picture chosen but not saved has no address yet: the stored one (if any) shows.
-        article.image = stored.image if stored else None
         positions = {}
         for key, value in request.POST.items():
             if key.startswith("bylines-") and key.endswith("-author") and value.isdigit():
@@ -922,10 +911,10 @@ def restore_version(article: Article, version: Version, user) -> Article:
     restored = Article.objects.get(pk=article.pk)
     restored.version = current.version  # save() moves it on
     restored.modified_by = user
-    if renditions.files_missing(restored.image_renditions or {}):
-        # The version's picture was replaced since, and its renditions deleted with it: the
-        # save below asks for them again (the original is kept).
-        restored.image_renditions = {}
+    if restored.picture_id and not Picture.objects.filter(pk=restored.picture_id).exists():
+        # The version's lead picture was deleted from the library since (no story showed it):
+        # the story comes back without one. (The key is checked when the transaction commits.)
+        restored.picture = None
     restored.save()
     return restored
 
@@ -947,6 +936,124 @@ class SectionAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
             # The list's position boxes are named for screen readers (Django's have no label).
             field.widget.attrs["aria-label"] = str(db_field.verbose_name)
         return field
+
+
+@admin.register(Picture)
+class PictureAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
+    """The media library: searched by description, caption and credit (also from the story
+    form's lead picture box), with the focal point set by clicking the picture."""
+
+    form = PictureAdminForm
+
+    class Media:
+        js = [Script("js/admin-focal-point.js", type="module")]
+        css = {"all": ["css/admin-focal-point.css"]}
+
+    list_display = ["thumbnail", "alt", "credit", "size", "used_by", "created_at"]
+    list_display_links = ["alt"]  # the thumbnail repeats it: one link a row
+    list_filter = ["created_at"]
+    search_fields = ["alt", "caption", "credit", "usage_note"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["focal_point_picker", "uploaded_by", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["file", "alt", "caption", "credit", "usage_note"]}),
+        (
+            _("Focal point"),
+            {
+                "fields": ["focal_point_picker", "focal_x", "focal_y"],
+                "description": _(
+                    "Click the part of the picture that must stay in every crop (a face, "
+                    "say), or move the marker with the arrow keys."
+                ),
+            },
+        ),
+        (_("History"), {"fields": ["uploaded_by", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        # An aggregate drops the model's ordering: the story form's search pages through these.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(story_count=models.Count("stories"))
+            .order_by("-created_at", "-pk")
+        )
+
+    @admin.display(description=_("picture"))
+    def thumbnail(self, picture: Picture) -> str:
+        if not picture.file:
+            return "—"
+        small = picture.crop("")
+        url = small["jpeg"][0][2] if small.get("jpeg") else picture.file.name
+        return format_html(
+            '<img src="{}" alt="" width="96" class="picture-thumb" loading="lazy">',
+            picture.file.storage.url(url),
+        )
+
+    @admin.display(description=_("size"))
+    def size(self, picture: Picture) -> str:
+        return f"{picture.width}×{picture.height}" if picture.width else "—"
+
+    @admin.display(description=_("stories"), ordering="story_count")
+    def used_by(self, picture: Picture) -> int:
+        return getattr(picture, "story_count", 0)
+
+    @admin.display(description=_("focal point"))
+    def focal_point_picker(self, picture: Picture) -> str:
+        if not picture.pk or not picture.file:
+            return str(_("Save the picture first; then click it here to set its focal point."))
+        return format_html(
+            '<div class="focal-picker" data-focal-picker data-focal-x="id_focal_x" '
+            'data-focal-y="id_focal_y" tabindex="0" role="application" aria-label="{}">'
+            '<img src="{}" alt="{}" width="{}" height="{}">'
+            '<span class="focal-picker__marker" hidden></span></div>',
+            _("Focal point: click the picture, or use the arrow keys"),
+            picture.file.url,
+            picture.alt,
+            picture.width or "",
+            picture.height or "",
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if failure := getattr(request, "storage_failure", None):
+            form = refusing_for_storage(form, failure)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.uploaded_by = request.user
+        stored_file = (
+            Picture.objects.filter(pk=obj.pk).values_list("file", flat=True).first()
+            if change
+            else ""
+        )
+        try:
+            obj.save()
+        except OSError as exc:
+            # The database rolls back; a new file that made it to storage goes too.
+            if obj.file and obj.file.name != stored_file:
+                with contextlib.suppress(OSError):
+                    obj.file.storage.delete(obj.file.name)
+            raise StorageFailed from exc
+
+    # A save whose file cannot be stored is rolled back, and the form comes back with what was
+    # typed and a clear error.
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return self.retrying_failed_save(super().add_view, request, form_url, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return self.retrying_failed_save(
+            super().change_view, request, object_id, form_url, extra_context
+        )
+
+    def retrying_failed_save(self, view, request, *args):
+        try:
+            return view(request, *args)
+        except StorageFailed as failure:
+            request.storage_failure = failure
+            return view(request, *args)
 
 
 @admin.register(Author)

@@ -311,16 +311,17 @@ def guid(scope: FeedScope, article: Article) -> str:
 
 
 def lead_image(scope: FeedScope, article: Article) -> MediaImage | None:
-    """The lead image as subscribers get it: the largest JPEG rendition, else the original."""
-    if not article.image:
+    """The lead picture as subscribers get it: the largest JPEG rendition of its own shape,
+    else the original."""
+    picture = article.picture if article.picture_id else None
+    if picture is None or not picture.file:
         return None
-    record = article.image_renditions or {}
-    jpegs = record.get("jpeg") if record.get("source") == article.image.name else None
+    jpegs = picture.crop("").get("jpeg")
     if jpegs:
         width, height, name = max(jpegs, key=lambda rendition: rendition[0])
     else:
-        width, height, name = article.image_width, article.image_height, article.image.name
-    storage = article.image.storage if not jpegs else default_storage
+        width, height, name = picture.width, picture.height, picture.file.name
+    storage = picture.file.storage if not jpegs else default_storage
     try:
         length = storage.size(name)
     except OSError:  # The file is gone from storage: keep the picture, drop the enclosure.
@@ -333,8 +334,8 @@ def lead_image(scope: FeedScope, article: Article) -> MediaImage | None:
         width=width,
         height=height,
         length=length,
-        description=article.image_caption or article.image_alt,
-        credit=article.image_credit,
+        description=picture.caption or picture.alt,
+        credit=picture.credit,
     )
 
 
@@ -344,8 +345,9 @@ def item_content(article: Article, link: str, byline: list[str], image: MediaIma
     credit_line = [*byline, str(article.wire_credit)] if article.wire_credit else byline
     if credit_line:
         parts.append(format_html("<p>{}</p>", " · ".join(credit_line)))
-    if image is not None:
-        caption = " · ".join(text for text in (article.image_caption, article.image_credit) if text)
+    picture = article.picture if article.picture_id else None
+    if image is not None and picture is not None:
+        caption = " · ".join(text for text in (picture.caption, picture.credit) if text)
         size = (
             format_html(' width="{}" height="{}"', image.width, image.height)
             if image.width and image.height
@@ -355,7 +357,7 @@ def item_content(article: Article, link: str, byline: list[str], image: MediaIma
             format_html(
                 '<figure><img src="{}" alt="{}"{}>{}</figure>',
                 image.url,
-                article.image_alt,
+                picture.alt,
                 size,
                 format_html("<figcaption>{}</figcaption>", caption) if caption else "",
             )

@@ -20,6 +20,7 @@ from articles.models import (
     SEO_TITLE_RECOMMENDED,
     SOCIAL_TITLE_RECOMMENDED,
     Article,
+    Picture,
     validate_canonical_url,
 )
 
@@ -143,10 +144,7 @@ class ArticleAdminForm(forms.ModelForm):
             "wire_service",
             "wire_attribution",
             "wire_story_id",
-            "image",
-            "image_alt",
-            "image_caption",
-            "image_credit",
+            "picture",
             "status",
             "publish_at",
             "updated_at",
@@ -156,7 +154,7 @@ class ArticleAdminForm(forms.ModelForm):
             "social_description",
             "canonical_url",
         ]
-        field_classes = {"image": ImageUploadField, "canonical_url": CanonicalURLField}
+        field_classes = {"canonical_url": CanonicalURLField}
         widgets = {
             "headline": forms.TextInput(
                 attrs={"data-count-limit": HEADLINE_LIMIT, "class": "desk-wide"}
@@ -368,3 +366,28 @@ class ArticleAdminForm(forms.ModelForm):
                 "fields": get_text_list(fields, _("and")) if fields else _("none"),
             },
         )
+
+
+class PictureAdminForm(forms.ModelForm):
+    """A library picture: its file through the upload checks, the focal point as two numbers
+    that a click on the preview fills (static/js/admin-focal-point.js)."""
+
+    class Meta:
+        model = Picture
+        fields = ["file", "alt", "caption", "credit", "usage_note", "focal_x", "focal_y"]
+        field_classes = {"file": ImageUploadField}
+        widgets = {
+            "alt": forms.TextInput(attrs={"class": "desk-wide"}),
+            "caption": forms.TextInput(attrs={"class": "desk-wide"}),
+            "usage_note": forms.Textarea(attrs={"rows": 2}),
+            "focal_x": forms.NumberInput(attrs={"min": 0, "max": 1, "step": "any"}),
+            "focal_y": forms.NumberInput(attrs={"min": 0, "max": 1, "step": "any"}),
+        }
+
+    def clean_alt(self) -> str:
+        alt = self.cleaned_data["alt"].strip()
+        if not alt:
+            raise forms.ValidationError(
+                _("Describe the picture for readers who cannot see it."), code="required"
+            )
+        return alt

@@ -20,6 +20,7 @@ from django_prose_editor.fields import ProseEditorField
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItem
 
+from articles.pictures import Picture
 from articles.richtext import BODY_EXTENSIONS, has_text, sanitize_body
 from newsroom.pagecache import EVERY_PAGE, remembered
 
@@ -48,11 +49,11 @@ TEASER_FIELDS = (
     "section",
     "wire_service",
     "wire_attribution",
-    "image",
-    "image_width",
-    "image_height",
-    "image_alt",
-    "image_renditions",
+    "picture__file",
+    "picture__width",
+    "picture__height",
+    "picture__alt",
+    "picture__renditions",
     "status",
     "publish_at",
     "label",
@@ -211,7 +212,7 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         come from load_tags())."""
         # The search vector is a few kilobytes a story that no page prints.
         return (
-            self.select_related("section", "wire_service")
+            self.select_related("section", "wire_service", "picture")
             .prefetch_related(bylines())
             .defer("search_vector")
         )
@@ -234,7 +235,7 @@ class ArticleQuerySet(models.QuerySet["Article"]):
 
     def teasers(self) -> "ArticleQuerySet":
         """Only what a teaser prints, with section and wire service; the body stays behind."""
-        return self.select_related("section", "wire_service").only(*TEASER_FIELDS)
+        return self.select_related("section", "wire_service", "picture").only(*TEASER_FIELDS)
 
     def listed(self) -> "ArticleQuerySet":
         """Teasers with their byline names, as listings print them."""
@@ -456,25 +457,17 @@ class Article(models.Model):
         ),
     )
 
-    image = models.ImageField(
-        _("lead image"),
-        upload_to="articles/%Y/%m/",
+    picture = models.ForeignKey(
+        Picture,
+        verbose_name=_("lead picture"),
+        on_delete=models.PROTECT,
+        null=True,
         blank=True,
-        width_field="image_width",
-        height_field="image_height",
+        related_name="stories",
+        help_text=_(
+            "Search the library by description, caption or credit; the + button uploads a new one."
+        ),
     )
-    image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    image_alt = models.CharField(
-        _("alt text"),
-        max_length=250,
-        blank=True,
-        help_text=_("Describes the image for readers who cannot see it."),
-    )
-    image_caption = models.CharField(_("caption"), max_length=300, blank=True)
-    image_credit = models.CharField(_("credit"), max_length=120, blank=True)
-    image_renditions = models.JSONField(default=dict, blank=True, editable=False)
-
     wire_service = models.ForeignKey(
         WireService,
         verbose_name=_("wire service"),
@@ -636,8 +629,6 @@ class Article(models.Model):
         errors = {}
         if not has_text(self.body or ""):
             errors["body"] = _("The body needs some text, not only formatting.")
-        if self.image and not self.image_alt.strip():
-            errors["image_alt"] = _("Describe the lead image for readers who cannot see it.")
         if self.wire_service_id and not self.wire_attribution:
             errors["wire_attribution"] = _("Say how the wire service is credited.")
         if self.translation_id and self.translation_id == self.pk:

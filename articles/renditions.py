@@ -1,18 +1,21 @@
-"""Responsive renditions of lead images and author photos, made once and kept in storage.
+"""Responsive renditions of library pictures and author photos, made once and kept in storage.
 
-When a story's lead image or an author's photo changes, a post_save receiver drops the
-renditions of the image it replaced and enqueues a task (articles/tasks.py) that re-encodes the
-new one at several widths as WebP and JPEG (turned upright from its EXIF orientation, metadata
+When a library picture's file or focal point, or an author's photo, changes, a post_save
+receiver drops the renditions of a file it replaced and enqueues a task (articles/tasks.py) that
+re-encodes the picture at several widths (turned upright from its EXIF orientation, metadata
 dropped), saves the files through Django's default storage, and records them in the model's JSON
-field:
+field. An author's photo is cut square, as WebP and JPEG:
 
-    {"source": "articles/2024/12/photo.jpg", "width": 1600, "height": 900,
-     "webp": [[320, 180, "renditions/…-320.webp"], …], "jpeg": [[320, 180, "…-320.jpg"], …]}
+    {"source": "authors/photo.jpg", "width": 256, "height": 256,
+     "webp": [[64, 64, "renditions/…-64.webp"], …], "jpeg": [[64, 64, "…-64.jpg"], …]}
+
+A library picture keeps its own shape and is also cut to each of CROPS around its focal point,
+as AVIF (when Pillow can write it), WebP and JPEG (make_picture_renditions shows the record).
 
 Decoding a 40-megapixel photo takes seconds and hundreds of megabytes, so it happens in the task
 worker (`manage.py db_worker`), never in a web worker's request. Until the task has run, pages
 show the original file (already re-encoded without metadata on upload); the task then bumps the
-pages that show the picture. Pages read the record; nothing is resized on a page view. Stories
+pages that show the picture. Pages read the record; nothing is resized on a page view. Pictures
 created in bulk (no signals) get theirs from `manage.py make_renditions`.
 """
 
@@ -25,7 +28,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models.signals import post_delete, post_save
-from PIL import ExifTags, Image, ImageOps
+from PIL import ExifTags, Image, ImageOps, features
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,20 @@ ARTICLE_WIDTHS = (320, 480, 640, 800, 1024, 1280, 1600)
 AUTHOR_WIDTHS = (64, 128, 256)
 JPEG_QUALITY = 80
 WEBP_QUALITY = 76
+AVIF_QUALITY = 60
+# The encoders' fastest settings that keep the files within a few per cent of their slowest: a
+# library picture is encoded some eighty times (four shapes, seven widths, three formats).
+WEBP_METHOD = 2
+AVIF_SPEED = 10
+FORMATS = ("avif", "webp", "jpeg")
+EXTENSIONS = {"avif": "avif", "webp": "webp", "jpeg": "jpg"}
+# The shapes library pictures are cut to around their focal point (besides their own): what
+# the site's teasers use and what Google asks of a story's pictures.
+CROPS = {"16:9": (16, 9), "4:3": (4, 3), "1:1": (1, 1)}
+# The crops' widths: pages show a picture in its own shape, at every width above; the crops are
+# what sharing previews and search engines take (1,200 pixels or more where the picture has
+# them, and a phone-sized one). Every width more would cost as much again for each shape.
+CROP_WIDTHS = (640, 1280)
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -54,8 +71,10 @@ def _square(image: Image.Image) -> Image.Image:
 
 def _encode(image: Image.Image, fmt: str) -> bytes:
     buffer = io.BytesIO()
-    if fmt == "webp":
-        image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=4)
+    if fmt == "avif":
+        image.save(buffer, "AVIF", quality=AVIF_QUALITY, speed=AVIF_SPEED)
+    elif fmt == "webp":
+        image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
     else:
         # An empty comment: Pillow would otherwise copy the source's JPEG comment (COM), which
         # cameras and editors fill with text as private as the GPS position.
@@ -65,6 +84,52 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def _decode(field_file, largest: int, both_sides: bool) -> Image.Image | None:
+    """The picture upright and in RGB, decoded no larger than needed; None when it cannot be."""
+    try:
+        with field_file.open("rb") as handle, Image.open(handle) as probe:
+            if probe.width * probe.height > settings.IMAGE_MAX_PIXELS:
+                logger.warning("not making renditions of %s: too many pixels", field_file.name)
+                return None
+            # A JPEG decodes at a half, a quarter or an eighth of its size in a fraction of the
+            # time and memory (a 40-megapixel photo: 1.2 s and 100 MB instead of 8 s and 500 MB),
+            # never narrower than the widest rendition, whichever way EXIF turns it.
+            turned = probe.getexif().get(ExifTags.Base.Orientation, 1) in {5, 6, 7, 8}
+            probe.draft("RGB", (largest, largest) if both_sides or turned else (largest, 1))
+            probe.load()
+            return _flatten(ImageOps.exif_transpose(probe))
+    except Exception:  # Unreadable, truncated, missing: the page falls back to the original.
+        logger.warning("cannot make renditions of %s", field_file.name, exc_info=True)
+        return None
+
+
+def _base_name(source: str, folder: str, suffix: str = "") -> str:
+    digest = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()[:10]
+    stem = PurePosixPath(source).stem[:60] or "image"
+    return f"renditions/{folder}/{stem}-{digest}{suffix}"
+
+
+def _encode_widths(image: Image.Image, widths, base: str, formats) -> dict:
+    """Files of `image` at each width (never upscaled), per format: {"webp": [[w, h, name]…]}.
+
+    Each width is resized once, from the next wider one (a fraction of the work of resizing
+    the full picture every time), and encoded in every format.
+    """
+    record: dict = {"width": image.width, "height": image.height}
+    files: dict[str, list] = {fmt: [] for fmt in formats}
+    current = image
+    for width in sorted({min(width, image.width) for width in widths}, reverse=True):
+        height = max(1, round(image.height * width / image.width))
+        if width != current.width:
+            current = current.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        for fmt in formats:
+            name = default_storage.save(
+                f"{base}-{width}.{EXTENSIONS[fmt]}", ContentFile(_encode(current, fmt))
+            )
+            files[fmt].insert(0, [width, height, name])
+    return record | files
+
+
 def make_renditions(field_file, widths: tuple[int, ...], folder: str, square: bool = False) -> dict:
     """Encode `field_file` at each width (never upscaled) and return the record to store.
 
@@ -72,57 +137,77 @@ def make_renditions(field_file, widths: tuple[int, ...], folder: str, square: bo
     """
     if not field_file:
         return {}
-    try:
-        with field_file.open("rb") as handle, Image.open(handle) as probe:
-            if probe.width * probe.height > settings.IMAGE_MAX_PIXELS:
-                logger.warning("not making renditions of %s: too many pixels", field_file.name)
-                return {}
-            # A JPEG decodes at a half, a quarter or an eighth of its size in a fraction of the
-            # time and memory (a 40-megapixel photo: 1.2 s and 100 MB instead of 8 s and 500 MB),
-            # never narrower than the widest rendition, whichever way EXIF turns it.
-            largest = max(widths)
-            turned = probe.getexif().get(ExifTags.Base.Orientation, 1) in {5, 6, 7, 8}
-            probe.draft("RGB", (largest, largest) if square or turned else (largest, 1))
-            probe.load()
-            image = _flatten(ImageOps.exif_transpose(probe))
-    except Exception:  # Unreadable, truncated, missing: the page falls back to the original.
-        logger.warning("cannot make renditions of %s", field_file.name, exc_info=True)
+    image = _decode(field_file, max(widths), square)
+    if image is None:
         return {}
-
     if square:
         image = _square(image)
     source = field_file.name
-    digest = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()[:10]
-    stem = PurePosixPath(source).stem[:60] or "image"
-    base = f"renditions/{folder}/{stem}-{digest}"
+    record = _encode_widths(image, widths, _base_name(source, folder), ("webp", "jpeg"))
+    return {"source": source} | record
 
-    record: dict = {"source": source, "width": image.width, "height": image.height}
-    sizes = sorted({min(width, image.width) for width in widths})
-    for fmt, extension in (("webp", "webp"), ("jpeg", "jpg")):
-        files = []
-        for width in sizes:
-            height = max(1, round(image.height * width / image.width))
-            resized = (
-                image
-                if width == image.width
-                else image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
-            )
-            name = default_storage.save(
-                f"{base}-{width}.{extension}", ContentFile(_encode(resized, fmt))
-            )
-            files.append([width, height, name])
-        record[fmt] = files
+
+def crop_box(
+    width: int, height: int, ratio: tuple[int, int], focus: tuple[float, float]
+) -> tuple[int, int, int, int]:
+    """The largest box of the given shape inside width×height, centred on the focal point
+    (fractions of the width and height) as far as the picture's edges allow."""
+    shape = ratio[0] / ratio[1]
+    if width / height > shape:
+        crop_w, crop_h = max(1, round(height * shape)), height
+    else:
+        crop_w, crop_h = width, max(1, round(width / shape))
+    left = min(max(round(focus[0] * width - crop_w / 2), 0), width - crop_w)
+    top = min(max(round(focus[1] * height - crop_h / 2), 0), height - crop_h)
+    return left, top, left + crop_w, top + crop_h
+
+
+def picture_formats() -> tuple[str, ...]:
+    """AVIF first when this Pillow can write it, then WebP, then JPEG for everything else."""
+    return (("avif",) if features.check("avif") else ()) + ("webp", "jpeg")
+
+
+def make_picture_renditions(field_file, focus: tuple[float, float]) -> dict:
+    """A library picture's record: its own shape at ARTICLE_WIDTHS, plus each of CROPS cut
+    around the focal point at CROP_WIDTHS, in every format of picture_formats(); {} when it
+    cannot be read.
+
+        {"source": …, "focus": [x, y], "width": …, "height": …, "avif"/"webp"/"jpeg": […],
+         "crops": {"16:9": {"width": …, "height": …, "webp": […], …}, …}}
+    """
+    if not field_file:
+        return {}
+    image = _decode(field_file, max(ARTICLE_WIDTHS), both_sides=True)
+    if image is None:
+        return {}
+    source = field_file.name
+    formats = picture_formats()
+    x, y = focus
+    tag = f"-{round(x * 1000)}x{round(y * 1000)}"
+    record: dict = {"source": source, "focus": [x, y]}
+    record |= _encode_widths(image, ARTICLE_WIDTHS, _base_name(source, "pictures"), formats)
+    record["crops"] = {}
+    for name, ratio in CROPS.items():
+        cropped = image.crop(crop_box(image.width, image.height, ratio, (x, y)))
+        base = _base_name(source, "pictures", f"-{ratio[0]}x{ratio[1]}{tag}")
+        record["crops"][name] = _encode_widths(cropped, CROP_WIDTHS, base, formats)
     return record
+
+
+def _files(record: dict):
+    """Every (width, height, name) a record names, its crops' included."""
+    for part in (record, *(record.get("crops") or {}).values()):
+        for fmt in FORMATS:
+            yield from part.get(fmt, [])
 
 
 def delete_renditions(record: dict) -> None:
     """Remove a record's files from storage (used when the image is replaced or removed)."""
-    for fmt in ("webp", "jpeg"):
-        for _width, _height, name in record.get(fmt, []):
-            try:
-                default_storage.delete(name)
-            except Exception:
-                logger.warning("cannot delete rendition %s", name, exc_info=True)
+    for _width, _height, name in _files(record):
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.warning("cannot delete rendition %s", name, exc_info=True)
 
 
 def _shared(instance, field_name: str, record: dict) -> bool:
@@ -134,11 +219,7 @@ def _shared(instance, field_name: str, record: dict) -> bool:
 def files_missing(record: dict) -> bool:
     """Whether a file the record names is gone from storage (deleted when its image was
     replaced, say: a restored version's record may name such files)."""
-    return any(
-        not default_storage.exists(name)
-        for fmt in ("webp", "jpeg")
-        for _width, _height, name in record.get(fmt, [])
-    )
+    return any(not default_storage.exists(name) for _width, _height, name in _files(record))
 
 
 def _is_current(field_file, record: dict) -> bool:
@@ -179,10 +260,6 @@ def refresh(instance, field_name: str, record_name: str, widths, folder, square=
     return True
 
 
-def refresh_article(article) -> bool:
-    return refresh(article, "image", "image_renditions", ARTICLE_WIDTHS, "articles")
-
-
 def refresh_author(author) -> bool:
     return refresh(author, "photo", "photo_renditions", AUTHOR_WIDTHS, "authors", square=True)
 
@@ -201,11 +278,61 @@ def forget_stale(instance, field_name: str, record_name: str) -> bool:
     return bool(field_file)
 
 
-def _on_article_save(sender, instance, raw=False, **kwargs):
-    if not raw and forget_stale(instance, "image", "image_renditions"):
+def picture_is_current(picture) -> bool:
+    """Whether a library picture's record was made from its file and its focal point."""
+    record = picture.renditions or {}
+    if not picture.file:
+        return not record
+    return (
+        record.get("source") == picture.file.name
+        and record.get("focus") == [picture.focal_x, picture.focal_y]
+        and "crops" in record
+    )
+
+
+def refresh_picture(picture) -> bool:
+    """Bring a library picture's renditions in line with its file and focal point; True when
+    they changed. The slow part: the task worker and `make_renditions` run it."""
+    if picture_is_current(picture):
+        return False
+    record = picture.renditions or {}
+    source = picture.file.name if picture.file else ""
+    focus = (picture.focal_x, picture.focal_y)
+    new_record = make_picture_renditions(picture.file, focus) if source else {}
+    if not _store(
+        picture, "renditions", new_record, file=source, focal_x=focus[0], focal_y=focus[1]
+    ):
+        # The file or the focal point changed while these were made: its own task follows.
+        delete_renditions(new_record)
+        return False
+    if record:
+        _drop_unshared(picture, record)
+    return True
+
+
+def _drop_unshared(picture, record: dict) -> None:
+    """Delete an old record's files, except those the picture's current record or another
+    picture of the same file (demo and imported pictures share files) still names."""
+    keep = {name for _w, _h, name in _files(picture.renditions or {})}
+    others = type(picture)._base_manager.exclude(pk=picture.pk)
+    for other in others.filter(file=record.get("source", "")).values_list("renditions", flat=True):
+        keep |= {name for _w, _h, name in _files(other or {})}
+    delete_renditions({"jpeg": [entry for entry in _files(record) if entry[2] not in keep]})
+
+
+def _on_picture_save(sender, instance, raw=False, **kwargs):
+    if raw or picture_is_current(instance):
+        return
+    if (instance.renditions or {}).get("source") != (instance.file.name if instance.file else ""):
+        # A new file: the old one's renditions would show the wrong picture meanwhile.
+        old = instance.renditions or {}
+        _store(instance, "renditions", {})
+        if old:
+            _drop_unshared(instance, old)
+    if instance.file:
         from articles import tasks
 
-        tasks.make_article_renditions.enqueue(instance.pk)
+        tasks.make_picture_renditions.enqueue(instance.pk)
 
 
 def _on_author_save(sender, instance, raw=False, **kwargs):
@@ -216,7 +343,7 @@ def _on_author_save(sender, instance, raw=False, **kwargs):
 
 
 def _on_delete(sender, instance, **kwargs):
-    for field_name, record_name in (("image", "image_renditions"), ("photo", "photo_renditions")):
+    for field_name, record_name in (("photo", "photo_renditions"), ("file", "renditions")):
         record = getattr(instance, record_name, None)
         if record and not _shared(instance, field_name, record):
             delete_renditions(record)
@@ -224,12 +351,12 @@ def _on_delete(sender, instance, **kwargs):
 
 def connect_signals() -> None:
     """Called from ArticlesConfig.ready()."""
-    from articles.models import Article, Author
+    from articles.models import Author, Picture
 
-    post_save.connect(_on_article_save, sender=Article, dispatch_uid="renditions-article")
     post_save.connect(_on_author_save, sender=Author, dispatch_uid="renditions-author")
-    post_delete.connect(_on_delete, sender=Article, dispatch_uid="renditions-article-delete")
     post_delete.connect(_on_delete, sender=Author, dispatch_uid="renditions-author-delete")
+    post_save.connect(_on_picture_save, sender=Picture, dispatch_uid="renditions-picture")
+    post_delete.connect(_on_delete, sender=Picture, dispatch_uid="renditions-picture-delete")
 
 
 def best_jpeg(record: dict, target: int = 1200) -> str:

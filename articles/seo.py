@@ -17,6 +17,9 @@ from articles.models import Article
 LIVE_UPDATES = 10
 # The width of the rendition a sharing preview gets (Facebook asks for 1200 pixels).
 SHARING_WIDTH = 1200
+# Google asks for a story's picture in these shapes, each at least this wide.
+CROP_SHAPES = ("16:9", "4:3", "1:1")
+GOOGLE_MIN_WIDTH = 1200
 
 
 # The site's sharing picture, for pages and stories without one of their own.
@@ -80,17 +83,18 @@ def absolute(request: HttpRequest, url: str) -> str:
 
 
 def social_picture(request: HttpRequest, article: Article | None = None) -> SocialPicture:
-    """What a shared link to the page shows: the story's lead image at sharing size (the
-    rendition's own size), or the site's picture."""
-    if article is not None and article.image:
-        record = article.image_renditions or {}
-        made = record.get("jpeg") if record.get("source") == article.image.name else None
+    """What a shared link to the page shows: the story's lead picture at sharing size (its
+    16:9 crop around the focal point once made, at the rendition's own size), or the site's
+    picture."""
+    picture = article.picture if article is not None and article.picture_id else None
+    if picture is not None and picture.file:
+        made = (picture.crop("16:9") or picture.crop("")).get("jpeg")
         if made:
             width, height, name = min(made, key=lambda e: (abs(e[0] - SHARING_WIDTH), -e[0]))
             url = default_storage.url(name)
         else:
-            width, height, url = article.image_width, article.image_height, article.image.url
-        return SocialPicture(absolute(request, url), width, height, article.image_alt)
+            width, height, url = picture.width, picture.height, picture.file.url
+        return SocialPicture(absolute(request, url), width, height, picture.alt)
     width, height = DEFAULT_PICTURE_SIZE
     return SocialPicture(absolute(request, static(DEFAULT_PICTURE)), width, height, "")
 
@@ -137,7 +141,34 @@ SCHEMA_TYPES: dict[str, str] = {
 }
 
 
-def news_article(request: HttpRequest, article: Article, image: str, live=None) -> dict:
+def story_images(request: HttpRequest, article: Article) -> list[dict]:
+    """The lead picture for search engines: cut to 16:9, 4:3 and 1:1 around its focal point,
+    each at least GOOGLE_MIN_WIDTH wide where the original allows (Google's advice for
+    articles), or its one uncropped rendition (or the original) until the crops are made."""
+    picture = article.picture if article.picture_id else None
+    if picture is None or not picture.file:
+        return []
+    images = []
+    for shape in CROP_SHAPES:
+        made = picture.crop(shape).get("jpeg")
+        if made:
+            wide = [entry for entry in made if entry[0] >= GOOGLE_MIN_WIDTH]
+            width, height, name = min(wide) if wide else max(made)
+            images.append(_image_object(request, default_storage.url(name), width, height))
+    if not images:
+        shared = social_picture(request, article)
+        images.append(_image_object(request, shared.url, shared.width, shared.height))
+    return images
+
+
+def _image_object(request: HttpRequest, url: str, width, height) -> dict:
+    data = {"@type": "ImageObject", "url": absolute(request, url)}
+    if width and height:
+        data |= {"width": width, "height": height}
+    return data
+
+
+def news_article(request: HttpRequest, article: Article, images: list, live=None) -> dict:
     """schema.org NewsArticle for the story page; LiveBlogPosting for a live page, with its
     coverage times and latest updates (Google's live blog markup)."""
     data: dict = {
@@ -158,8 +189,8 @@ def news_article(request: HttpRequest, article: Article, image: str, live=None) 
     if article.publish_at:
         data["datePublished"] = article.publish_at.isoformat()
         data["dateModified"] = (article.updated_at or article.publish_at).isoformat()
-    if image:
-        data["image"] = [image]
+    if images:
+        data["image"] = images
     authors = [
         {
             "@type": "Person",

@@ -1,4 +1,5 @@
-"""A story's body as readers get it: the sanitized markup with its tables and embeds dressed.
+"""A story's body as readers get it: the sanitized markup with its pictures, tables and embeds
+dressed.
 
 One step between the stored body and the page, so other steps (in-story ads, pictures placed
 after a paragraph) compose with it: they take its `html`, as they took the stored body.
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 from django.utils.safestring import SafeString, mark_safe
 
+from articles.bodypictures import pictured
 from articles.embeds.providers import Provider
 from articles.embeds.render import placeholders
 from articles.tables import captioned
@@ -21,6 +23,7 @@ class StoryBody:
 
 
 def story_body(body: str) -> StoryBody:
-    """The sanitized body with captioned, scrollable tables and click-to-load embeds."""
-    dressed = placeholders(captioned(body or ""))
+    """The sanitized body with library pictures and galleries, captioned, scrollable tables
+    and click-to-load embeds."""
+    dressed = placeholders(captioned(pictured(body or "")))
     return StoryBody(mark_safe(dressed.html), dressed.providers)  # noqa: S308 - sanitized on save

@@ -11,23 +11,8 @@ from django.tasks import task
 
 from articles import renditions
 from articles.invalidation import LISTINGS, article_key, author_key
-from articles.models import Article, Author
+from articles.models import Article, Author, Picture
 from newsroom.pagecache import bump
-
-
-@task
-def make_article_renditions(article_id: int) -> bool:
-    """Make the renditions of a story's lead image, then refresh the pages that show it."""
-    article = Article._base_manager.filter(pk=article_id).first()
-    if article is None or not renditions.refresh_article(article):
-        return False
-    # The story's page, and the lists that print it; the home page and the feeds follow the
-    # site-wide lists.
-    keys = [article_key(article.pk)]
-    if article.status == Article.Status.PUBLISHED:
-        keys.append(LISTINGS)
-    bump(*keys)
-    return True
 
 
 @task
@@ -37,4 +22,19 @@ def make_author_renditions(author_id: int) -> bool:
     if author is None or not renditions.refresh_author(author):
         return False
     bump(author_key(author.pk))  # the author's page, and the stories with the byline
+    return True
+
+
+@task
+def make_picture_renditions(picture_id: int) -> bool:
+    """Make a library picture's renditions, then refresh the pages that show it."""
+    picture = Picture.objects.filter(pk=picture_id).first()
+    if picture is None or not renditions.refresh_picture(picture):
+        return False
+    stories = Article._base_manager.filter(picture=picture)
+    keys = [article_key(pk) for pk in stories.values_list("pk", flat=True)]
+    if stories.filter(status=Article.Status.PUBLISHED).exists():
+        keys.append(LISTINGS)
+    if keys:
+        bump(*keys)
     return True

@@ -187,7 +187,7 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
         lookup["pk"] = _previewed_story_id(token)
     article = (
         # The translation comes in the same query: the page links to it (hreflang, "Read in…").
-        queryset.select_related("section", "wire_service", "translation")
+        queryset.select_related("section", "wire_service", "translation", "picture")
         .defer("translation__body", "translation__search_vector")
         .prefetch_related(bylines(), "corrections")
         .filter(**lookup)
@@ -222,7 +222,6 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
     live = stream(request, article) if article.is_live_coverage else None
     body = story_body(article.body)
     meta = seo.story_meta(request, article, preview)
-    image = meta.picture.url if meta.picture and article.image else ""
     response = render(
         request,
         "articles/article_detail.html",
@@ -236,7 +235,7 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
             "next": following,
             "preview": preview,
             "meta": meta,
-            "json_ld": seo.news_article(request, article, image, live),
+            "json_ld": seo.news_article(request, article, seo.story_images(request, article), live),
             "live": live,
             "live_poll_seconds": settings.LIVE_POLL_SECONDS,
             "translation": article.translation if meta.alternates else None,
@@ -264,9 +263,8 @@ def unsaved_preview(
     """A story as the form holds it, before (or without) saving: the page readers would get,
     with no related stories, never stored or indexed. The admin checks who may ask."""
     meta = seo.story_meta(request, article, preview=True)
-    # Not stored yet: no address of its own, nor (for an upload) a picture file to show.
+    # Not stored yet: no address of its own.
     meta.url = seo.absolute(request, request.path)
-    meta.picture = seo.social_picture(request)
     context = {
         "article": article,
         "byline": byline,

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from articles.models import Article, ArticleAuthor, Author, Section, WireService
+from articles.models import Article, ArticleAuthor, Author, Picture, Section, WireService
 from newsroom.chrome.models import SiteSettings
 
 _counter = itertools.count(1)
@@ -29,6 +29,14 @@ def make_author(**fields) -> Author:
     fields.setdefault("name", f"Author {n}")
     fields.setdefault("slug", f"author-{n}")
     return Author.objects.create(**fields)
+
+
+def make_picture(**fields) -> Picture:
+    """A library picture: a small JPEG unless `file` says otherwise."""
+    n = next(_counter)
+    fields.setdefault("file", image_upload(f"picture-{n}.jpg"))
+    fields.setdefault("alt", f"Picture number {n}")
+    return Picture.objects.create(**fields)
 
 
 def wire_service(slug: str = "reuters") -> WireService:

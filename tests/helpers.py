@@ -42,6 +42,7 @@ EDITORIAL_CHANGELISTS = [
     "articles_article",
     "articles_section",
     "articles_author",
+    "articles_picture",
     "articles_wireservice",
     "taggit_tag",
     "chrome_menu",
@@ -279,7 +280,7 @@ def expected_as_of(reading: WeatherReading) -> str:
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
-def queued_task(article_id: int = 1):
+def queued_task(picture_id: int = 1):
     """One task row, queued as production queues it (the database backend), not yet run."""
     from django.test import override_settings
     from django_tasks_db.models import DBTaskResult
@@ -287,5 +288,5 @@ def queued_task(article_id: int = 1):
     from articles import tasks
 
     with override_settings(TASKS=DATABASE_TASKS):
-        result = tasks.make_article_renditions.enqueue(article_id)
+        result = tasks.make_picture_renditions.enqueue(picture_id)
     return DBTaskResult.objects.get(pk=result.id)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from articles import seo
 from articles.invalidation import LISTINGS
 from articles.live.render import entry_html
-from articles.models import Article
+from articles.models import Article, Picture
 from articles.renditions import best_jpeg, srcset
 from newsroom.dates import LOWERCASE_NAMES
 from newsroom.dates import html_datetime as iso_datetime
@@ -39,7 +39,7 @@ _PICTURES_MAX = 4096
 
 
 def _picture(record: dict, sizes: str, alt: str, eager: bool, css_class: str) -> SafeString:
-    files = tuple(name for fmt in ("jpeg", "webp") for _w, _h, name in record.get(fmt, ()))
+    files = tuple(name for fmt in ("jpeg", "webp", "avif") for _w, _h, name in record.get(fmt, ()))
     key: tuple = (settings.MEDIA_URL, files, record.get("width"), record.get("height"))
     key += (sizes, alt, eager, css_class)
     built = _PICTURES.get(key)
@@ -58,9 +58,17 @@ def _build_picture(record: dict, sizes: str, alt: str, eager: bool, css_class: s
         if eager
         else mark_safe(' loading="lazy" decoding="async"')
     )
+    avif = (
+        format_html(
+            '<source type="image/avif" srcset="{}" sizes="{}">', srcset(record, "avif"), sizes
+        )
+        if record.get("avif")
+        else ""
+    )
     return format_html(
-        '<picture><source type="image/webp" srcset="{}" sizes="{}">'
+        '<picture>{}<source type="image/webp" srcset="{}" sizes="{}">'
         '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}"{}{}></picture>',
+        avif,
         srcset(record, "webp"),
         sizes,
         fallback,
@@ -75,23 +83,28 @@ def _build_picture(record: dict, sizes: str, alt: str, eager: bool, css_class: s
 
 
 @register.simple_tag
-def picture(article, sizes: str = LEAD_SIZES, eager: bool = False, css_class: str = ""):
-    """The lead image as <picture> with WebP and JPEG renditions; "" without an image.
+def picture(
+    item, sizes: str = LEAD_SIZES, eager: bool = False, css_class: str = "", shape: str = ""
+):
+    """A library picture (or a story's lead picture) as <picture> with AVIF, WebP and JPEG
+    renditions, in its own shape or one of its focal-point crops ("16:9", "4:3", "1:1");
+    "" without a picture.
 
     Falls back to the original file (with its stored size) until renditions exist.
     """
-    if not article.image:
+    chosen = getattr(item, "picture", item) if not isinstance(item, Picture) else item
+    if chosen is None or not chosen.file:
         return ""
-    record = article.image_renditions or {}
-    if record.get("jpeg") and record.get("source") == article.image.name:
-        return _picture(record, sizes, article.image_alt, eager, css_class)
+    record = chosen.crop(shape) or chosen.crop("")
+    if record.get("jpeg"):
+        return _picture(record, sizes, chosen.alt, eager, css_class)
     attrs = mark_safe(' fetchpriority="high"') if eager else mark_safe(' loading="lazy"')
     return format_html(
         '<img src="{}" width="{}" height="{}" alt="{}"{}{}>',
-        article.image.url,
-        article.image_width or "",
-        article.image_height or "",
-        article.image_alt,
+        chosen.file.url,
+        chosen.width or "",
+        chosen.height or "",
+        chosen.alt,
         format_html(' class="{}"', css_class) if css_class else "",
         attrs,
     )
@@ -223,7 +236,7 @@ def teaser(
     """
     url = story.get_absolute_url()
     media = kicker = standfirst = ""
-    if story.image:
+    if story.picture_id:
         media = format_html(
             '<a class="teaser__media" href="{}" tabindex="-1" aria-hidden="true">{}</a>',
             url,

@@ -31,6 +31,7 @@ from articles.invalidation import (
     tag_key,
 )
 from articles.models import Article, Author, Section, Withdrawal, load_tags
+from articles.renditions import CROPS
 from newsroom.pagecache import depends_on, public_page
 
 PAGE_SIZE = 20
@@ -51,38 +52,42 @@ def story_uri(request: HttpRequest, pk: int) -> str:
 
 
 def _picture(request: HttpRequest, article: Article) -> dict:
+    lead = article.picture
+    assert lead is not None  # document() asks only for a story with a lead picture
     renditions = [
         {
             "name": "original",
-            "href": request.build_absolute_uri(article.image.url),
-            **({"width": article.image_width} if article.image_width else {}),
-            **({"height": article.image_height} if article.image_height else {}),
+            "href": request.build_absolute_uri(lead.file.url),
+            **({"width": lead.width} if lead.width else {}),
+            **({"height": lead.height} if lead.height else {}),
         }
     ]
-    record = article.image_renditions or {}
-    for kind, mimetype in (("jpeg", "image/jpeg"), ("webp", "image/webp")):
-        for width, height, name in record.get(kind, []):
-            renditions.append(
-                {
-                    "name": f"{kind}-{width}",
-                    "href": request.build_absolute_uri(settings.MEDIA_URL + name),
-                    "width": width,
-                    "height": height,
-                    "contenttype": mimetype,
-                }
-            )
+    record = lead.crop("")
+    parts = [("", record), *((f"{shape}-", lead.crop(shape)) for shape in CROPS)]
+    for prefix, part in parts:
+        for kind, mimetype in (("jpeg", "image/jpeg"), ("webp", "image/webp")):
+            for width, height, name in part.get(kind, []):
+                renditions.append(
+                    {
+                        "name": f"{prefix}{kind}-{width}",
+                        "href": request.build_absolute_uri(settings.MEDIA_URL + name),
+                        "width": width,
+                        "height": height,
+                        "contenttype": mimetype,
+                    }
+                )
     picture: dict = {
         "name": "featureimage",
-        "uri": request.build_absolute_uri(article.image.url),
+        "uri": request.build_absolute_uri(lead.file.url),
         "type": "picture",
         "renditions": renditions,
     }
-    if article.image_caption:
-        picture["descriptions"] = [{"role": "caption", "value": article.image_caption}]
-    if article.image_alt:
-        picture["headlines"] = [{"role": "alt", "value": article.image_alt}]
-    if article.image_credit:
-        picture["copyrightholder"] = article.image_credit
+    if lead.caption:
+        picture["descriptions"] = [{"role": "caption", "value": lead.caption}]
+    if lead.alt:
+        picture["headlines"] = [{"role": "alt", "value": lead.alt}]
+    if lead.credit:
+        picture["copyrightholder"] = lead.credit
     return picture
 
 
@@ -123,7 +128,7 @@ def document(request: HttpRequest, article: Article) -> dict:
         data["by"] = ", ".join(names)
     if article.dateline:
         data["located"] = article.dateline
-    if article.image:
+    if article.picture_id and article.picture is not None and article.picture.file:
         data["associations"] = [_picture(request, article)]
     if article.wire_service_id and article.wire_service is not None:
         data["infosources"] = [{"name": article.wire_credit, "role": "source"}]

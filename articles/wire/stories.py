@@ -24,6 +24,7 @@ from articles.models import (
     Article,
     ArticleAuthor,
     Author,
+    Picture,
     Section,
     story_language,
 )
@@ -147,10 +148,15 @@ def _attach_picture(article: Article, item: WireItem) -> str:
         logger.warning("Wire picture %s not taken: %s", picture.get("href"), exc)
         message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
         return _("The agency's picture could not be taken (%(reason)s).") % {"reason": message}
-    article.image.save(cleaned.name, cleaned, save=False)
-    article.image_credit = (picture.get("credit") or item.service.credit)[:120]
-    article.image_caption = (picture.get("caption") or "")[:300]
-    article.image_alt = (picture.get("alt") or picture.get("caption") or article.headline)[:250]
+    lead = Picture(
+        credit=(picture.get("credit") or item.service.credit)[:120],
+        caption=(picture.get("caption") or "")[:300],
+        alt=(picture.get("alt") or picture.get("caption") or article.headline)[:250],
+        usage_note=_("From %(service)s's wire, under the newsroom's agreement with it.")
+        % {"service": item.service.name},
+    )
+    lead.file.save(cleaned.name, cleaned, save=True)
+    article.picture = lead
     return ""
 
 

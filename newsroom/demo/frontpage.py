@@ -73,7 +73,7 @@ def create_site_pages() -> None:
 def curate_front_page() -> None:
     """A lead and two top stories chosen by hand (pictures first), an opinion piece pinned to
     its section's block for a day, and a banner on the lead for six hours."""
-    published = Article.objects.published().exclude(image="").latest_first()
+    published = Article.objects.published().filter(picture__isnull=False).latest_first()
     front = FrontPage.objects.get_or_create(pk=1)[0]
     chosen = list(published.exclude(section__slug="opinii")[:12])[::4][:3]
     # The live page leads while its coverage goes on, with the banner on it.

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from axes.models import AccessFailureLog
@@ -11,13 +12,14 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from articles.models import Article, ArticleAuthor, WireItem, WireSource
+from articles.models import Article, ArticleAuthor, Picture, WireItem, WireSource
 from newsroom.chrome.models import AdSlot, BreakingNews, FrontPage, Menu, SiteSettings
 from newsroom.pages.models import Page
 from tests.factories import (
     image_upload,
     make_article,
     make_author,
+    make_picture,
     make_section,
     make_user,
     wire_service,
@@ -47,7 +49,7 @@ class AdminSmokeTests(TestCase):
         AccessFailureLog.objects.get_or_create(
             username="nobody", ip_address="127.0.0.1", user_agent="test", http_accept="*/*"
         )
-        queued_task()
+        queued_task(make_picture().pk)
         # The wire desk: an agency item and a source.
         WireItem.objects.create(service=wire_service(), guid="urn:x", headline="Agency copy")
         WireSource.objects.create(service=wire_service(), name="Drop", kind="folder", location="/x")
@@ -93,7 +95,7 @@ class ArticleFormTests(TestCase):
             'name="section"',
             'name="tags"',
             'name="wire_service"',
-            'name="image"',
+            'name="picture"',
             'name="status"',
             'type="datetime-local" name="publish_at"',
             'type="datetime-local" name="updated_at"',
@@ -113,7 +115,10 @@ class ArticleFormTests(TestCase):
         assert "data-prepopulated-fields" in html and "#id_slug" in html
         for field in ["section", "wire_service", "bylines-__prefix__-author"]:
             assert f'name="{field}"' in html
-        assert html.count("admin-autocomplete") >= 2  # the byline's authors (two rows)
+        assert html.count("admin-autocomplete") >= 3  # the byline's authors, the lead picture
+        # The lead picture is searched in the library, with a link to upload a new one.
+        assert 'data-field-name="picture"' in html
+        assert 'id="add_id_picture"' in html
         assert "prose-editor" in html
 
     def test_editor_writes_a_whole_story(self):
@@ -134,8 +139,7 @@ class ArticleFormTests(TestCase):
             "tags": "budget, parliament",
             "wire_service": str(wire_service("afp").pk),
             "wire_attribution": Article.Attribution.ADDITIONAL_REPORTING,
-            "image": image_upload("vote.jpg"),
-            "image_alt": "Members of parliament voting",
+            "picture": str(make_picture(alt="Members of parliament voting").pk),
             "status": Article.Status.PUBLISHED,
         }
         response = self.client.post(admin_url(Article, "add"), data)
@@ -145,18 +149,73 @@ class ArticleFormTests(TestCase):
         assert sorted(article.tags.names()) == ["budget", "parliament"]
         with translation.override("en"):
             assert str(article.wire_credit) == "with reporting by AFP"
-        assert article.image_width == 64 and article.image_alt
+        assert article.picture.alt == "Members of parliament voting"
         assert article.created_by == self.editor and article.modified_by == self.editor
         # Published with no time given: it goes live now.
         assert article.publish_at is not None and article.is_published()
 
     def test_change_form_shows_image_preview_and_preview_link(self):
         article = make_article(
-            status=Article.Status.DRAFT, image=image_upload("lead.jpg"), image_alt="A lead"
+            status=Article.Status.DRAFT,
+            picture=make_picture(file=image_upload("lead.jpg"), alt="A lead"),
         )
         html = self.client.get(admin_url(Article, "change", article.pk)).content.decode()
-        assert f'src="{article.image.url}"' in html
+        assert f'src="{article.picture.file.url}"' in html
+        picture_change = admin_url(Picture, "change", article.picture.pk)
+        assert f'href="{picture_change}"' in html
         assert f'href="{article.get_absolute_url()}?preview=' in html  # a signed link
+
+
+class PictureAdminTests(TestCase):
+    def setUp(self):
+        self.client.force_login(make_user("reporter", group="Reporter"))
+
+    def test_the_library_is_searchable_with_thumbnails_and_use_counts(self):
+        flood = make_picture(alt="Flood over the bridge", credit="Ion Pop")
+        make_picture(alt="Parliament at night", caption="The vote")
+        make_article(picture=flood)
+        make_article(picture=flood)
+        # Settings, session, user, permissions, counts, the page and the date list: no N+1.
+        with self.assertNumQueries(10):
+            response = self.client.get(admin_url(Picture, "changelist"), {"q": "bridge"})
+        html = response.content.decode()
+        assert "Flood over the bridge" in html and "Parliament at night" not in html
+        assert 'class="picture-thumb"' in html
+        row = response.context["cl"].result_list[0]
+        assert row.story_count == 2
+        response = self.client.get(admin_url(Picture, "changelist"), {"q": "The vote"})
+        assert "Parliament at night" in response.content.decode()
+
+    def test_the_focal_point_picker_and_its_script(self):
+        picture = make_picture(alt="Flood over the bridge", focal_x=0.25, focal_y=0.75)
+        html = self.client.get(admin_url(Picture, "change", picture.pk)).content.decode()
+        assert 'data-focal-picker data-focal-x="id_focal_x" data-focal-y="id_focal_y"' in html
+        assert 'tabindex="0"' in html and 'class="focal-picker__marker" hidden' in html
+        assert re.search(
+            r'<script src="/static/js/admin-focal-point\.js" nonce="[^"]+" type="module">', html
+        )
+        assert 'href="/static/css/admin-focal-point.css"' in html
+        assert 'name="focal_x" value="0.25"' in html and 'name="focal_y" value="0.75"' in html
+        assert ' style="' not in html.split('class="focal-picker"')[1].split("</div>")[0]
+        # The add form has nothing to click yet, and says so.
+        html = self.client.get(admin_url(Picture, "add")).content.decode()
+        assert "data-focal-picker" not in html
+
+    def test_a_new_focal_point_is_kept_and_the_crops_are_made_again(self):
+        picture = make_picture(file=image_upload("wide.jpg", size=(300, 100)))
+        picture.refresh_from_db()
+        url = admin_url(Picture, "change", picture.pk)
+        data = form_data(self.client.get(url)) | {"focal_x": "0.9", "focal_y": "0.2"}
+        response = self.client.post(url, data)
+        assert response.status_code == 302, errors(response)
+        picture.refresh_from_db()
+        assert (picture.focal_x, picture.focal_y) == (0.9, 0.2)
+        assert picture.renditions["focus"] == [0.9, 0.2]
+
+    def test_reporters_may_not_delete_pictures(self):
+        picture = make_picture()
+        response = self.client.post(admin_url(Picture, "delete", picture.pk), {"post": "yes"})
+        assert response.status_code == 403 and Picture.objects.filter(pk=picture.pk).exists()
 
 
 class PreviewTests(TestCase):

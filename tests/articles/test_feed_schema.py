@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from articles.live.models import LiveEntry
 from newsroom.chrome.models import SiteSettings
-from tests.factories import image_upload, make_article, make_author, make_section, wire_service
+from tests.factories import (
+    image_upload,
+    make_article,
+    make_author,
+    make_picture,
+    make_section,
+    wire_service,
+)
 from tests.helpers import need_program
 
 SCHEMA = Path(__file__).parent / "schema" / "atom.rnc"
@@ -46,10 +53,9 @@ class AtomSchemaTests(TestCase):
             section=section,
             authors=[author],
             tags=["Ucraina"],
-            image=image_upload(),
-            image_alt="A picture",
             wire_service=wire_service(),
             wire_attribution="wire",
+            picture=make_picture(file=image_upload(), alt="A picture"),
         )
         live = make_article(
             section=section, coverage_started_at=timezone.now(), headline="Live & <loud>"

@@ -23,7 +23,14 @@ from articles.invalidation import LISTINGS
 from articles.models import Article, ArticleAuthor
 from newsroom.chrome.models import SiteSettings
 from newsroom.pagecache import bump, clock, keys, pages, values
-from tests.factories import image_upload, make_article, make_author, make_section, wire_service
+from tests.factories import (
+    image_upload,
+    make_article,
+    make_author,
+    make_picture,
+    make_section,
+    wire_service,
+)
 
 NS = {
     "atom": "http://www.w3.org/2005/Atom",
@@ -101,10 +108,12 @@ class FeedContentTests(FeedTestCase):
             updated_at=self.published_at + timedelta(hours=5),
             wire_service=wire_service("reuters"),
             wire_attribution=Article.Attribution.ACCORDING_TO,
-            image=image_upload("lead.jpg", size=(120, 80)),
-            image_alt="Clădirea guvernului",
-            image_caption="Palatul Victoria, dimineața",
-            image_credit="Foto: Ion Ion",
+            picture=make_picture(
+                file=image_upload("lead.jpg", size=(120, 80)),
+                alt="Clădirea guvernului",
+                caption="Palatul Victoria, dimineața",
+                credit="Foto: Ion Ion",
+            ),
         )
         self.article.tags.add("Economie")
         self.article.refresh_from_db()
@@ -258,8 +267,8 @@ class FeedContentTests(FeedTestCase):
         assert "according to Reuters" in parsed.entries[0].content[0].value
 
     def test_a_missing_image_file_drops_the_enclosure_not_the_feed(self):
-        record = self.article.image_renditions or {}
-        names = [self.article.image.name] + [name for *_, name in record.get("jpeg", [])]
+        record = self.article.picture.renditions or {}
+        names = [self.article.picture.file.name] + [name for *_, name in record.get("jpeg", [])]
         for name in names:
             default_storage.delete(name)
         bump(LISTINGS)
@@ -517,9 +526,8 @@ class QueryBudgetTests(FeedTestCase):
             self.story(
                 wire_service=reuters,
                 wire_attribution=Article.Attribution.WIRE_COPY,
-                image=image_upload(f"image-{n}.jpg"),
-                image_alt="Alt",
                 tags=["alegeri", f"tag-{n}"],
+                picture=make_picture(file=image_upload(f"image-{n}.jpg"), alt="Alt"),
             )
 
     def measure(self) -> dict[str, int]:
@@ -557,9 +565,11 @@ class HostileTextTests(FeedTestCase):
             standfirst=standfirst,
             authors=[author],
             tags=["alegeri", "Țară & <lume>"],
-            image=image_upload("Fotografie șarpe 🎉.jpg"),
-            image_alt='Alt "text" & <more>',
-            image_caption="Legendă & <b>",
+            picture=make_picture(
+                file=image_upload("Fotografie șarpe 🎉.jpg"),
+                alt='Alt "text" & <more>',
+                caption="Legendă & <b>",
+            ),
         )
         for url, _atom in self.all_feeds():
             if "author" in url:
@@ -588,10 +598,12 @@ class HostileTextTests(FeedTestCase):
             section=section,
             authors=[author],
             tags=[f"ta{bad}g"],
-            image=image_upload("photo.jpg"),
-            image_alt=f"Al{bad}t",
-            image_caption=f"Cap{bad}tion",
-            image_credit=f"Cre{bad}dit",
+            picture=make_picture(
+                file=image_upload("photo.jpg"),
+                alt=f"Al{bad}t",
+                caption=f"Cap{bad}tion",
+                credit=f"Cre{bad}dit",
+            ),
         )
         urls = [
             reverse("articles:feed"),

@@ -11,9 +11,9 @@ from django.test import TestCase, override_settings
 from django.urls import clear_url_caches, reverse
 from PIL import ExifTags, Image, PngImagePlugin
 
-from articles.models import Article, Author
+from articles.models import Author, Picture
 from newsroom.chrome.models import SiteSettings
-from tests.factories import make_article, make_author, make_user
+from tests.factories import make_article, make_author, make_picture, make_user
 from tests.helpers import errors, form_data
 
 SECRET_PLACE = "Str. Sursei 7"  # where a source lives: must never reach a reader
@@ -70,9 +70,9 @@ class RenditionPrivacyTests(MediaTestCase):
             assert SECRET_PLACE in original.info["xmp"].decode()
 
     def test_renditions_drop_gps_and_every_other_metadata_and_stand_upright(self):
-        article = make_article(image=phone_photo(), image_alt="A street")
+        article = make_article(picture=make_picture(file=phone_photo(), alt="A street"))
         article.refresh_from_db()
-        record = article.image_renditions
+        record = article.picture.renditions
         assert (record["width"], record["height"]) == (200, 400)  # turned upright
         files = record["jpeg"] + record["webp"]
         assert len(files) >= 2
@@ -92,13 +92,14 @@ class RenditionPrivacyTests(MediaTestCase):
             assert top_left[2] > 150, (name, top_left)  # blue
 
     def test_public_pages_show_only_renditions(self):
-        article = make_article(image=phone_photo(), image_alt="A street")
+        article = make_article(picture=make_picture(file=phone_photo(), alt="A street"))
         article.refresh_from_db()
         html = self.client.get(article.get_absolute_url()).content.decode()
         feed = self.client.get("/feed/").content.decode()
         for page in (html, feed):
-            assert article.image.url not in page  # the original, with its metadata, is not linked
-            assert "/media/renditions/articles/" in page
+            # The original, with its metadata, is not linked.
+            assert article.picture.file.url not in page
+            assert "/media/renditions/pictures/" in page
 
     def test_author_photos_too(self):
         author = make_author(photo=phone_photo("portrait.jpg"))
@@ -140,22 +141,23 @@ class UploadedOriginalPrivacyTests(MediaTestCase):
             assert not stored.getexif() and "comment" not in stored.info
             assert stored.size == size
 
-    def test_lead_image_original_is_upright_and_without_metadata(self):
-        story = make_article(headline="Storm")
-        url = reverse("admin:articles_article_change", args=[story.pk])
-        typed = {"image_alt": "A street", "image_caption": "Tuesday"}
-        self.upload(url, "image", phone_photo(), typed)
-        story = Article.objects.get(pk=story.pk)
-        assert story.image.name.endswith(".jpg")
-        assert (story.image_width, story.image_height) == (200, 400)  # turned upright
-        self.assert_clean(story.image.name, (200, 400))
-        with Image.open(io.BytesIO(stored_bytes(story.image.name))) as stored:
+    def test_library_picture_original_is_upright_and_without_metadata(self):
+        url = reverse("admin:articles_picture_add")
+        typed = {"alt": "A street", "caption": "Tuesday"}
+        self.upload(url, "file", phone_photo(), typed)
+        picture = Picture.objects.get()
+        assert picture.file.name.endswith(".jpg")
+        assert (picture.width, picture.height) == (200, 400)  # turned upright
+        self.assert_clean(picture.file.name, (200, 400))
+        with Image.open(io.BytesIO(stored_bytes(picture.file.name))) as stored:
             rgb = stored.convert("RGB")
             assert rgb.getpixel((rgb.width - 3, 2))[0] > 180  # red now top right
-        self.upload(url, "image", png_with_secrets(), typed)
-        story = Article.objects.get(pk=story.pk)
-        assert story.image.name.endswith(".png")
-        self.assert_clean(story.image.name, (300, 120))
+        # A new file for the same picture.
+        url = reverse("admin:articles_picture_change", args=[picture.pk])
+        self.upload(url, "file", png_with_secrets(), typed)
+        picture = Picture.objects.get()
+        assert picture.file.name.endswith(".png")
+        self.assert_clean(picture.file.name, (300, 120))
 
     def test_author_photo_original_too(self):
         author = make_author(name="Ana Pop")
@@ -184,12 +186,12 @@ class MediaServingTests(MediaTestCase):
         clear_url_caches()
 
     def test_uploads_and_renditions_are_served_as_images_with_nosniff(self):
-        article = make_article(image=phone_photo(), image_alt="A street")
+        article = make_article(picture=make_picture(file=phone_photo(), alt="A street"))
         article.refresh_from_db()
         names = [
-            (article.image.name, "image/jpeg"),
-            (article.image_renditions["jpeg"][0][2], "image/jpeg"),
-            (article.image_renditions["webp"][0][2], "image/webp"),
+            (article.picture.file.name, "image/jpeg"),
+            (article.picture.renditions["jpeg"][0][2], "image/jpeg"),
+            (article.picture.renditions["webp"][0][2], "image/webp"),
         ]
         for name, content_type in names:
             response = self.client.get(default_storage.url(name))

@@ -17,6 +17,7 @@ from tests.factories import (
     image_upload,
     make_article,
     make_author,
+    make_picture,
     make_section,
     make_user,
     wire_service,
@@ -88,12 +89,16 @@ class FallbackTests(SiteTestCase):
 
 class SharingPictureTests(SiteTestCase):
     def test_a_lead_image_gives_its_sharing_renditions_size_and_alt(self):
-        story = make_article(image=image_upload(size=(1600, 900)), image_alt="MPs voting")
+        story = make_article(
+            picture=make_picture(file=image_upload(size=(1600, 900)), alt="MPs voting")
+        )
         story.refresh_from_db()
         html = self.client.get(story.get_absolute_url()).content.decode()
         url = meta(html, "og:image")
         width, height, name = next(
-            entry for entry in story.image_renditions["jpeg"] if url.endswith(entry[2])
+            entry
+            for entry in story.picture.renditions["crops"]["16:9"]["jpeg"]
+            if url.endswith(entry[2])
         )
         assert (width, height) == (1280, 720)  # the rendition nearest 1200 pixels wide
         assert meta(html, "og:image:width") == "1280"

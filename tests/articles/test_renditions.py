@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.tasks import TaskResultStatus
 from django.test import TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
@@ -24,9 +25,9 @@ from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
 from articles import renditions, tasks
-from articles.models import Article, Author
+from articles.models import Article, Author, Picture
 from newsroom.chrome.models import SiteSettings
-from tests.factories import image_bytes, image_upload, make_article, make_author
+from tests.factories import image_bytes, image_upload, make_article, make_author, make_picture
 from tests.helpers import DATABASE_TASKS, StoresPagesAtOnce
 
 
@@ -54,135 +55,181 @@ class RenditionTestCase(TestCase):
         SiteSettings(pk=1, language="en").save()
 
 
-class ArticleRenditionTests(RenditionTestCase):
-    def test_saving_a_lead_image_makes_webp_and_jpeg_at_several_widths(self):
-        article = make_article(image=image_upload(size=(1000, 600)), image_alt="Alt")
-        article.refresh_from_db()
-        record = article.image_renditions
-        assert record["source"] == article.image.name
+def lead(size=(700, 400), name="photo.jpg", **fields):
+    """A story with a new library picture as its lead."""
+    return make_article(picture=make_picture(file=image_upload(name, size=size), **fields))
+
+
+class PictureRenditionTests(RenditionTestCase):
+    def test_saving_a_picture_makes_its_shape_and_each_crop_at_several_widths(self):
+        picture = make_picture(file=image_upload(size=(1000, 600)))
+        picture.refresh_from_db()
+        record = picture.renditions
+        assert record["source"] == picture.file.name
+        assert record["focus"] == [0.5, 0.5]
         assert (record["width"], record["height"]) == (1000, 600)
-        widths = [width for width, _h, _n in record["jpeg"]]
-        assert widths == [320, 480, 640, 800, 1000]  # never wider than the original
-        assert [w for w, _h, _n in record["webp"]] == widths
-        for fmt, pil_format in (("webp", "WEBP"), ("jpeg", "JPEG")):
-            for width, height, name in record[fmt]:
-                assert default_storage.exists(name)
-                assert name.endswith(".webp" if fmt == "webp" else ".jpg")
-                stored = open_stored(name)
-                assert stored.format == pil_format
-                assert stored.size == (width, height)
-                assert height == round(600 * width / 1000)
+        formats = renditions.picture_formats()
+        assert {"webp", "jpeg"} <= set(formats)
+        for part in [record, *record["crops"].values()]:
+            for fmt in formats:
+                widths = [width for width, _h, _n in part[fmt]]
+                assert widths == sorted(widths) and widths[-1] == part["width"]
+                assert all(width <= 1000 for width in widths)  # never upscaled
+                for width, height, name in part[fmt]:
+                    assert name.startswith("renditions/pictures/")
+                    image = open_stored(name)
+                    assert image.format == {"avif": "AVIF", "webp": "WEBP", "jpeg": "JPEG"}[fmt]
+                    assert image.size == (width, height)
+        shapes = {name: (part["width"], part["height"]) for name, part in record["crops"].items()}
+        assert shapes == {"16:9": (1000, 562), "4:3": (800, 600), "1:1": (600, 600)}
+
+    def test_crops_keep_the_focal_point_in_view(self):
+        # A white picture with a red square at its right edge: the crops around a focal point
+        # there keep the square; the centred ones lose it.
+        image = Image.new("RGB", (800, 400), (255, 255, 255))
+        image.paste((220, 0, 0), (720, 160, 800, 240))
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        upload = SimpleUploadedFile("edge.png", buffer.getvalue(), content_type="image/png")
+        picture = make_picture(file=upload)
+        picture.refresh_from_db()
+        _w, _h, centred = picture.renditions["crops"]["1:1"]["jpeg"][-1]
+        assert open_stored(centred).getpixel((390, 200))[1] > 200  # white: the square is cut off
+        picture.focal_x, picture.focal_y = 0.95, 0.5
+        picture.save()  # a new focal point makes the crops again
+        picture.refresh_from_db()
+        assert picture.renditions["focus"] == [0.95, 0.5]
+        _w, _h, square = picture.renditions["crops"]["1:1"]["jpeg"][-1]
+        assert open_stored(square).getpixel((390, 200))[:2] < (255, 60)  # red, at the edge
+        assert not default_storage.exists(centred)  # the old crops are gone
+
+    def test_crop_box_stays_inside_the_picture(self):
+        box = renditions.crop_box
+        assert box(1600, 900, (1, 1), (0.5, 0.5)) == (350, 0, 1250, 900)
+        assert box(1600, 900, (1, 1), (0.0, 0.0)) == (0, 0, 900, 900)
+        assert box(1600, 900, (1, 1), (1.0, 1.0)) == (700, 0, 1600, 900)
+        assert box(900, 1600, (16, 9), (0.5, 0.5)) == (0, 547, 900, 1053)
+        assert box(900, 1600, (16, 9), (0.5, 0.9)) == (0, 1094, 900, 1600)
+        assert box(1600, 900, (16, 9), (0.2, 0.2)) == (0, 0, 1600, 900)
 
     def test_exif_orientation_is_applied_and_metadata_dropped(self):
-        article = make_article(image=jpeg_with_orientation(), image_alt="Alt")
-        article.refresh_from_db()
-        record = article.image_renditions
+        picture = make_picture(file=jpeg_with_orientation())
+        picture.refresh_from_db()
+        record = picture.renditions
         assert (record["width"], record["height"]) == (200, 400)  # turned upright
-        for _width, _height, name in record["jpeg"] + record["webp"]:
-            stored = open_stored(name)
-            assert stored.width < stored.height
-            exif = stored.getexif()
-            assert 0x0112 not in exif and 0x010F not in exif
+        for _w, _h, name in record["jpeg"]:
+            image = open_stored(name)
+            assert not image.getexif()
+            assert image.height > image.width
 
     def test_transparent_png_becomes_jpeg_on_white(self):
         buffer = io.BytesIO()
         Image.new("RGBA", (300, 200), (255, 0, 0, 0)).save(buffer, "PNG")
         upload = SimpleUploadedFile("clear.png", buffer.getvalue(), content_type="image/png")
-        article = make_article(image=upload, image_alt="Alt")
-        article.refresh_from_db()
-        _w, _h, name = article.image_renditions["jpeg"][0]
+        picture = make_picture(file=upload)
+        picture.refresh_from_db()
+        _w, _h, name = picture.renditions["jpeg"][0]
         assert open_stored(name).getpixel((5, 5)) == (255, 255, 255)
 
     def test_renditions_are_made_once_not_on_every_save_or_view(self):
-        article = make_article(image=image_upload(size=(700, 400)), image_alt="Alt")
+        article = lead()
         article.refresh_from_db()
         with mock.patch.object(
-            renditions, "make_renditions", wraps=renditions.make_renditions
+            renditions, "make_picture_renditions", wraps=renditions.make_picture_renditions
         ) as made:
             article.headline = "New headline"
             article.save()
+            article.picture.caption = "A new caption"
+            article.picture.save()
             with mock.patch("PIL.Image.open", side_effect=AssertionError("decoded on a view")):
                 assert self.client.get(article.get_absolute_url()).status_code == 200
                 assert self.client.get("/").status_code == 200
         assert made.call_count == 0
 
-    def test_replacing_the_image_replaces_the_renditions(self):
-        article = make_article(image=image_upload(size=(700, 400)), image_alt="Alt")
-        article.refresh_from_db()
-        old = [name for _w, _h, name in article.image_renditions["jpeg"]]
-        article.image = image_upload("other.jpg", size=(500, 500))
-        article.save()
-        article.refresh_from_db()
-        assert article.image_renditions["source"] == article.image.name
-        assert article.image_renditions["width"] == 500
+    def test_replacing_the_file_replaces_the_renditions(self):
+        article = lead()
+        picture = article.picture
+        picture.refresh_from_db()
+        old = [name for _w, _h, name in renditions._files(picture.renditions)]
+        picture.file = image_upload("other.jpg", size=(500, 500))
+        picture.save()
+        picture.refresh_from_db()
+        assert picture.renditions["source"] == picture.file.name
+        assert picture.renditions["width"] == 500
         assert not any(default_storage.exists(name) for name in old)
 
-    def test_removing_the_image_or_the_story_removes_the_renditions(self):
-        article = make_article(image=image_upload(size=(700, 400)), image_alt="Alt")
-        article.refresh_from_db()
-        names = [name for _w, _h, name in article.image_renditions["webp"]]
-        article.image = ""
-        article.save()
-        article.refresh_from_db()
-        assert article.image_renditions == {}
+    def test_deleting_a_picture_removes_its_renditions_but_not_while_a_story_shows_it(self):
+        article = lead()
+        picture = article.picture
+        picture.refresh_from_db()
+        names = [name for _w, _h, name in renditions._files(picture.renditions)]
+        with self.assertRaises(ProtectedError):
+            picture.delete()
+        article.delete()
+        assert all(default_storage.exists(name) for name in names)
+        picture.delete()
         assert not any(default_storage.exists(name) for name in names)
 
-        second = make_article(image=image_upload(size=(700, 400)), image_alt="Alt")
-        second.refresh_from_db()
-        names = [name for _w, _h, name in second.image_renditions["jpeg"]]
-        second.delete()
-        assert not any(default_storage.exists(name) for name in names)
-
-    def test_renditions_shared_by_several_stories_survive_one_changing(self):
-        first = make_article(image=image_upload(size=(700, 400)), image_alt="Alt")
+    def test_renditions_shared_by_several_pictures_survive_one_changing(self):
+        first = make_picture(file=image_upload(size=(700, 400)))
         first.refresh_from_db()
-        Article.objects.filter(pk=make_article().pk).update(
-            image=first.image.name, image_renditions=first.image_renditions
-        )
-        first.image = image_upload("new.jpg")
+        second = Picture.objects.bulk_create(
+            [Picture(file=first.file.name, alt="Same file", renditions=first.renditions)]
+        )[0]
+        first.file = image_upload("new.jpg")
         first.save()
-        second = Article.objects.exclude(pk=first.pk).get()
-        assert all(default_storage.exists(n) for _w, _h, n in second.image_renditions["jpeg"])
+        second.refresh_from_db()
+        assert all(default_storage.exists(n) for _w, _h, n in renditions._files(second.renditions))
 
-    def test_unreadable_image_leaves_the_page_working(self):
-        name = default_storage.save("articles/broken.jpg", ContentFile(b"not an image at all"))
+    def test_unreadable_file_leaves_the_page_working(self):
+        name = default_storage.save("pictures/broken.jpg", ContentFile(b"not an image at all"))
         article = make_article()
-        Article.objects.filter(pk=article.pk).update(image=name, image_width=800, image_height=500)
-        article.refresh_from_db()
-        article.save()  # the signal tries, logs, and records nothing
-        article.refresh_from_db()
-        assert article.image_renditions == {}
+        picture = Picture.objects.bulk_create(
+            [Picture(file=name, width=800, height=500, alt="Broken")]
+        )[0]
+        Article.objects.filter(pk=article.pk).update(picture=picture)
+        picture.save()  # the signal tries, logs, and records nothing
+        picture.refresh_from_db()
+        assert picture.renditions == {}
         html = self.client.get(article.get_absolute_url()).content.decode()
-        img = re.search(r'<img src="/media/articles/broken\.jpg"[^>]*>', html).group(0)
+        img = re.search(r'<img src="/media/pictures/broken\.jpg"[^>]*>', html).group(0)
         assert 'width="800" height="500"' in img
 
     def test_decompression_bomb_is_not_decoded(self):
         with override_settings(IMAGE_MAX_PIXELS=100 * 100):
-            article = make_article(image=image_upload(size=(200, 200)), image_alt="Alt")
-        article.refresh_from_db()
-        assert article.image_renditions == {}
+            picture = make_picture(file=image_upload(size=(200, 200)))
+        picture.refresh_from_db()
+        assert picture.renditions == {}
 
     def test_pictures_in_listings_are_lazy_with_sizes(self):
         for _ in range(4):
-            make_article(image=image_upload(size=(900, 600)), image_alt="Alt")
+            lead(size=(900, 600))
         html = self.client.get("/").content.decode()
         lazy = re.findall(r'<img [^>]*loading="lazy"[^>]*>', html)
         assert len(lazy) >= 3
         for img in lazy:
             assert re.search(r'width="\d+" height="\d+"', img)
-        sources = re.findall(r'<source type="image/webp" srcset="([^"]+)" sizes="[^"]+">', html)
-        assert sources and all(re.fullmatch(r"(\S+ \d+w)(, \S+ \d+w)*", s) for s in sources)
+        for fmt in renditions.picture_formats()[:-1]:
+            sources = re.findall(
+                rf'<source type="image/{fmt}" srcset="([^"]+)" sizes="[^"]+">', html
+            )
+            assert sources and all(re.fullmatch(r"(\S+ \d+w)(, \S+ \d+w)*", s) for s in sources)
 
     def test_make_renditions_command_catches_up_bulk_rows(self):
-        article = make_article(image=image_upload(size=(700, 400)), image_alt="Alt")
-        Article.objects.filter(pk=article.pk).update(image_renditions={})
+        article = lead()
+        Picture.objects.filter(pk=article.picture_id).update(renditions={})
         out = io.StringIO()
         call_command("make_renditions", verbosity=0, stdout=out)
         article.refresh_from_db()
-        assert article.image_renditions["source"] == article.image.name
+        assert article.picture.renditions["source"] == article.picture.file.name
         assert "1 images" in out.getvalue()
         call_command("make_renditions", verbosity=0, stdout=out)
         assert "0 images" in out.getvalue()
+        # A focal point written in bulk is caught up too.
+        Picture.objects.filter(pk=article.picture_id).update(focal_x=0.1)
+        call_command("make_renditions", verbosity=0, stdout=out)
+        article.refresh_from_db()
+        assert article.picture.renditions["focus"] == [0.1, 0.5]
 
 
 class AuthorPhotoTests(RenditionTestCase):
@@ -259,36 +306,45 @@ class WorkerTests(StoresPagesAtOnce, TransactionTestCase):
         for text in absent:
             assert text not in content, (url, text)
 
-    def test_a_lead_image_is_rendered_by_the_worker_and_its_pages_refreshed(self):
-        with mock.patch.object(renditions, "make_renditions") as in_request:
-            story = make_article(image=image_upload(size=(900, 600)), image_alt="Alt")
+    def test_a_lead_picture_is_rendered_by_the_worker_and_its_pages_refreshed(self):
+        with mock.patch.object(renditions, "make_picture_renditions") as in_request:
+            story = lead(size=(900, 600))
         assert not in_request.called  # nothing decoded or resized in the request
         story.refresh_from_db()
-        assert story.image_renditions == {} and rendition_files() == []
+        assert story.picture.renditions == {} and rendition_files() == []
         task = DBTaskResult.objects.get()
-        assert task.task_path == "articles.tasks.make_article_renditions"
+        assert task.task_path == "articles.tasks.make_picture_renditions"
         assert task.status == TaskResultStatus.READY
-        assert task.args_kwargs == {"args": [story.pk], "kwargs": {}}
+        assert task.args_kwargs == {"args": [story.picture_id], "kwargs": {}}
 
         # Meanwhile readers get the original, and the pages are stored like any other.
-        original = f'src="{story.image.url}"'
+        original = f'src="{story.picture.file.url}"'
         pages = [story.get_absolute_url(), "/", reverse("articles:feed")]
         for url in pages:
             for stored in ("miss", "hit"):
-                self.assert_served(url, stored, story.image.url, absent=("/renditions/",))
+                self.assert_served(url, stored, story.picture.file.url, absent=("/renditions/",))
 
         run_worker()
         task.refresh_from_db()
         assert task.status == TaskResultStatus.SUCCESSFUL and task.return_value is True
         story.refresh_from_db()
-        assert story.image_renditions["source"] == story.image.name
-        assert [width for width, _h, _n in story.image_renditions["jpeg"]][-1] == 900
+        assert story.picture.renditions["source"] == story.picture.file.name
+        assert [width for width, _h, _n in story.picture.renditions["jpeg"]][-1] == 900
         assert rendition_files()
 
         # The story's page, the home page and the feed are rebuilt with the renditions.
         for url in pages:
-            self.assert_served(url, "miss", "/media/renditions/articles/", absent=(original,))
+            self.assert_served(url, "miss", "/media/renditions/pictures/", absent=(original,))
         self.assert_served(story.get_absolute_url(), "hit", "<picture>")
+
+        # A new focal point: the worker cuts the crops again, and the story page follows.
+        story.picture.focal_x = 0.9
+        story.picture.save()
+        assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1
+        run_worker()
+        story.picture.refresh_from_db()
+        assert story.picture.renditions["focus"] == [0.9, 0.5]
+        self.assert_served(story.get_absolute_url(), "miss", "<picture>")
 
     def test_an_author_photo_too(self):
         author = make_author(photo=image_upload(size=(300, 400)))
@@ -303,51 +359,68 @@ class WorkerTests(StoresPagesAtOnce, TransactionTestCase):
 
     def test_a_save_that_is_rolled_back_enqueues_nothing(self):
         with contextlib.suppress(RuntimeError), transaction.atomic():
-            make_article(image=image_upload(size=(300, 200)), image_alt="Alt")
-            raise RuntimeError("the admin's save failed after the story was written")
-        assert not Article.objects.exists() and not DBTaskResult.objects.exists()
+            lead(size=(300, 200))
+            raise RuntimeError("the admin's save failed after the picture was written")
+        assert not Picture.objects.exists() and not DBTaskResult.objects.exists()
 
-    def test_removing_an_image_removes_its_renditions_at_once(self):
-        story = make_article(image=image_upload(size=(700, 400)), image_alt="Alt")
+    def test_the_old_renditions_go_at_once_with_a_new_file(self):
+        story = lead()
         run_worker()
         story.refresh_from_db()
-        assert rendition_files()
-        story.image = ""
-        story.save()
-        # Without waiting for a worker: nothing was enqueued for it.
-        assert rendition_files() == []
-        assert Article.objects.get(pk=story.pk).image_renditions == {}
-        assert DBTaskResult.objects.count() == 1
+        old = rendition_files()
+        assert old
+        picture = story.picture
+        picture.file = image_upload("second.jpg", size=(500, 500))
+        picture.save()
+        # Without waiting for a worker: the old file's renditions would show the wrong picture.
+        assert not set(old) & set(rendition_files())
+        assert Picture.objects.get(pk=picture.pk).renditions == {}
 
-    def test_an_image_replaced_before_the_worker_runs(self):
-        story = make_article(image=image_upload("first.jpg", size=(700, 400)), image_alt="Alt")
-        story.image = image_upload("second.jpg", size=(500, 500))
-        story.save()
+    def test_the_file_replaced_before_the_worker_runs(self):
+        story = lead(name="first.jpg")
+        picture = story.picture
+        picture.file = image_upload("second.jpg", size=(500, 500))
+        picture.save()
         assert DBTaskResult.objects.count() == 2
         run_worker()
-        story.refresh_from_db()
-        record = story.image_renditions
-        assert record["source"] == story.image.name and record["width"] == 500
-        made = {str(Path(settings.MEDIA_ROOT) / name) for _w, _h, name in record["jpeg"]}
-        made |= {str(Path(settings.MEDIA_ROOT) / name) for _w, _h, name in record["webp"]}
-        assert set(rendition_files()) == made  # none left over for the first image
+        picture.refresh_from_db()
+        record = picture.renditions
+        assert record["source"] == picture.file.name and record["width"] == 500
+        made = {str(Path(settings.MEDIA_ROOT) / name) for _w, _h, name in renditions._files(record)}
+        assert set(rendition_files()) == made  # none left over for the first file
 
 
 class TaskRaceTests(RenditionTestCase):
-    def test_renditions_of_an_image_replaced_while_they_were_made_are_discarded(self):
-        story = make_article(image=image_upload(size=(700, 400)), image_alt="Alt")
-        Article.objects.filter(pk=story.pk).update(image_renditions={})
+    def test_renditions_of_a_file_replaced_while_they_were_made_are_discarded(self):
+        story = lead()
+        Picture.objects.filter(pk=story.picture_id).update(renditions={})
         before = rendition_files()
-        replacement = default_storage.save("articles/other.jpg", ContentFile(image_bytes()))
-        made = renditions.make_renditions
+        replacement = default_storage.save("pictures/other.jpg", ContentFile(image_bytes()))
+        made = renditions.make_picture_renditions
 
         def replaced_meanwhile(*args, **kwargs):
             record = made(*args, **kwargs)
             # Another save, written while this task decoded and resized: it enqueued its own.
-            Article._base_manager.filter(pk=story.pk).update(image=replacement)
+            Picture.objects.filter(pk=story.picture_id).update(file=replacement)
             return record
 
-        with mock.patch.object(renditions, "make_renditions", side_effect=replaced_meanwhile):
-            assert tasks.make_article_renditions.call(story.pk) is False
-        assert Article.objects.get(pk=story.pk).image_renditions == {}
+        with mock.patch.object(
+            renditions, "make_picture_renditions", side_effect=replaced_meanwhile
+        ):
+            assert tasks.make_picture_renditions.call(story.picture_id) is False
+        assert Picture.objects.get(pk=story.picture_id).renditions == {}
         assert rendition_files() == before  # what it made is gone again
+
+    def test_renditions_of_a_focal_point_moved_while_they_were_made_are_discarded(self):
+        story = lead()
+        Picture.objects.filter(pk=story.picture_id).update(renditions={})
+        made = renditions.make_picture_renditions
+
+        def moved_meanwhile(*args, **kwargs):
+            record = made(*args, **kwargs)
+            Picture.objects.filter(pk=story.picture_id).update(focal_y=0.1)
+            return record
+
+        with mock.patch.object(renditions, "make_picture_renditions", side_effect=moved_meanwhile):
+            assert tasks.make_picture_renditions.call(story.picture_id) is False
+        assert Picture.objects.get(pk=story.picture_id).renditions == {}

@@ -17,6 +17,7 @@ from tests.factories import (
     image_upload,
     make_article,
     make_author,
+    make_picture,
     make_section,
     make_user,
     wire_service,
@@ -72,7 +73,9 @@ class HomeTests(SiteTestCase):
             assert "Pinned secret" not in response.content.decode()
 
     def test_lead_shows_its_image_eagerly(self):
-        make_article(image=image_upload(size=(800, 500)), image_alt="Crowd in the square")
+        make_article(
+            picture=make_picture(file=image_upload(size=(800, 500)), alt="Crowd in the square")
+        )
         html = self.client.get(reverse("home")).content.decode()
         lead = html[html.index('class="lead"') :]
         img = re.search(r"<img [^>]+>", lead).group(0)
@@ -146,10 +149,12 @@ class StoryPageTests(SiteTestCase):
             dateline="Bucharest",
             publish_at=datetime(2024, 12, 23, 2, 17, tzinfo=UTC),
             updated_at=datetime(2024, 12, 23, 8, 5, tzinfo=UTC),
-            image=image_upload(size=(1200, 800)),
-            image_alt="MPs voting",
-            image_caption="The vote on Monday.",
-            image_credit="Jane Doe",
+            picture=make_picture(
+                file=image_upload(size=(1200, 800)),
+                alt="MPs voting",
+                caption="The vote on Monday.",
+                credit="Jane Doe",
+            ),
         )
 
     def get(self, article=None):
@@ -313,6 +318,30 @@ class StoryPageTests(SiteTestCase):
 
 
 class SeoTests(SiteTestCase):
+    def test_json_ld_has_the_three_shapes_google_asks_for_at_1200_pixels_or_more(self):
+        picture = make_picture(file=image_upload(size=(2000, 1400)), alt="Vote", focal_x=0.8)
+        story = make_article(picture=picture)
+        data = json_ld_of(self.client.get(story.get_absolute_url()))
+        shapes = []
+        for image in data["image"]:
+            assert image["@type"] == "ImageObject" and image["width"] >= 1200
+            assert image["url"].startswith("http://testserver/media/renditions/pictures/")
+            shapes.append(round(image["width"] / image["height"], 2))
+        assert shapes == [1.78, 1.33, 1.0]
+        html = self.client.get(story.get_absolute_url()).content.decode()
+        og_width = re.search(r'<meta property="og:image:width" content="(\d+)">', html).group(1)
+        og_height = re.search(r'<meta property="og:image:height" content="(\d+)">', html).group(1)
+        assert round(int(og_width) / int(og_height), 2) == 1.78 and int(og_width) >= 1200
+
+    def test_json_ld_of_a_small_picture_gives_what_there_is(self):
+        story = make_article(picture=make_picture(file=image_upload(size=(640, 480))))
+        data = json_ld_of(self.client.get(story.get_absolute_url()))
+        assert [(image["width"], image["height"]) for image in data["image"]] == [
+            (640, 360),
+            (640, 480),
+            (480, 480),
+        ]
+
     def test_story_meta_and_json_ld(self):
         author = make_author(name="Zoe Marin")
         story = make_article(
@@ -322,8 +351,7 @@ class SeoTests(SiteTestCase):
             tags=["budget"],
             wire_service=wire_service("reuters"),
             wire_attribution="reporting",
-            image=image_upload(size=(1600, 900)),
-            image_alt="MPs",
+            picture=make_picture(file=image_upload(size=(1600, 900)), alt="MPs"),
         )
         response = self.client.get(story.get_absolute_url())
         html = response.content.decode()
@@ -339,7 +367,9 @@ class SeoTests(SiteTestCase):
         data = json_ld_of(response)
         assert data["@type"] == "NewsArticle"
         assert data["headline"] == "Budget passes"
-        assert data["image"] == [og_image]
+        # The 16:9 crop shared (the original's shape here), then 4:3 and 1:1 for search engines.
+        assert [image["url"] for image in data["image"]][0] == og_image
+        assert len(data["image"]) == 3
         assert data["datePublished"] == story.publish_at.isoformat()
         assert data["dateModified"] == story.publish_at.isoformat()
         assert data["author"] == [

@@ -20,7 +20,15 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles.live.models import LiveEntry
-from articles.models import Article, ArticleAuthor, Author, Section, WireService, WireSource
+from articles.models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Picture,
+    Section,
+    WireService,
+    WireSource,
+)
 from newsroom import demo
 from newsroom.chrome.models import BreakingNews, FrontPageStory, Menu, SectionPin
 from newsroom.demo.frontpage import create_site_pages
@@ -138,9 +146,6 @@ def story(
         standfirst=standfirst,
         body=body or f"<p>{headline}.</p>",
         section=_section(section),
-        image_alt=image_alt,
-        image_caption=image_caption,
-        image_credit=image_credit,
         dateline=dateline,
         created_by=user,
         modified_by=user,
@@ -151,8 +156,13 @@ def story(
         article.wire_service = WireService.objects.get(slug=wire)
         article.wire_attribution = attribution or Article.Attribution.WIRE_COPY
     if image:
-        picture = lead_image(article.section.name)
-        article.image.save(f"{article.slug[:40]}.jpg", ContentFile(picture), save=False)
+        # A picture of the library, uploaded by the story's author, as the admin would.
+        picture = Picture(
+            alt=image_alt, caption=image_caption, credit=image_credit, uploaded_by=user
+        )
+        drawn = ContentFile(lead_image(article.section.name))
+        picture.file.save(f"{article.slug[:40]}.jpg", drawn, save=True)
+        article.picture = picture
     with reversion.create_revision():
         reversion.set_user(user)
         reversion.set_comment("Added.")
@@ -197,10 +207,12 @@ def article(*, id: int) -> dict:
         "wire_service": story.wire_service.slug if story.wire_service else None,
         "wire_attribution": story.wire_attribution,
         "wire_credit": str(story.wire_credit),
-        "image": story.image.name,
-        "image_alt": story.image_alt,
-        "image_caption": story.image_caption,
-        "image_credit": story.image_credit,
+        "picture": story.picture_id,
+        "focal": [story.picture.focal_x, story.picture.focal_y] if story.picture else None,
+        "image": story.picture.file.name if story.picture else "",
+        "image_alt": story.picture.alt if story.picture else "",
+        "image_caption": story.picture.caption if story.picture else "",
+        "image_credit": story.picture.credit if story.picture else "",
         "created_by": story.created_by.username if story.created_by else None,
         "corrections": [note.text for note in story.corrections.all()],
         "version": story.version,

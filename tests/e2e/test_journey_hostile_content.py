@@ -2,6 +2,8 @@
 shown as text. No dialog opens, nothing fails to load, no script error appears: not on the
 public pages, not in the preview, not in the admin."""
 
+from urllib.parse import quote
+
 from playwright.sync_api import Page, expect
 
 from tests.e2e.admin_ui import choose, editor, lead_image, messages, ro_count, row, run_action
@@ -105,10 +107,18 @@ def test_script_payloads_are_saved_and_shown_as_text_everywhere(browse, site):
     choose(page, page.locator("#bylines-0"), AUTHOR["name"])
     page.select_option("#id_section", label="Tehnologie")
     page.fill("#id_tags", f"{TAG}, Securitate")
-    page.set_input_files("#id_image", lead_image("Securitate"))
-    page.fill("#id_image_alt", ALT)
-    page.fill("#id_image_caption", CAPTION)
-    page.fill("#id_image_credit", CREDIT)
+    # The lead picture, uploaded to the library from the story form, its words hostile too.
+    upload = staff.popup(page.locator("#add_id_picture"))
+    library = upload.page
+    library.set_input_files("#id_file", lead_image("Securitate"))
+    library.fill("#id_alt", ALT)
+    library.fill("#id_caption", CAPTION)
+    library.fill("#id_credit", CREDIT)
+    library.fill("#id_usage_note", CAPTION)
+    with library.expect_event("close"):
+        library.locator("input[name=_save]").click()
+    # Its last page only hands the choice back to the story form and closes the window.
+    upload.audited = upload.loads
     tab.follow(page.locator("button[name=publishing][value=draft]"))
     expect(messages(page)).to_have_count(1)
     assert_inert(tab)
@@ -129,6 +139,14 @@ def test_script_payloads_are_saved_and_shown_as_text_everywhere(browse, site):
     assert_inert(tab)
     tab.open(story["authors"][0]["change_url"])
     expect(page.locator("#id_bio")).to_have_value(BIO)
+    assert_inert(tab)
+    # The library: its list, searched, and the picture's own form with the focal point picker.
+    tab.open("/admin/articles/picture/?q=" + quote(ALT[:12]))
+    expect(page.locator("#result_list")).to_contain_text(ALT[:12])
+    assert_inert(tab)
+    tab.follow(page.locator("#result_list .field-alt a").first)
+    expect(page.locator("#id_alt")).to_have_value(ALT)
+    expect(page.locator("#id_usage_note")).to_have_value(CAPTION)
     assert_inert(tab)
 
     # Published, then read: the story, its tag, its author, the home page and a search.

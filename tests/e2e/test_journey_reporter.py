@@ -1,5 +1,7 @@
 """Journey 1, the reporter: writes a story, previews it, submits it, and cannot publish it."""
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.e2e.admin_ui import (
@@ -16,6 +18,7 @@ from tests.e2e.admin_ui import (
 )
 from tests.e2e.browsing import DESKTOP
 
+EDIT_PICTURE = "Edit the picture: its description, credit and focal point"
 HEADLINE = "Consiliul local aprobă bugetul pentru transportul public"
 NEW_TAG = "Transport public metropolitan"
 
@@ -69,10 +72,22 @@ def test_reporter_writes_previews_and_submits_a_story_but_cannot_publish(browse,
     page.select_option("#id_wire_service", label="Reuters")
     page.select_option("#id_wire_attribution", "according")
 
-    page.set_input_files("#id_image", lead_image("Autobuze electrice"))
-    page.fill("#id_image_alt", "Un autobuz electric alb în stația din Piața Unirii")
-    page.fill("#id_image_caption", "Primele autobuze electrice au ajuns în depou în martie.")
-    page.fill("#id_image_credit", "Foto: Ana Pop")
+    # The lead picture: the library has none like it, so the "+" by the picture box opens the
+    # library's upload form in a window of its own, which hands the new picture back.
+    upload = reporter.popup(page.locator("#add_id_picture"))
+    library = upload.page
+    library.set_input_files("#id_file", lead_image("Autobuze electrice"))
+    library.fill("#id_alt", "Un autobuz electric alb în stația din Piața Unirii")
+    library.fill("#id_caption", "Primele autobuze electrice au ajuns în depou în martie.")
+    library.fill("#id_credit", "Foto: Ana Pop")
+    library.fill("#id_usage_note", "Fotografie proprie.")
+    with library.expect_event("close"):
+        library.locator("input[name=_save]").click()
+    # Its last page only hands the choice back to the story form and closes the window.
+    upload.audited = upload.loads
+    expect(page.locator("#id_picture + .select2 .select2-selection__rendered")).to_contain_text(
+        "Un autobuz electric alb"
+    )
 
     # The headline's count, as the reporter types it.
     expect(page.locator("#id_headline-count")).to_contain_text(f"{len(HEADLINE)} ")
@@ -89,8 +104,9 @@ def test_reporter_writes_previews_and_submits_a_story_but_cannot_publish(browse,
     # A draft, saved, and the form again.
     tab.follow(save_button(page, "draft"))
     expect(messages(page)).to_have_count(1)
-    expect(page.locator(".field-image_preview img")).to_be_visible()
+    expect(page.locator(".field-picture_preview img")).to_be_visible()
     tab.screenshot("admin-story-form")
+    story_form = page.url
     story = site.seed("find", headline=HEADLINE)
     saved = site.seed("article", id=story["id"])
     assert saved["status"] == "draft"
@@ -101,6 +117,31 @@ def test_reporter_writes_previews_and_submits_a_story_but_cannot_publish(browse,
     assert saved["image"] and saved["image_alt"].startswith("Un autobuz electric")
     for markup in ("<h2>Ce urmează</h2>", "<blockquote>", 'href="https://example.org/buget"'):
         assert markup in saved["body"]
+
+    # The picture's focal point, on its own form (linked from the story's): a click on the
+    # picture moves the marker there and fills the two numbers; the arrow keys move it too.
+    tab.follow(page.get_by_role("link", name=ro(EDIT_PICTURE)))
+    picker = page.locator("[data-focal-picker]")
+    shown = picker.locator("img").bounding_box()
+    assert shown is not None
+    picker.locator("img").click(position={"x": shown["width"] / 4, "y": shown["height"] * 3 / 4})
+    expect(page.locator("#id_focal_x")).to_have_value(re.compile(r"^0\.2[45]\d$"))
+    expect(page.locator("#id_focal_y")).to_have_value(re.compile(r"^0\.7[45]\d$"))
+    # Measured again: the click scrolled the picture into view.
+    shown = picker.locator("img").bounding_box()
+    marker = picker.locator(".focal-picker__marker").bounding_box()
+    assert shown is not None and marker is not None
+    centre = (marker["x"] + marker["width"] / 2, marker["y"] + marker["height"] / 2)
+    assert abs(centre[0] - (shown["x"] + shown["width"] / 4)) < 3, (centre, shown)
+    assert abs(centre[1] - (shown["y"] + shown["height"] * 3 / 4)) < 3, (centre, shown)
+    picker.focus()
+    page.keyboard.press("ArrowUp")
+    expect(page.locator("#id_focal_y")).to_have_value(re.compile(r"^0\.7[23]\d$"))
+    tab.follow(page.locator("input[name=_save]"))
+    expect(messages(page)).to_have_count(1)
+    saved = site.seed("article", id=story["id"])
+    assert 0.24 <= saved["focal"][0] <= 0.26 and 0.72 <= saved["focal"][1] <= 0.74
+    tab.open(story_form.removeprefix(site.url))
 
     # The preview, in a tab of its own, as readers would see the story.
     preview = reporter.popup(page.locator(".object-tools a.viewsitelink"))

@@ -25,7 +25,14 @@ from taggit.models import Tag
 from articles.models import Article, Author, Section, WireItem, WireSource
 from newsroom.chrome.models import AdSlot, BreakingNews, FrontPage, Menu, SiteSettings
 from newsroom.pages.models import Page
-from tests.factories import make_article, make_author, make_section, make_user, wire_service
+from tests.factories import (
+    make_article,
+    make_author,
+    make_picture,
+    make_section,
+    make_user,
+    wire_service,
+)
 from tests.helpers import EDITORIAL_CHANGELISTS, queued_task
 
 SUPERUSER, EDITOR, REPORTER, STAFF, ANONYMOUS = (
@@ -323,8 +330,16 @@ class BulkActionPermissionTests(RoleTestCase):
 
 class AutocompletePermissionTests(RoleTestCase):
     URL = reverse("admin:autocomplete")
-    # Sections and wire services are plain lists in the story form; authors are searched.
-    FIELDS = [("articles", "articleauthor", "author", "Ana Pop")]
+    # Sections and wire services are plain lists in the story form; authors and library
+    # pictures are searched.
+    FIELDS = [
+        ("articles", "articleauthor", "author", "Ana Pop"),
+        ("articles", "article", "picture", "Flood over the bridge"),
+    ]
+
+    def setUp(self):
+        super().setUp()
+        make_picture(alt="Flood over the bridge")
 
     def test_each_autocomplete_field(self):
         expected = {SUPERUSER: 200, EDITOR: 200, REPORTER: 200, STAFF: 403}
@@ -381,6 +396,8 @@ ACCESS = {
         "history": PUBLISHERS,
     },
     "articles.section": {"view": WRITERS, "add": PUBLISHERS, "delete": PUBLISHERS},
+    # The media library: reporters upload and describe pictures; editors delete them.
+    "articles.picture": {"view": WRITERS, "add": WRITERS, "delete": PUBLISHERS},
     "articles.author": {"view": WRITERS, "add": PUBLISHERS, "delete": {SUPERUSER}},
     "articles.wireservice": {"view": WRITERS, "add": PUBLISHERS, "delete": {SUPERUSER}},
     # The wire desk: agency items are kept as received, never added or deleted by hand.
@@ -412,6 +429,7 @@ class AdminPagesMatrixTests(RoleTestCase):
             "articles.article": article,
             "articles.section": self.section,
             "articles.author": self.author,
+            "articles.picture": make_picture(),
             "articles.wireservice": wire_service("reuters"),
             "articles.wireitem": WireItem.objects.create(
                 service=wire_service("reuters"), guid="urn:x", headline="Agency copy"
@@ -435,7 +453,7 @@ class AdminPagesMatrixTests(RoleTestCase):
             ),
             "axes.accesslog": AccessLog.objects.create(**axes_fields),
             "axes.accessfailurelog": AccessFailureLog.objects.create(**axes_fields),
-            "django_tasks_database.dbtaskresult": queued_task(article.pk),
+            "django_tasks_database.dbtaskresult": queued_task(make_picture().pk),
         }
 
     def test_every_registered_model_is_covered(self):

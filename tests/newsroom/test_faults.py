@@ -29,15 +29,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 from django.test import Client, SimpleTestCase, TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
-from reversion.models import Version
 
 from articles.admin import ArticleAdmin
-from articles.models import Article
+from articles.models import Article, Picture
 from newsroom.chrome.models import SiteSettings
 from newsroom.pagecache import pages
 from newsroom.weather import refresh
 from newsroom.weather.models import WeatherRefresh
-from tests.factories import image_bytes, make_article, make_section, make_user
+from tests.factories import image_bytes, make_article, make_picture, make_section, make_user
 from tests.fake_weather import FakeWeather, unreachable_url
 from tests.helpers import (
     BASE_DIR,
@@ -332,7 +331,7 @@ class RedisOutageTests(TestCase):
         assert "Second version" in self.get_story().content.decode()
 
 
-# --- The disk is full when an editor saves a story with an image ----------------------------------
+# --- The disk is full when an editor uploads a picture to the library ----------------------------
 
 
 class FullDiskStorage(FileSystemStorage):
@@ -357,11 +356,11 @@ class StorageFailureTests(TestCase):
         self.media = Path(settings.MEDIA_ROOT)  # the test's own (tests/conftest.py)
         self.client.force_login(make_user("editor", group="Editor"))
         self.story = make_article(headline="Storm hits the coast", body="<p>Old body.</p>")
-        self.url = reverse("admin:articles_article_change", args=[self.story.pk])
+        self.url = reverse("admin:articles_picture_add")
         self.typed = {
-            "headline": "Storm hits the coast, hundreds evacuated",
-            "body": "<p>Three hours of new reporting that must not be lost.</p>",
-            "image_alt": "Waves over the promenade",
+            "alt": "Waves over the promenade, three metres high",
+            "caption": "Constanța, Tuesday: three hours of reporting that must not be lost.",
+            "credit": "Jane Doe",
         }
 
     def storage(self, backend: str):
@@ -372,22 +371,19 @@ class StorageFailureTests(TestCase):
     def files_left(self) -> list[str]:
         return [str(path) for path in self.media.rglob("*") if path.is_file()]
 
-    def post(self, data: dict):
+    def post(self, data: dict, url: str = ""):
         photo = SimpleUploadedFile("storm.jpg", image_bytes((300, 200)), "image/jpeg")
-        return self.client.post(self.url, data | {"image": photo})
+        return self.client.post(url or self.url, data | {"file": photo})
 
     def assert_refused_and_kept(self, response):
         assert response.status_code == 200
-        assert errors(response) == {"image": ["storage"]}
-        message = response.context["adminform"].form.errors["image"][0]
+        assert errors(response) == {"file": ["storage"]}
+        message = response.context["adminform"].form.errors["file"][0]
         assert "No space left on device" in message and "nothing was saved" in message
         html = response.content.decode()
-        assert 'value="Storm hits the coast, hundreds evacuated"' in html
-        assert "Three hours of new reporting that must not be lost." in html
-        stored = Article.objects.get(pk=self.story.pk)
-        assert stored.headline == "Storm hits the coast" and not stored.image
-        assert stored.version == self.story.version
-        assert not Version.objects.get_for_object(self.story).exists()  # no phantom revision
+        for value in self.typed.values():
+            assert f'value="{value}"' in html
+        assert not Picture.objects.exists()
         assert self.files_left() == []
 
     def test_disk_full_for_the_upload(self):
@@ -395,16 +391,29 @@ class StorageFailureTests(TestCase):
         with self.storage("tests.newsroom.test_faults.FullDiskStorage"):
             response = self.post(data)
         self.assert_refused_and_kept(response)
-        # Room again: the form as it came back, with the image chosen again, saves.
+        # Room again: the form as it came back, with the file chosen again, saves.
         with self.storage("django.core.files.storage.FileSystemStorage"):
             response = self.post(form_data(response))
         assert response.status_code == 302, errors(response)
-        stored = Article.objects.get(pk=self.story.pk)
-        assert stored.headline == self.typed["headline"] and stored.image
+        stored = Picture.objects.get()
+        assert stored.alt == self.typed["alt"] and stored.file
+
+    def test_disk_full_when_the_file_is_replaced(self):
+        picture = make_picture(alt="Old words")
+        change = reverse("admin:articles_picture_change", args=[picture.pk])
+        data = form_data(self.client.get(change)) | self.typed
+        before = set(self.files_left())
+        with self.storage("tests.newsroom.test_faults.FullDiskStorage"):
+            response = self.post(data, change)
+        assert response.status_code == 200
+        assert errors(response) == {"file": ["storage"]}
+        stored = Picture.objects.get()
+        assert stored.alt == "Old words" and stored.file.name == picture.file.name
+        assert set(self.files_left()) == before
 
     def test_disk_full_for_the_renditions(self):
-        # Renditions are made off the request path: the story and its upload are saved, the
-        # task fails (and is kept, failed, for staff to see), pages show the upload meanwhile.
+        # Renditions are made off the request path: the picture is saved, the task fails (and
+        # is kept, failed, for staff to see), pages show the upload meanwhile.
         data = form_data(self.client.get(self.url)) | self.typed
         with (
             self.storage("tests.newsroom.test_faults.RenditionsFullDiskStorage"),
@@ -412,27 +421,13 @@ class StorageFailureTests(TestCase):
         ):
             response = self.post(data)
         assert response.status_code == 302, errors(response)
-        stored = Article.objects.get(pk=self.story.pk)
-        assert stored.headline == self.typed["headline"] and stored.image
-        assert not stored.image_renditions
+        picture = Picture.objects.get()
+        assert not picture.renditions
         assert not [name for name in self.files_left() if "/renditions/" in name]
+        Article.objects.filter(pk=self.story.pk).update(picture=picture)
         self.client.logout()
-        page = self.client.get(stored.get_absolute_url()).content.decode()
-        assert f'src="{stored.image.url}"' in page
-
-    def test_disk_full_for_a_new_story(self):
-        add = reverse("admin:articles_article_add")
-        data = form_data(self.client.get(add)) | self.typed
-        data |= {"slug": "storm", "section": str(make_section().pk)}
-        with self.storage("tests.newsroom.test_faults.FullDiskStorage"):
-            response = self.client.post(
-                add,
-                data | {"image": SimpleUploadedFile("s.jpg", image_bytes(), "image/jpeg")},
-            )
-        assert response.status_code == 200
-        assert errors(response) == {"image": ["storage"]}
-        assert "Three hours of new reporting" in response.content.decode()
-        assert not Article.objects.filter(slug="storm").exists()
+        page = self.client.get(self.story.get_absolute_url()).content.decode()
+        assert f'src="{picture.file.url}"' in page
 
 
 # --- Two people at the same moment --------------------------------------------------------------

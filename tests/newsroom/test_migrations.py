@@ -1,7 +1,9 @@
 from io import StringIO
 
 from django.core.management import call_command
-from django.test import TestCase
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test import TestCase, TransactionTestCase
 
 
 class PendingMigrationsTests(TestCase):
@@ -9,3 +11,105 @@ class PendingMigrationsTests(TestCase):
         out = StringIO()
         call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=StringIO())
         assert "No changes detected" in out.getvalue()
+
+
+class LeadImagesToLibraryTests(TransactionTestCase):
+    """Migration 0018 moves every lead image, its words, size and renditions into the library,
+    and back; nothing is lost either way."""
+
+    before = [("articles", "0017_picture_library_groups")]
+    after = [("articles", "0019_lead_images_leave_stories")]
+
+    def migrate(self, targets):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(targets)
+        return executor.loader.project_state(targets).apps
+
+    def tearDown(self):
+        self.migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+    def test_lead_images_become_pictures_and_come_back(self):
+        apps = self.migrate(self.before)
+        Section = apps.get_model("articles", "Section")
+        Article = apps.get_model("articles", "Article")
+        User = apps.get_model("auth", "User")
+        section = Section.objects.create(name="Politics", slug="politics")
+        reporter = User.objects.create(username="ana")
+        record = {
+            "source": "articles/2024/12/vote.jpg",
+            "width": 1600,
+            "height": 900,
+            "webp": [[320, 180, "renditions/articles/vote-320.webp"]],
+            "jpeg": [[320, 180, "renditions/articles/vote-320.jpg"]],
+        }
+        words = {
+            "image_alt": 'MPs voting <script>alert("x")</script>',
+            "image_caption": "The vote on Monday & what followed",
+            "image_credit": "Foto: Ion Pop",
+        }
+
+        def story(slug, **fields):
+            return Article.objects.create(
+                headline=slug, slug=slug, body="<p>Text.</p>", section=section, **fields
+            )
+
+        first = story(
+            "first",
+            image="articles/2024/12/vote.jpg",
+            image_width=1600,
+            image_height=900,
+            image_renditions=record,
+            created_by=reporter,
+            **words,
+        )
+        # The same file with the same words: one picture, shown twice.
+        second = story(
+            "second",
+            image="articles/2024/12/vote.jpg",
+            image_width=1600,
+            image_height=900,
+            image_renditions=record,
+            **words,
+        )
+        # The same file, described otherwise: a picture of its own, words kept apart.
+        third = story(
+            "third",
+            image="articles/2024/12/vote.jpg",
+            image_width=1600,
+            image_height=900,
+            image_alt="The chamber",
+            image_renditions={"source": "articles/old.jpg", "jpeg": []},  # stale: dropped
+        )
+        without = story("without")
+
+        apps = self.migrate(self.after)
+        Article = apps.get_model("articles", "Article")
+        Picture = apps.get_model("articles", "Picture")
+        assert Picture.objects.count() == 2
+        moved = Article.objects.get(pk=first.pk).picture
+        assert Article.objects.get(pk=second.pk).picture_id == moved.pk
+        assert moved.file.name == "articles/2024/12/vote.jpg"
+        assert (moved.width, moved.height) == (1600, 900)
+        assert moved.alt == words["image_alt"]
+        assert moved.caption == words["image_caption"]
+        assert moved.credit == words["image_credit"]
+        assert moved.renditions == record
+        assert moved.uploaded_by_id == reporter.pk
+        assert (moved.focal_x, moved.focal_y) == (0.5, 0.5)
+        other = Article.objects.get(pk=third.pk).picture
+        assert other.pk != moved.pk and other.alt == "The chamber" and other.renditions == {}
+        assert Article.objects.get(pk=without.pk).picture_id is None
+        assert not {"image", "image_alt", "image_renditions"} & {
+            field.name for field in Article._meta.get_fields()
+        }
+
+        apps = self.migrate(self.before)
+        Article = apps.get_model("articles", "Article")
+        back = Article.objects.get(pk=second.pk)
+        assert back.image.name == "articles/2024/12/vote.jpg"
+        assert (back.image_width, back.image_height) == (1600, 900)
+        assert (back.image_alt, back.image_caption, back.image_credit) == tuple(words.values())
+        assert back.image_renditions == record
+        assert Article.objects.get(pk=third.pk).image_alt == "The chamber"
+        assert Article.objects.get(pk=without.pk).image == ""

@@ -14,7 +14,14 @@ from django.utils import timezone
 
 from articles.models import Article
 from newsroom.chrome.models import AdSlot, Menu, MenuItem
-from tests.factories import curate, image_upload, make_article, make_author, make_section
+from tests.factories import (
+    curate,
+    image_upload,
+    make_article,
+    make_author,
+    make_picture,
+    make_section,
+)
 from tests.helpers import StoresPagesAtOnce
 
 MAX_QUERIES = 8
@@ -57,9 +64,8 @@ class PageQueryTests(TestCase):
                     authors=self.authors[: 1 + n % 3],
                     tags=[f"tag-{n % 4}", "common"],
                     publish_at=self.day - timedelta(minutes=n),
-                    image=image_upload() if n % 2 == 0 else "",
-                    image_alt="A picture" if n % 2 == 0 else "",
                     body="<p>One.</p><p>Two.</p><p>Three.</p>",
+                    picture=make_picture(file=image_upload()) if n % 2 == 0 else None,
                 )
             )
         story = stories[0]

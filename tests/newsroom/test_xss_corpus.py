@@ -35,10 +35,11 @@ from articles.models import (
     ArticleAuthor,
     Author,
     Correction,
+    Picture,
     Section,
     WireService,
 )
-from articles.renditions import ARTICLE_WIDTHS, make_renditions
+from articles.renditions import make_picture_renditions
 from newsroom.chrome import ads
 from newsroom.chrome.models import AdSlot, Menu, MenuItem, SiteSettings
 from tests.factories import image_bytes, make_user
@@ -254,9 +255,20 @@ class CorpusTestCase(TestCase):
                 wire_story_id=text(i, "i", 100),
                 status=Article.Status.PUBLISHED,
                 publish_at=now - timedelta(minutes=i + 1),
-                image_alt=text(i, "a", 250),
-                image_caption=text(i, "c", 300),
-                image_credit=text(i, "r", 120),
+                # Written without signals (no renditions task): the record is shared below.
+                picture=Picture.objects.bulk_create(
+                    [
+                        Picture(
+                            file=image,
+                            width=900,
+                            height=600,
+                            alt=text(i, "a", 250),
+                            caption=text(i, "c", 300),
+                            credit=text(i, "r", 120),
+                            usage_note=text(i, "u", 300),
+                        )
+                    ]
+                )[0],
             )
             ArticleAuthor.objects.create(article=story, author=author)
             # taggit looks a tag up by name before saving it, and PostgreSQL refuses NUL even in
@@ -272,11 +284,8 @@ class CorpusTestCase(TestCase):
             )
             cls.stories.append(story)
         # One shared lead image: renditions made once; odd stories print the original <img>.
-        record = make_renditions(Article(image=image).image, ARTICLE_WIDTHS, "articles")
-        for parity, renditions in [(0, record), (1, {})]:
-            Article.objects.filter(pk__in=[s.pk for s in cls.stories[parity::2]]).update(
-                image=image, image_width=900, image_height=600, image_renditions=renditions
-            )
+        record = make_picture_renditions(Picture(file=image).file, (0.5, 0.5))
+        Picture.objects.filter(stories__in=cls.stories[0::2]).update(renditions=record)
         cls.editor = make_user("chief", superuser=True)
 
     def setUp(self):
@@ -361,6 +370,32 @@ class CorpusPagesTests(CorpusTestCase):
                 assert data["sourceOrganization"]["name"] == stored.wire_service.name
             else:  # an agency credited, not the source
                 assert data["creditText"] == str(stored.wire_credit)
+
+    def test_the_picture_library_in_the_admin(self):
+        # Alt text, caption, credit and usage note of every picture, in its list (with its
+        # search), its change form with the focal point picker, and the story form's picker.
+        self.client.force_login(self.editor)
+        listing = self.client.get(reverse("admin:articles_picture_changelist"))
+        self.assert_inert(listing, admin=True, expect=[marker(i, "a") for i in range(N)][:50])
+        for i, story in enumerate(self.stories):
+            change = reverse("admin:articles_picture_change", args=[story.picture_id])
+            self.assert_inert(
+                self.client.get(change), admin=True, expect=[marker(i, f) for f in "acru"]
+            )
+            found = self.client.get(
+                reverse("admin:articles_picture_changelist"), {"q": marker(i, "a")}
+            )
+            self.assert_inert(found, admin=True, expect=[marker(i, "a")])
+        lookup = self.client.get(
+            reverse("admin:autocomplete"),
+            {"app_label": "articles", "model_name": "article", "field_name": "picture"},
+        )
+        assert lookup.status_code == 200
+        assert lookup["Content-Type"] == "application/json"
+        texts = {result["text"] for result in json.loads(lookup.content)["results"]}
+        # The newest first, a page of them: the words come back as data, unchanged.
+        newest = Picture.objects.order_by("-created_at", "-pk")[: len(texts)]
+        assert texts == {picture.alt for picture in newest} and len(texts) >= 10
 
     def test_listings(self):
         for i, story in enumerate(self.stories):

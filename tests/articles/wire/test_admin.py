@@ -68,8 +68,8 @@ class WireDeskTests(TestCase):
         assert article.wire_story_id == "http://example-agency.test/items/tx-002"
         assert [a.name for a in article.byline] == ["John Smith"]
         assert [t.name for t in article.tags.all()] == ["weather"]
-        assert article.image and article.image_credit == "Example Agency/Ion Pop"
-        assert article.image_caption == "Waves break over the pier in Constanța."
+        assert article.picture.file and article.picture.credit == "Example Agency/Ion Pop"
+        assert article.picture.caption == "Waves break over the pier in Constanța."
         self.storm.refresh_from_db()
         assert self.storm.article == article
         # Used once: a second use is refused with a message, nothing made.

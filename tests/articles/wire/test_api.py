@@ -51,7 +51,7 @@ class DemoStoriesTests(TestCase):
         published = list(Article.objects.published())
         assert len(published) > 10
         assert any(story.wire_service_id for story in published)
-        assert any(story.image for story in published)
+        assert any(story.picture_id for story in published)
         for story in published:
             response = self.client.get(detail(story.pk))
             assert response.status_code == 200
@@ -62,9 +62,11 @@ class DemoStoriesTests(TestCase):
             assert document["language"] == story.language
             if story.wire_service_id:
                 assert document["infosources"][0]["name"] == story.wire_credit
-            if story.image:
+            if story.picture_id:
                 [picture] = document["associations"]
                 assert picture["type"] == "picture" and picture["renditions"]
+                names = {rendition["name"] for rendition in picture["renditions"]}
+                assert {"original", "jpeg-1600", "16:9-jpeg-1280", "1:1-webp-1280"} <= names
         pages = 0
         url = LIST
         while url:

@@ -12,7 +12,15 @@ from django.utils import timezone
 from PIL import Image
 from taggit.models import Tag
 
-from articles.models import Article, ArticleAuthor, Author, Correction, Section, WireService
+from articles.models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Correction,
+    Picture,
+    Section,
+    WireService,
+)
 from articles.richtext import has_text, sanitize_body
 from articles.search import search_articles
 from newsroom import demo
@@ -111,19 +119,25 @@ class SeedDemoTests(TestCase):
             assert re.fullmatch(r"[a-z0-9-]+", tag.slug), tag.slug
             reverse("articles:tag", kwargs={"slug": tag.slug})
 
-    def test_lead_images_are_real_pictures_with_alt_caption_and_credit(self):
-        with_image = Article.objects.exclude(image="")
-        assert with_image.count() >= 20
-        for article in with_image:
-            assert article.image_alt and article.image_caption and article.image_credit
-            assert (article.image_width, article.image_height) == (2400, 1350)
-            with default_storage.open(article.image.name) as handle, Image.open(handle) as image:
+    def test_lead_pictures_come_from_the_library_with_alt_caption_and_credit(self):
+        with_picture = Article.objects.filter(picture__isnull=False).select_related("picture")
+        assert with_picture.count() >= 20
+        # A few pictures per section, each shown by several stories: the library's reuse.
+        pictures = Picture.objects.filter(stories__isnull=False).distinct()
+        assert pictures.count() < with_picture.count()
+        for article in with_picture:
+            picture = article.picture
+            assert picture.alt and picture.caption and picture.credit and picture.usage_note
+            assert (picture.width, picture.height) == (2400, 1350)
+            with default_storage.open(picture.file.name) as handle, Image.open(handle) as image:
                 assert image.format == "JPEG"
                 assert image.size == (2400, 1350)
-            record = article.image_renditions
-            assert record["source"] == article.image.name
+            record = picture.renditions
+            assert record["source"] == picture.file.name and record["focus"] == [0.5, 0.5]
             assert record["jpeg"] and record["webp"]
             assert all(default_storage.exists(name) for _w, _h, name in record["webp"])
+            for shape in ("16:9", "4:3", "1:1"):
+                assert picture.crop(shape)["jpeg"][-1][0] >= 1200
 
     def test_publish_times_fill_the_last_two_days_and_the_months_before(self):
         now = timezone.now()

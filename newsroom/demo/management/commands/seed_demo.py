@@ -22,7 +22,15 @@ from taggit.models import Tag, TaggedItem
 from tqdm import tqdm
 
 from articles import renditions
-from articles.models import Article, ArticleAuthor, Author, Correction, Section, WireService
+from articles.models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Correction,
+    Picture,
+    Section,
+    WireService,
+)
 from articles.richtext import sanitize_body
 from articles.search import update_search_vectors
 from newsroom import demo
@@ -170,49 +178,61 @@ def ensure_tags() -> dict[str, int]:
 
 def ensure_image_pool(
     seed: int, sections: dict[str, Section], per_section: int
-) -> dict[str, list[dict]]:
-    """A few lead images per section, drawn once and shared by that section's stories.
+) -> dict[str, list[Picture]]:
+    """A few library pictures per section, drawn once and shared by that section's stories.
 
-    Their responsive renditions are made once per picture as well, and every story showing the
-    picture shares the record (bulk inserts send no post_save to make them). The record is kept
-    beside the picture, so a new database over the same media folder reuses both. Drawing and
-    encoding run on every core: Pillow releases the GIL while it works.
+    Their responsive renditions (each shape cut around the focal point) are made once per
+    picture. The record is kept beside the file, so a new database over the same media folder
+    reuses both. Drawing and encoding run on every core: Pillow releases the GIL while it works.
     """
     entries = [
         # "wide": the 2,400 px pictures without lettering (earlier runs' files are not reused).
-        {"section": slug, "name": f"articles/demo/{slug}-{number}-wide.jpg"}
+        {"section": slug, "name": f"pictures/demo/{slug}-{number}-wide.jpg"}
         for slug in sections
         for number in range(1, per_section + 1)
     ]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:
         prepared = list(workers.map(lambda entry: prepare_picture(seed, **entry), entries))
-    pool: dict[str, list[dict]] = {slug: [] for slug in sections}
-    for entry, picture in zip(entries, prepared, strict=True):
+    pool: dict[str, list[Picture]] = {slug: [] for slug in sections}
+    for entry, (name, record) in zip(entries, prepared, strict=True):
+        picture, _created = Picture.objects.update_or_create(
+            file=name,
+            defaults={
+                "width": LEAD_WIDTH,
+                "height": LEAD_HEIGHT,
+                "alt": demo.lead_image_alt(entry["section"]),
+                "caption": "Imagine ilustrativă.",
+                "credit": "Ilustrație Newsroom",
+                "usage_note": "Desenată pentru demonstrație; liberă de drepturi.",
+                "renditions": record,
+            },
+        )
         pool[entry["section"]].append(picture)
     return pool
 
 
-def prepare_picture(seed: int, *, section: str, name: str) -> dict:
-    """One pool picture: drawn if missing, with its renditions record."""
+def prepare_picture(seed: int, *, section: str, name: str) -> tuple[str, dict]:
+    """One pool picture: drawn if missing, with its renditions record (centred focal point)."""
     sidecar = f"{name}.renditions.json"
     record = None
     if default_storage.exists(name) and default_storage.exists(sidecar):
         with default_storage.open(sidecar) as handle:
             record = json.load(handle)
-        files = [file for fmt in ("webp", "jpeg") for _w, _h, file in record.get(fmt, [])]
-        if record.get("source") != name or not all(map(default_storage.exists, files)):
+        if (
+            record.get("source") != name
+            or "crops" not in record
+            or renditions.files_missing(record)
+        ):
             record = None
     if record is None:
         if not default_storage.exists(name):
             picture = demo.lead_image(random.Random(f"{seed}-{name}"), section)
             name = default_storage.save(name, ContentFile(picture))
-        record = renditions.make_renditions(
-            Article(image=name).image, renditions.ARTICLE_WIDTHS, "articles"
-        )
+        record = renditions.make_picture_renditions(Picture(file=name).file, (0.5, 0.5))
         if default_storage.exists(sidecar):
             default_storage.delete(sidecar)
         default_storage.save(sidecar, ContentFile(json.dumps(record).encode()))
-    return {"name": name, "alt": demo.lead_image_alt(section), "renditions": record}
+    return name, record
 
 
 class Newsdesk:
@@ -311,19 +331,9 @@ class Newsdesk:
                 break
         self.headlines.add(story.headline)
 
-        picture = {}
+        picture = None
         if rng.random() < (0.6 if section == "opinii" else 0.93):
-            chosen = rng.choice(self.pool[section])
-            # Given to the constructor with its dimensions, so Django does not open the file.
-            picture = {
-                "image": chosen["name"],
-                "image_width": LEAD_WIDTH,
-                "image_height": LEAD_HEIGHT,
-                "image_alt": chosen["alt"],
-                "image_renditions": chosen["renditions"],
-                "image_caption": story.caption,
-                "image_credit": demo.photo_credit(rng, agency.credit if agency else ""),
-            }
+            picture = rng.choice(self.pool[section])
         article = Article(
             headline=story.headline[:200],
             slug=slugify(story.headline)[:100].strip("-"),
@@ -336,7 +346,7 @@ class Newsdesk:
             wire_service=agency,
             wire_attribution=attribution,
             wire_story_id=demo.wire_story_id(rng, agency.slug) if agency else "",
-            **picture,
+            picture=picture,
         )
 
         note: dict | None = None
