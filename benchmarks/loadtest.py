@@ -169,10 +169,15 @@ class Results:
             if error:
                 self.errors[error] += 1
             else:
-                if edge:
-                    self.edge[edge] += 1
                 self.statuses[status] += 1
                 self.latencies[kind].append(seconds)
+                if edge:
+                    self.edge[edge] += 1
+                if edge == "HIT":
+                    # The edge's copy: its X-Page-Cache is the one the app sent when it was
+                    # fetched, not news of this request.
+                    self.served[kind]["edge"] += 1
+                    return
                 self.served[kind][served or "uncached"] += 1
                 # Built for this request: stored ("miss"), or not kept (no header), unless the
                 # address is never cached at all.
