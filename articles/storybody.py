@@ -20,10 +20,14 @@ class StoryBody:
     html: SafeString
     # The embed providers on the page: its Content-Security-Policy opens for them alone.
     providers: list[Provider]
+    # Whether the body holds a gallery: the page loads its viewer's script only then.
+    has_gallery: bool = False
 
 
 def story_body(body: str) -> StoryBody:
     """The sanitized body with library pictures and galleries, captioned, scrollable tables
     and click-to-load embeds."""
     dressed = placeholders(captioned(pictured(body or "")))
-    return StoryBody(mark_safe(dressed.html), dressed.providers)  # noqa: S308 - sanitized on save
+    # Sanitized on save.
+    has_gallery = '<ol class="gallery">' in dressed.html
+    return StoryBody(mark_safe(dressed.html), dressed.providers, has_gallery)  # noqa: S308

@@ -1,14 +1,17 @@
-"""The demo's rich story: a table with its caption and embeds from YouTube, X and Spotify, so a
-newcomer sees both on a page. Nothing is fetched from the providers here: until an editor saves
-the story in the admin (which reads their titles and thumbnails), the boxes show the links."""
+"""The demo's rich story: a table with its caption, embeds from YouTube, X and Spotify, two
+library pictures in the body and a gallery of five (from the demo's pool, so no picture is drawn
+again), so a newcomer sees them all on a page. Nothing is fetched from the providers here:
+until an editor saves the story in the admin (which reads their titles and thumbnails), the
+boxes show the links."""
 
 from datetime import timedelta
 
 import reversion
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from articles.models import Article, ArticleAuthor, Author, Section
+from articles.models import Article, ArticleAuthor, Author, Picture, Section
 
 HEADLINE = "Prezența la vot pe regiuni: cifrele zilei, declarațiile și podcastul de seară"
 SLUG = "prezenta-la-vot-pe-regiuni-cifrele-zilei"
@@ -16,9 +19,11 @@ STANDFIRST = (
     "Tabelul de mai jos arată prezența la urne în cele opt regiuni de dezvoltare. Sub el, "
     "declarațiile zilei și podcastul nostru de seară."
 )
+GALLERY_SIZE = 5
 BODY = (
     "<p>Biroul Electoral Central a publicat cifrele de prezență la ora 21:00. Regiunea "
     "București-Ilfov conduce, urmată de Nord-Vest și Centru.</p>"
+    "{picture}"
     "<p><em>Prezența la vot la ora 21:00, pe regiuni de dezvoltare (date demonstrative)</em></p>"
     "<table><tbody>"
     "<tr><th><p>Regiunea</p></th><th><p>Alegători înscriși</p></th><th><p>Prezență</p></th></tr>"
@@ -31,6 +36,7 @@ BODY = (
     "<tr><td><p>Sud-Muntenia</p></td><td><p>2.466.032</p></td><td><p>44,1%</p></td></tr>"
     "<tr><td><p>Sud-Vest Oltenia</p></td><td><p>1.661.587</p></td><td><p>43,6%</p></td></tr>"
     "</tbody></table>"
+    "{second}"
     "<p>Conferința de presă a fost transmisă integral:</p>"
     '<p><a href="https://www.youtube.com/watch?v=M7lc1UVf-VE">'
     "https://www.youtube.com/watch?v=M7lc1UVf-VE</a></p>"
@@ -38,7 +44,28 @@ BODY = (
     "<p>https://x.com/jack/status/20</p>"
     "<p>Seara, în podcastul nostru, am discutat cu doi sociologi despre ce spun cifrele:</p>"
     "<p>https://open.spotify.com/track/11dFghVXANMlKmJXsNCbNl</p>"
+    "<p>Imagini de la secțiile de votare, de dimineață până seara:</p>"
+    "{gallery}"
 )
+
+
+def _paragraph(picture: Picture) -> str:
+    """A library picture as an editor places it in the body: its address alone in a paragraph."""
+    address = f"{settings.MEDIA_URL}{picture.file.name}"
+    return f'<p><a href="{address}">{address}</a></p>'
+
+
+def story_body() -> str:
+    """The body, with pictures from the demo's library (the same one again if it has few)."""
+    pool = list(Picture.objects.order_by("pk")[: 2 + GALLERY_SIZE])
+    if not pool:
+        return BODY.format(picture="", second="", gallery="")
+    chosen = [pool[n % len(pool)] for n in range(2 + GALLERY_SIZE)]
+    return BODY.format(
+        picture=_paragraph(chosen[0]),
+        second=_paragraph(chosen[1]),
+        gallery="".join(_paragraph(picture) for picture in chosen[2:]),
+    )
 
 
 @transaction.atomic
@@ -54,7 +81,7 @@ def create_rich_story() -> Article | None:
             headline=HEADLINE,
             slug=SLUG,
             standfirst=STANDFIRST,
-            body=BODY,
+            body=story_body(),
             section=section,
             dateline="București",
             status=Article.Status.PUBLISHED,

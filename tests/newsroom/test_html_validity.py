@@ -95,6 +95,9 @@ class NuHtmlCheckerTests(TestCase):
             "page",
         ):
             assert expected in names, f"the crawl never reached {expected}: {sorted(names)}"
+        # The rich story is checked with its pictures, its gallery and the viewer's controls.
+        rich = pages[Article.objects.get(slug=rich_story.SLUG).get_absolute_url()]
+        assert '<ol class="gallery">' in rich and 'id="gallery-viewer"' in rich
         folder = BASE_DIR / "var" / "vnu"
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*.html"):

@@ -25,6 +25,38 @@ from tests.factories import (
 from tests.helpers import StoresPagesAtOnce
 
 MAX_QUERIES = 8
+
+
+def rich_body() -> str:
+    """Two library pictures, a gallery of five, a table, a YouTube video and an X post."""
+
+    def alone(picture) -> str:
+        return f'<p><a href="{picture.file.url}">{picture.file.url}</a></p>'
+
+    pictures = [
+        make_picture(file=image_upload(), caption=f"Caption {n}", credit="Foto: Ion Pop")
+        for n in range(7)
+    ]
+    paragraphs = [
+        f"<p>Paragraph {n}: " + "Lorem ipsum dolor sit amet, consectetur. " * 12 + "</p>"
+        for n in range(20)
+    ]
+    return (
+        "".join(paragraphs[:5])
+        + alone(pictures[0])
+        + "".join(paragraphs[5:10])
+        + "<table><tbody><tr><th><p>Region</p></th><th><p>Turnout</p></th></tr>"
+        + "".join(f"<tr><td><p>Region {n}</p></td><td><p>5{n}%</p></td></tr>" for n in range(8))
+        + "</tbody></table>"
+        + "<p>https://www.youtube.com/watch?v=M7lc1UVf-VE</p>"
+        + "".join(paragraphs[10:15])
+        + alone(pictures[1])
+        + "<p>https://x.com/jack/status/20</p>"
+        + "".join(alone(picture) for picture in pictures[2:])
+        + "".join(paragraphs[15:])
+    )
+
+
 # A query reading the chrome's own tables (not merely naming one in a subquery).
 CHROME_QUERY = re.compile(
     r"SELECT [^(]*? FROM "
@@ -136,6 +168,16 @@ class PageQueryTests(TestCase):
             others = len(queries) - len(chrome) - (4 if name == "home" else 0)
             assert others <= warm + 6, (name, warm, len(queries))
 
+    def test_story_with_pictures_a_gallery_a_table_and_embeds(self):
+        story = self.add_stories(3)
+        story.body = rich_body()
+        story.save()
+        url = story.get_absolute_url()
+        html = self.client.get(url).content.decode()
+        assert html.count("<li><figure") == 5 and 'id="gallery-viewer"' in html
+        assert html.count('<figure class="embed') == 2 and "<table" in html
+        assert self.count(url) <= MAX_QUERIES
+
     def test_pinned_lead_costs_one_query_more_at_most(self):
         story = self.add_stories(30)
         old = Article.objects.published().order_by("publish_at").first()
@@ -193,17 +235,7 @@ class StoryPageWeightTests(TestCase):
     def setUp(self):
         cache.clear()
 
-    def test_story_page_is_light(self):
-        section = make_section()
-        author = make_author(name="Ioana Popescu", bio="Reporter.")
-        paragraphs = "".join(
-            f"<p>Paragraph {n}: " + "Lorem ipsum dolor sit amet, consectetur. " * 12 + "</p>"
-            for n in range(25)
-        )
-        tags = [f"subject {n}" for n in range(6)]
-        story = make_article(section=section, authors=[author], tags=tags, body=paragraphs)
-        for n in range(6):
-            make_article(section=section, tags=tags[:2], headline=f"Related story {n} " * 3)
+    def weigh(self, story: Article) -> int:
         response = self.client.get(story.get_absolute_url())
         assert response.status_code == 200
         html = response.content.decode()
@@ -218,4 +250,30 @@ class StoryPageWeightTests(TestCase):
         # No third-party requests: every script and stylesheet comes from this site.
         external = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(?:https?:)?//[^"]*"', html)
         assert [tag for tag in external if 'rel="canonical"' not in tag] == []
+        return total
+
+    def story(self, body: str) -> Article:
+        section = make_section()
+        author = make_author(name="Ioana Popescu", bio="Reporter.")
+        tags = [f"subject {n}" for n in range(6)]
+        story = make_article(section=section, authors=[author], tags=tags, body=body)
+        for n in range(6):
+            make_article(section=section, tags=tags[:2], headline=f"Related story {n} " * 3)
+        return story
+
+    def test_story_page_is_light(self):
+        paragraphs = "".join(
+            f"<p>Paragraph {n}: " + "Lorem ipsum dolor sit amet, consectetur. " * 12 + "</p>"
+            for n in range(25)
+        )
+        total = self.weigh(self.story(paragraphs))
         assert total <= self.LIMIT, total
+
+    def test_story_page_with_a_gallery_of_five_is_light(self):
+        # With two pictures more, a table and two embeds: the gallery's viewer and the embeds'
+        # script count too.
+        story = self.story(rich_body())
+        html = self.client.get(story.get_absolute_url()).content.decode()
+        assert "js/gallery" in html and "js/embeds" in html
+        total = self.weigh(story)
+        assert total < self.LIMIT, total

@@ -46,6 +46,12 @@ class NewDatabaseTests(TestCase):
         rich = self.client.get(Article.objects.get(slug=rich_story.SLUG).get_absolute_url())
         html = rich.content.decode()
         assert "<caption" in html and html.count('<figure class="embed') == 3
+        # Two pictures from the demo's library in the body, and a gallery of five.
+        body = html[html.index('class="story__body"') : html.index("</article>")]
+        gallery = body[body.index('<ol class="gallery">') : body.index("</ol>")]
+        assert gallery.count("<li>") == 5
+        assert body.count('<figure class="story-picture">') == 7
+        assert "js/gallery" in html and 'id="gallery-viewer"' in html
         assert "youtube-nocookie" in rich.headers["Content-Security-Policy"]
         assert not Embed.objects.exists()
         live = Article.objects.get(coverage_started_at__isnull=False)
