@@ -13,6 +13,7 @@ from articles.bodypictures import pictured
 from articles.embeds.providers import Provider
 from articles.embeds.render import placeholders
 from articles.tables import captioned
+from articles.videos import with_videos
 
 
 @dataclass
@@ -24,6 +25,6 @@ class StoryBody:
 
 def story_body(body: str) -> StoryBody:
     """The sanitized body with library pictures and galleries, captioned, scrollable tables
-    and click-to-load embeds."""
-    dressed = placeholders(captioned(pictured(body or "")))
+    library videos, and click-to-load embeds."""
+    dressed = placeholders(captioned(with_videos(pictured(body or ""))))
     return StoryBody(mark_safe(dressed.html), dressed.providers)  # noqa: S308 - sanitized on save
