@@ -71,8 +71,12 @@ class VideoFacts:
     duration: timedelta | None = None
 
 
-def _damaged(detail: str) -> ValidationError:
+def _damaged(detail) -> ValidationError:
     return ValidationError(DAMAGED, code="damaged", params={"detail": detail})
+
+
+def _past_end(kind: bytes):
+    return _("the “%(box)s” box runs past the end of the file") % {"box": kind.decode("latin-1")}
 
 
 def _size(upload: IO[bytes]) -> int:
@@ -93,18 +97,18 @@ def _boxes(data: bytes, start: int = 0, end: int | None = None):
         if position >= end:
             return
         if end - position < 8:
-            raise _damaged("a box is cut short")
+            raise _damaged(_("a box is cut short"))
         size, kind = struct.unpack(">I4s", data[position : position + 8])
         header = 8
         if size == 1:
             if end - position < 16:
-                raise _damaged("a box is cut short")
+                raise _damaged(_("a box is cut short"))
             size = struct.unpack(">Q", data[position + 8 : position + 16])[0]
             header = 16
         elif size == 0:
             size = end - position
         if size < header or position + size > end:
-            raise _damaged(f"the “{kind.decode('latin-1')}” box runs past its end")
+            raise _damaged(_past_end(kind))
         yield kind, position + header, position + size
         position += size
 
@@ -125,18 +129,18 @@ def _top_level(upload: IO[bytes], length: int):
         upload.seek(position)
         head = upload.read(16)
         if len(head) < 8:
-            raise _damaged("a box is cut short")
+            raise _damaged(_("a box is cut short"))
         size, kind = struct.unpack(">I4s", head[:8])
         header = 8
         if size == 1:
             if len(head) < 16:
-                raise _damaged("a box is cut short")
+                raise _damaged(_("a box is cut short"))
             size = struct.unpack(">Q", head[8:16])[0]
             header = 16
         elif size == 0:
             size = length - position
         if size < header or position + size > length:
-            raise _damaged(f"the “{kind.decode('latin-1')}” box runs past the end of the file")
+            raise _damaged(_past_end(kind))
         yield kind, position + header, position + size
         position += size
 
@@ -157,12 +161,12 @@ def _mp4(upload: IO[bytes], length: int) -> VideoFacts:
                 raise ValidationError(NOT_A_VIDEO, code="not_video")
         elif kind == b"moov":
             if end - payload > MOOV_MAX_BYTES:
-                raise _damaged("its index is larger than any video needs")
+                raise _damaged(_("its index is larger than any video needs"))
             upload.seek(payload)
             moov = upload.read(end - payload)
             break
     if moov is None:
-        raise _damaged("it has no index (“moov” box)")
+        raise _damaged(_("it has no index (“moov” box)"))
     return _moov_facts(moov)
 
 
@@ -222,12 +226,12 @@ def _video_track(moov: bytes, start: int, end: int):
     if (minf := _child(moov, *mdia, b"minf")) and (stbl := _child(moov, *minf, b"stbl")):
         stsd = _child(moov, *stbl, b"stsd")
     if stsd is None or stsd[1] - stsd[0] < 16:
-        raise _damaged("its video track has no sample description")
+        raise _damaged(_("its video track has no sample description"))
     for kind, payload, stop in _boxes(moov, stsd[0] + 8, stsd[1]):
         if size is None and stop - payload >= 28:
             size = struct.unpack(">HH", moov[payload + 24 : payload + 28])
         return kind, size
-    raise _damaged("its video track has no sample description")
+    raise _damaged(_("its video track has no sample description"))
 
 
 # --- WebM --------------------------------------------------------------------------------------
@@ -250,13 +254,13 @@ CLUSTER = 0x1F43B675
 def _vint(data: bytes, position: int, keep_marker: bool) -> tuple[int, int, bool]:
     """A variable-length integer at `position`: (value, next position, unknown size)."""
     if position >= len(data):
-        raise _damaged("an element is cut short")
+        raise _damaged(_("an element is cut short"))
     first = data[position]
     length = 1
     while length <= 8 and not first & (0x80 >> (length - 1)):
         length += 1
     if length > 8 or position + length > len(data):
-        raise _damaged("an element is cut short")
+        raise _damaged(_("an element is cut short"))
     value = int.from_bytes(data[position : position + length], "big")
     if not keep_marker:
         value &= (1 << (7 * length)) - 1
@@ -284,7 +288,7 @@ def _webm(upload: IO[bytes], length: int) -> VideoFacts:
     ident, start, end = header
     declared, _position, _unknown = _vint(data, 4, keep_marker=False)
     if ident != EBML or start + declared > len(data):
-        raise _damaged("its header is cut short")
+        raise _damaged(_("its header is cut short"))
     doc_type = ""
     for child, payload, stop in _elements(data, start, end):
         if child == DOC_TYPE:
@@ -323,7 +327,7 @@ def _webm(upload: IO[bytes], length: int) -> VideoFacts:
             facts.duration = timedelta(seconds=round(seconds * scale / 1e9, 3))
         break
     if not codecs:
-        raise _damaged("no video track was found at its start")
+        raise _damaged(_("no video track was found at its start"))
     if not any(codec in WEBM_CODECS for codec in codecs):
         raise ValidationError(
             _("This WebM's video is coded as “%(codec)s”. Export it as MP4 (H.264) or WebM (VP9)."),
