@@ -292,6 +292,15 @@ class BodyVideoTests(TestCase):
         assert 'aria-label="&quot; onplay=&quot;alert(1)"' in body
         assert "<script>alert(2)" not in body
 
+    def test_a_changed_caption_reaches_the_cached_page(self):
+        video = make_video(caption="First words")
+        story = make_article(body=paragraph(video))
+        assert "First words" in self.page(story)[0]
+        video.caption = "Second words"
+        video.save()
+        body = self.page(story)[0]
+        assert "Second words" in body and "First words" not in body
+
     @override_settings(PAGE_CACHE=False)  # the page is built each time: its queries are counted
     def test_videos_in_the_body_cost_one_query(self):
         plain = make_article(body="<p>Only text.</p>")
