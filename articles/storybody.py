@@ -24,7 +24,7 @@ class StoryBody:
 
 
 def story_body(body: str) -> StoryBody:
-    """The sanitized body with library pictures and galleries, captioned, scrollable tables
-    library videos, and click-to-load embeds."""
+    """The sanitized body with library pictures and galleries, captioned, scrollable tables,
+    library videos and click-to-load embeds."""
     dressed = placeholders(captioned(with_videos(pictured(body or ""))))
     return StoryBody(mark_safe(dressed.html), dressed.providers)  # noqa: S308 - sanitized on save
