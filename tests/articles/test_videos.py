@@ -137,11 +137,12 @@ class ContentCheckTests(SimpleTestCase):
 
     @override_settings(VIDEO_MAX_BYTES=1000)
     def test_the_size_limit_has_its_own_message(self):
-        with translation.override("en"), pytest.raises(ValidationError) as caught:
-            check_video(upload(MP4))
-        error = caught.value.error_list[0]
-        assert error.code == "too_large"
-        assert "videos may be at most" in str(error.message) % error.params
+        with translation.override("en"):
+            with pytest.raises(ValidationError) as caught:
+                check_video(upload(MP4))
+            error = caught.value.error_list[0]
+            assert error.code == "too_large"
+            assert "videos may be at most" in str(error.message) % error.params
 
     def test_videos_are_stored_with_their_type(self):
         assert object_parameters("videos/2026/12/a.mp4")["ContentType"] == "video/mp4"
