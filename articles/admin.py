@@ -34,7 +34,14 @@ from taggit.models import Tag, TaggedItem
 
 from articles import locks
 from articles.embeds import oembed
-from articles.forms import Action, ArticleAdminForm, PictureAdminForm, actions_for, display_name
+from articles.forms import (
+    Action,
+    ArticleAdminForm,
+    PictureAdminForm,
+    VideoAdminForm,
+    actions_for,
+    display_name,
+)
 from articles.images import ImageUploadField
 from articles.live.admin import LiveCoverageAdminMixin, may_post, may_run_coverage
 from articles.models import (
@@ -45,9 +52,11 @@ from articles.models import (
     Picture,
     Section,
     SendBack,
+    Video,
     WireService,
 )
 from articles.slugs import ascii_slug
+from articles.videos import player
 from articles.views import unsaved_preview
 from newsroom.admin_history import change_message
 from newsroom.admin_lookups import AllowlistedLookupsMixin
@@ -1054,6 +1063,66 @@ class PictureAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
         except StorageFailed as failure:
             request.storage_failure = failure
             return view(request, *args)
+
+
+@admin.register(Video)
+class VideoAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
+    """The library's videos: MP4 (H.264) or WebM files checked by content, each with a library
+    picture as its poster; searched by title, caption and credit."""
+
+    form = VideoAdminForm
+    list_display = ["title", "poster_thumbnail", "kind", "size", "length", "created_at"]
+    list_display_links = ["title"]
+    list_filter = ["created_at"]
+    list_select_related = ["poster"]
+    search_fields = ["title", "caption", "credit"]
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["poster"]
+    readonly_fields = ["address", "preview", "uploaded_by", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["file", "address", "title", "poster", "caption", "credit", "preview"]}),
+        (_("History"), {"fields": ["uploaded_by", "created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description=_("poster"))
+    def poster_thumbnail(self, video: Video) -> str:
+        return PictureAdmin.thumbnail(self, video.poster)  # type: ignore[arg-type]
+
+    @admin.display(description=_("format"))
+    def kind(self, video: Video) -> str:
+        return "WebM" if video.content_type == "video/webm" else "MP4"
+
+    @admin.display(description=_("size"))
+    def size(self, video: Video) -> str:
+        return f"{video.width}×{video.height}" if video.width else "—"
+
+    @admin.display(description=_("duration"), ordering="duration")
+    def length(self, video: Video) -> str:
+        if video.duration is None:
+            return "—"
+        minutes, seconds = divmod(round(video.duration.total_seconds()), 60)
+        return f"{minutes}:{seconds:02d}"
+
+    @admin.display(description=_("address for stories"))
+    def address(self, video: Video) -> str:
+        if not video.pk or not video.file:
+            return str(_("Save the video first; its address appears here."))
+        return format_html(
+            '<code>{}</code><div class="help">{}</div>',
+            video.file.url,
+            _("Paste this address alone on a line of a story's text to show the video there."),
+        )
+
+    @admin.display(description=_("preview"))
+    def preview(self, video: Video) -> str:
+        if not video.pk or not video.file:
+            return "—"
+        return player(video)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.uploaded_by = request.user
+        obj.save()
 
 
 @admin.register(Author)

@@ -23,6 +23,8 @@ from articles.models import (
     Picture,
     validate_canonical_url,
 )
+from articles.videofiles import VideoUploadField
+from articles.videos import Video
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -391,3 +393,25 @@ class PictureAdminForm(forms.ModelForm):
                 _("Describe the picture for readers who cannot see it."), code="required"
             )
         return alt
+
+
+class VideoAdminForm(forms.ModelForm):
+    """A library video: its file through the content checks (articles/videofiles.py), which also
+    read its size and duration from the container."""
+
+    class Meta:
+        model = Video
+        fields = ["file", "title", "poster", "caption", "credit"]
+        field_classes = {"file": VideoUploadField}
+        widgets = {
+            "title": forms.TextInput(attrs={"class": "desk-wide"}),
+            "caption": forms.TextInput(attrs={"class": "desk-wide"}),
+        }
+
+    def clean(self):
+        cleaned_data = super().clean()
+        facts = getattr(cleaned_data.get("file"), "video_facts", None)
+        if facts is not None:
+            self.instance.width, self.instance.height = facts.width, facts.height
+            self.instance.duration = facts.duration
+        return cleaned_data

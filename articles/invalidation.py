@@ -28,6 +28,7 @@ from articles.models import (
     Section,
     WireService,
 )
+from articles.videos import Video
 from articles.withdrawals import live_path, taken_down
 from newsroom.pagecache import EVERY_PAGE, bump, clock, depends_on
 
@@ -184,6 +185,15 @@ def _live_entry_changed(sender, instance, **kwargs) -> None:
         bump(article_key(instance.article_id))
 
 
+def _video_changed(sender, instance, **kwargs) -> None:
+    """A library video's words and poster are in the bodies of the stories naming its file."""
+    if not instance.file:
+        return
+    stories = Article._base_manager.filter(body__contains=instance.file.name)
+    if keys := [article_key(pk) for pk in stories.values_list("pk", flat=True)]:
+        bump(*keys)
+
+
 def _keyed(make_key, *extra: str):
     def receiver(sender, instance, **kwargs) -> None:
         bump(make_key(instance.pk), *extra)
@@ -253,4 +263,5 @@ def connect() -> None:
     on_save_and_delete(_keyed(author_key, LISTINGS), Author, "author")
     on_save_and_delete(_keyed(tag_key, LISTINGS), Tag, "tag")
     on_save_and_delete(_keyed(lambda pk: EVERY_PAGE, LISTINGS), WireService, "wire")
+    on_save_and_delete(_video_changed, Video, "video")
     clock.register("go-live", [LISTINGS], next_go_live)

@@ -22,6 +22,7 @@ from taggit.models import Tag, TaggedItem
 
 from articles.pictures import Picture
 from articles.richtext import BODY_EXTENSIONS, has_text, sanitize_body
+from articles.videos import Video  # noqa: F401 - registered with the app here
 from newsroom.pagecache import EVERY_PAGE, remembered
 
 # What no text field may hold: NUL (PostgreSQL refuses it, so a save would fail), the other

@@ -13,6 +13,7 @@ from articles.bodypictures import pictured
 from articles.embeds.providers import Provider
 from articles.embeds.render import placeholders
 from articles.tables import captioned
+from articles.videos import with_videos
 
 
 @dataclass
@@ -25,9 +26,9 @@ class StoryBody:
 
 
 def story_body(body: str) -> StoryBody:
-    """The sanitized body with library pictures and galleries, captioned, scrollable tables
-    and click-to-load embeds."""
-    dressed = placeholders(captioned(pictured(body or "")))
+    """The sanitized body with library pictures and galleries, captioned, scrollable tables,
+    library videos and click-to-load embeds."""
+    dressed = placeholders(captioned(with_videos(pictured(body or ""))))
     # Sanitized on save.
     has_gallery = '<ol class="gallery">' in dressed.html
     return StoryBody(mark_safe(dressed.html), dressed.providers, has_gallery)  # noqa: S308

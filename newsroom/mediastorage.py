@@ -5,9 +5,9 @@ local disk (the default, served by nginx's /media/) or to a bucket shared by eve
 The protections nginx's /media/ location gives on disk travel with each object instead:
 
 - a file is never overwritten: a name that is taken gets a suffix (file_overwrite off);
-- each object carries its content type, set here from an allowlist of picture types; anything
-  else is stored as application/octet-stream with `Content-Disposition: attachment`, so the media
-  origin never serves HTML or script, whatever a name claims;
+- each object carries its content type, set here from an allowlist of picture and video types;
+  anything else is stored as application/octet-stream with `Content-Disposition: attachment`,
+  so the media origin never serves HTML or script, whatever a name claims;
 - objects are public and immutable (unique names), cached a year by browsers and CDNs.
 
 `X-Content-Type-Options: nosniff` is a response header S3 cannot store per object: the CDN or
@@ -28,12 +28,16 @@ PICTURE_TYPES = {
     ".webp": "image/webp",
     ".avif": "image/avif",
 }
+# Library videos, named for what their content was checked to be (articles/videofiles.py).
+VIDEO_TYPES = {".mp4": "video/mp4", ".webm": "video/webm"}
+MEDIA_TYPES = PICTURE_TYPES | VIDEO_TYPES
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
 def object_parameters(name: str) -> dict[str, str]:
-    """The headers an object is stored with: a picture's own type, anything else a download."""
-    content_type = PICTURE_TYPES.get(PurePosixPath(name).suffix.lower())
+    """The headers an object is stored with: a picture's or video's own type, anything else a
+    download."""
+    content_type = MEDIA_TYPES.get(PurePosixPath(name).suffix.lower())
     if content_type is None:
         return {
             "ContentType": "application/octet-stream",

@@ -290,6 +290,8 @@ SECURE_CSP: dict[str, list[str]] = {
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, *([MEDIA_ORIGIN] if MEDIA_ORIGIN else [])],
+    # Library videos in stories, from this site's /media/ or the media origin.
+    "media-src": [CSP.SELF, *([MEDIA_ORIGIN] if MEDIA_ORIGIN else [])],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
@@ -313,6 +315,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SITE_NAME = os.environ.get("SITE_NAME", "Newsroom")
 IMAGE_MAX_BYTES = 20 * 1024 * 1024
 IMAGE_MAX_PIXELS = 40_000_000
+# The largest library video (bytes): uploads over FILE_UPLOAD_MAX_MEMORY_SIZE stream to a temporary
+# file, never held in memory; nginx allows this size on the video upload address alone.
+VIDEO_MAX_BYTES = int(os.environ.get("VIDEO_MAX_BYTES", str(500 * 1024 * 1024)))
 FEED_ITEMS = int(os.environ.get("FEED_ITEMS", "20"))
 # The most tags a story may carry (each costs work on every save of the story).
 TAGS_PER_STORY = int(os.environ.get("TAGS_PER_STORY", "30"))

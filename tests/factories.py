@@ -3,6 +3,7 @@
 import io
 import itertools
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -11,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from articles.models import Article, ArticleAuthor, Author, Picture, Section, WireService
+from articles.models import Article, ArticleAuthor, Author, Picture, Section, Video, WireService
 from newsroom.chrome.models import SiteSettings
 
 _counter = itertools.count(1)
@@ -37,6 +38,27 @@ def make_picture(**fields) -> Picture:
     fields.setdefault("file", image_upload(f"picture-{n}.jpg"))
     fields.setdefault("alt", f"Picture number {n}")
     return Picture.objects.create(**fields)
+
+
+VIDEOS = Path(__file__).parent / "articles" / "videos"
+
+
+def video_upload(fixture: str = "tiny-h264.mp4", name: str | None = None) -> SimpleUploadedFile:
+    """One of the small real videos in tests/articles/videos/, uploaded as `name`."""
+    data = (VIDEOS / fixture).read_bytes()
+    return SimpleUploadedFile(name or fixture, data, content_type="application/octet-stream")
+
+
+def make_video(**fields) -> Video:
+    """A library video: the tiny H.264 MP4, with a poster from the library."""
+    n = next(_counter)
+    fields.setdefault("file", video_upload(name=f"video-{n}.mp4"))
+    fields.setdefault("title", f"Video number {n}")
+    if "poster" not in fields:
+        fields["poster"] = make_picture()
+    fields.setdefault("width", 64)
+    fields.setdefault("height", 36)
+    return Video.objects.create(**fields)
 
 
 def wire_service(slug: str = "reuters") -> WireService:

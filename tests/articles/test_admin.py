@@ -22,6 +22,7 @@ from tests.factories import (
     make_picture,
     make_section,
     make_user,
+    make_video,
     wire_service,
 )
 from tests.helpers import errors, form_data, queued_task
@@ -50,6 +51,7 @@ class AdminSmokeTests(TestCase):
             username="nobody", ip_address="127.0.0.1", user_agent="test", http_accept="*/*"
         )
         queued_task(make_picture().pk)
+        make_video()
         # The wire desk: an agency item and a source.
         WireItem.objects.create(service=wire_service(), guid="urn:x", headline="Agency copy")
         WireSource.objects.create(service=wire_service(), name="Drop", kind="folder", location="/x")

@@ -31,6 +31,7 @@ from tests.factories import (
     make_picture,
     make_section,
     make_user,
+    make_video,
     wire_service,
 )
 from tests.helpers import EDITORIAL_CHANGELISTS, queued_task
@@ -398,6 +399,7 @@ ACCESS = {
     "articles.section": {"view": WRITERS, "add": PUBLISHERS, "delete": PUBLISHERS},
     # The media library: reporters upload and describe pictures; editors delete them.
     "articles.picture": {"view": WRITERS, "add": WRITERS, "delete": PUBLISHERS},
+    "articles.video": {"view": WRITERS, "add": WRITERS, "delete": PUBLISHERS},
     "articles.author": {"view": WRITERS, "add": PUBLISHERS, "delete": {SUPERUSER}},
     "articles.wireservice": {"view": WRITERS, "add": PUBLISHERS, "delete": {SUPERUSER}},
     # The wire desk: agency items are kept as received, never added or deleted by hand.
@@ -430,6 +432,7 @@ class AdminPagesMatrixTests(RoleTestCase):
             "articles.section": self.section,
             "articles.author": self.author,
             "articles.picture": make_picture(),
+            "articles.video": make_video(),
             "articles.wireservice": wire_service("reuters"),
             "articles.wireitem": WireItem.objects.create(
                 service=wire_service("reuters"), guid="urn:x", headline="Agency copy"
