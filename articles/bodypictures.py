@@ -20,39 +20,44 @@ GALLERY_SIZES = "(min-width: 40rem) 380px, 100vw"
 BETWEEN = re.compile(r"\s*")
 
 
-def _name(match: re.Match) -> str | None:
-    """The storage name of the library picture a link paragraph names, if it names one."""
+def library_name(match: re.Match, folder: str) -> str | None:
+    """The storage name of the library file (in `folder`) a link paragraph names, if any."""
     address = html.unescape(match["href"] if match["href"] is not None else match["bare"])
     path = urlsplit(address).path
     media = urlsplit(settings.MEDIA_URL).path
-    if not path.startswith(f"{media}pictures/"):
+    if not path.startswith(f"{media}{folder}/"):
         return None
     return path[len(media) :]
+
+
+def caption_and_credit(item) -> SafeString | str:
+    """A library item's caption and credit as the body prints them under it, if it has any."""
+    words = format_html_join(
+        " ",
+        '<span class="{}">{}</span>',
+        ((css, text) for css, text in (("caption", item.caption), ("credit", item.credit)) if text),
+    )
+    return format_html("<figcaption>{}</figcaption>", words) if words else ""
 
 
 def figure(picture: Picture, sizes: str = BODY_SIZES) -> SafeString:
     """One picture as the body shows it: responsive, lazy, with its caption and credit."""
     from articles.templatetags.articles_tags import picture as picture_element
 
-    words = format_html_join(
-        " ",
-        '<span class="{}">{}</span>',
-        (
-            (css, text)
-            for css, text in (("caption", picture.caption), ("credit", picture.credit))
-            if text
-        ),
-    )
     return format_html(
         '<figure class="story-picture">{}{}</figure>',
         picture_element(picture, sizes=sizes, css_class="story-picture__img"),
-        format_html("<figcaption>{}</figcaption>", words) if words else "",
+        caption_and_credit(picture),
     )
 
 
 def pictured(body: str) -> str:
     """The body with its library pictures as figures, and runs of them as galleries."""
-    matches = [(match, name) for match in LINK_PARAGRAPH.finditer(body) if (name := _name(match))]
+    matches = [
+        (match, name)
+        for match in LINK_PARAGRAPH.finditer(body)
+        if (name := library_name(match, "pictures"))
+    ]
     if not matches:
         return body
     pictures = {

@@ -6,14 +6,12 @@ picture as its poster. A paragraph of a story's body holding only the address of
 video's file becomes a player that loads nothing until the reader presses play.
 """
 
-import html
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.db import models
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from articles.bodypictures import caption_and_credit, library_name
 from articles.embeds.render import LINK_PARAGRAPH
 from articles.pictures import Picture
 
@@ -104,15 +102,6 @@ def poster_url(picture: Picture) -> str:
 
 def player(video: Video) -> str:
     """One video as the body shows it: a player that preloads nothing, with its poster."""
-    words = format_html_join(
-        " ",
-        '<span class="{}">{}</span>',
-        (
-            (css, text)
-            for css, text in (("caption", video.caption), ("credit", video.credit))
-            if text
-        ),
-    )
     size = format_html(' width="{}" height="{}"', video.width, video.height) if video.width else ""
     return format_html(
         '<figure class="video"><video controls preload="none" poster="{}"{} aria-label="{}">'
@@ -124,23 +113,15 @@ def player(video: Video) -> str:
         video.content_type,
         video.file.url,
         video.title,
-        format_html("<figcaption>{}</figcaption>", words) if words else "",
+        caption_and_credit(video),
     )
-
-
-def _name(match) -> str | None:
-    """The storage name of the library video a link paragraph names, if it names one."""
-    address = html.unescape(match["href"] if match["href"] is not None else match["bare"])
-    path = urlsplit(address).path
-    media = urlsplit(settings.MEDIA_URL).path
-    if not path.startswith(f"{media}videos/"):
-        return None
-    return path[len(media) :]
 
 
 def with_videos(body: str) -> str:
     """The body with each paragraph that names a library video as its player (one query)."""
-    names = {name for match in LINK_PARAGRAPH.finditer(body) if (name := _name(match))}
+    names = {
+        name for match in LINK_PARAGRAPH.finditer(body) if (name := library_name(match, "videos"))
+    }
     if not names:
         return body
     videos = {
@@ -149,7 +130,7 @@ def with_videos(body: str) -> str:
     }
 
     def replace(match) -> str:
-        video = videos.get(_name(match) or "")
+        video = videos.get(library_name(match, "videos") or "")
         return player(video) if video is not None else match[0]
 
     return LINK_PARAGRAPH.sub(replace, body)
