@@ -15,7 +15,27 @@ from django.utils.translation import gettext_lazy as _
 FOCUS_RANGE = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 
 
-class Picture(models.Model):
+class LibraryItem(models.Model):
+    """What the media library records of every item's arrival; newest first."""
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-pk"]
+
+
+class Picture(LibraryItem):
     file = models.ImageField(
         _("file"),
         # The storage keeps names unique: a second "photo.jpg" gets a suffix, never overwrites.
@@ -66,22 +86,10 @@ class Picture(models.Model):
         help_text=_("From 0 (top edge) to 1 (bottom edge). Click the picture to set it."),
     )
     renditions = models.JSONField(_("renditions"), default=dict, blank=True, editable=False)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("uploaded by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    class Meta:
+    class Meta(LibraryItem.Meta):
         verbose_name = _("picture")
         verbose_name_plural = _("pictures")
-        ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(focal_x__gte=0, focal_x__lte=1, focal_y__gte=0, focal_y__lte=1),

@@ -6,20 +6,19 @@ picture as its poster. A paragraph of a story's body holding only the address of
 video's file becomes a player that loads nothing until the reader presses play.
 """
 
-from django.conf import settings
 from django.db import models
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from articles.bodypictures import caption_and_credit, library_name
 from articles.embeds.render import LINK_PARAGRAPH
-from articles.pictures import Picture
+from articles.pictures import LibraryItem, Picture
 
 CONTENT_TYPES = {".mp4": "video/mp4", ".webm": "video/webm"}
 POSTER_WIDTH = 1280
 
 
-class Video(models.Model):
+class Video(LibraryItem):
     file = models.FileField(
         _("file"),
         # The storage keeps names unique: a second "clip.mp4" gets a suffix, never overwrites.
@@ -60,22 +59,10 @@ class Video(models.Model):
     width = models.PositiveIntegerField(_("width"), null=True, blank=True, editable=False)
     height = models.PositiveIntegerField(_("height"), null=True, blank=True, editable=False)
     duration = models.DurationField(_("duration"), null=True, blank=True, editable=False)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("uploaded by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    class Meta:
+    class Meta(LibraryItem.Meta):
         verbose_name = _("video")
         verbose_name_plural = _("videos")
-        ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return self.title

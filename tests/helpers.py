@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 from unittest import mock
 
@@ -290,3 +291,54 @@ def queued_task(picture_id: int = 1):
     with override_settings(TASKS=DATABASE_TASKS):
         result = tasks.make_picture_renditions.enqueue(picture_id)
     return DBTaskResult.objects.get(pk=result.id)
+
+
+# --- Forms as a browser sends them ---------------------------------------------------------------
+
+
+class FormFields(HTMLParser):
+    """The fields a browser would send for the forms on a page (files and buttons aside)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.select: str | None = None
+        self.textarea: str | None = None
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        name = found.get("name") or ""
+        if "__prefix__" in name:
+            return  # the template rows of the admin's inlines
+        if tag == "input" and name:
+            kind = found.get("type", "text")
+            if kind in {"file", "submit", "button", "image", "reset"}:
+                return
+            if kind in {"checkbox", "radio"} and "checked" not in found:
+                return
+            self.fields[name] = found.get("value") or ("on" if kind == "checkbox" else "")
+        elif tag == "textarea" and name:
+            self.textarea, self.text = name, []
+        elif tag == "select" and name:
+            self.select = name
+            self.fields.setdefault(name, "")
+        elif tag == "option" and self.select and "selected" in found:
+            self.fields[self.select] = found.get("value") or ""
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self.textarea:
+            self.fields[self.textarea] = "".join(self.text).removeprefix("\n")
+            self.textarea = None
+        elif tag == "select":
+            self.select = None
+
+
+def fields_of(html: str) -> dict[str, str]:
+    parser = FormFields()
+    parser.feed(html)
+    return parser.fields

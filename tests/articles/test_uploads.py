@@ -12,7 +12,6 @@ import tempfile
 import time
 import zlib
 from html import unescape
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,7 @@ from benchmarks import serve
 from benchmarks.serve import free_port, nginx_config, redis_server, site_environment, wait_for_port
 from newsroom.chrome.models import SiteSettings
 from tests.factories import image_bytes, make_picture, make_user
-from tests.helpers import BASE_DIR, collected_static, errors, form_data, need_program
+from tests.helpers import BASE_DIR, collected_static, errors, fields_of, form_data, need_program
 
 
 def upload(name: str, content: bytes, content_type: str = "image/jpeg") -> SimpleUploadedFile:
@@ -384,54 +383,6 @@ class NginxUploadLimitTests(SimpleTestCase):
 
 
 # --- A 40-megapixel photo through gunicorn: the web worker stays small --------------------------
-
-
-class FormFields(HTMLParser):
-    """The fields a browser would send for the forms on a page (files and buttons aside)."""
-
-    def __init__(self):
-        super().__init__()
-        self.fields: dict[str, str] = {}
-        self.select: str | None = None
-        self.textarea: str | None = None
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        found = dict(attrs)
-        name = found.get("name") or ""
-        if "__prefix__" in name:
-            return  # the template rows of the admin's inlines
-        if tag == "input" and name:
-            kind = found.get("type", "text")
-            if kind in {"file", "submit", "button", "image", "reset"}:
-                return
-            if kind in {"checkbox", "radio"} and "checked" not in found:
-                return
-            self.fields[name] = found.get("value") or ("on" if kind == "checkbox" else "")
-        elif tag == "textarea" and name:
-            self.textarea, self.text = name, []
-        elif tag == "select" and name:
-            self.select = name
-            self.fields.setdefault(name, "")
-        elif tag == "option" and self.select and "selected" in found:
-            self.fields[self.select] = found.get("value") or ""
-
-    def handle_data(self, data):
-        if self.textarea:
-            self.text.append(data)
-
-    def handle_endtag(self, tag):
-        if tag == "textarea" and self.textarea:
-            self.fields[self.textarea] = "".join(self.text).removeprefix("\n")
-            self.textarea = None
-        elif tag == "select":
-            self.select = None
-
-
-def fields_of(html: str) -> dict[str, str]:
-    parser = FormFields()
-    parser.feed(html)
-    return parser.fields
 
 
 def forty_megapixel_jpeg() -> bytes:

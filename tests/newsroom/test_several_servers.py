@@ -21,9 +21,8 @@ from django.test import SimpleTestCase
 from django.utils import timezone
 
 from benchmarks import serve
-from tests.articles.test_uploads import fields_of
 from tests.fake_weather import FakeWeather
-from tests.helpers import BASE_DIR, collected_static, need_program
+from tests.helpers import BASE_DIR, collected_static, fields_of, need_program
 from tests.newsroom.test_object_storage import jpeg
 
 SETUP = """
