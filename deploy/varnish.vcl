@@ -4,14 +4,15 @@ vcl 4.1;
 # The app (EDGE_PURGER=varnish, EDGE_VARNISH_URLS=http://<this varnishd>) names the keys each
 # public page was built from in an `xkey` header and how long the edge may keep it in
 # Surrogate-Control; every write purges exactly the keys it changed with a PURGE request carrying
-# `xkey-softpurge` (the old copy may be served during grace while it is refetched) or
+# `xkey-softpurge` (the old copy may be served for half a second while it is refetched) or
 # `xkey-purge` (hard: a story taken down is never served again). Both headers are stripped
 # before the reader, who gets the app's short Cache-Control.
 #
 # Anonymous GET/HEAD requests are cached; a request with the session or messages cookie (staff),
 # the admin, previews and /metrics always go to the app and are never stored. Other cookies are
-# dropped for caching, so the only variation is Accept-Encoding (Varnish stores the gzip copy
-# and unzips it for a client that does not take gzip).
+# dropped for caching, so the only variation is Accept-Encoding: a client that takes gzip gets
+# the app's gzip copy, one that does not its own plain copy (rather than Varnish unzipping the
+# gzip one for every such request).
 #
 # Run it, for instance: varnishd -a :6081 -f /srv/newsroom/deploy/varnish.vcl -s malloc,1g
 # with TLS terminated in front of it (nginx, hitch) and /static/ and /media/ served as before.
@@ -23,14 +24,24 @@ import xkey;
 # gunicorn (deploy/gunicorn.conf.py): one backend per app server, each added to the director in
 # vcl_init. Requests are shared round-robin; a GET or HEAD whose server fails (stopped, crashed,
 # unreachable) is retried on the next one, so a server can be stopped for a deploy without a
-# reader seeing an error. For servers on other machines, add a health probe too (`.probe`,
-# asking /healthz with a Host the app's ALLOWED_HOSTS accepts) so a dead one is skipped at once.
+# reader seeing an error. For servers on other machines, the probe's Host must be one the app's
+# ALLOWED_HOSTS accepts (`.request` instead of `.url`).
 backend app1 {
     .host = "127.0.0.1";
     .port = "8000";
     .connect_timeout = 2s;
     .first_byte_timeout = 30s;
     .between_bytes_timeout = 10s;
+    # Asked every second whether it answers: a server that stopped is skipped at once, and when
+    # none answers, stale pages stand in (vcl_recv).
+    .probe = {
+        .url = "/healthz";
+        .interval = 1s;
+        .timeout = 2s;
+        .window = 3;
+        .threshold = 2;
+        .initial = 2;
+    }
 }
 
 sub vcl_init {
@@ -73,7 +84,28 @@ sub vcl_recv {
         return (pass);
     }
     unset req.http.Cookie;
+    # A page purged (soft) or past its lifetime is served stale only for half a second while
+    # its new copy is fetched; after that readers wait for it, so a change reaches them within
+    # a second even when the app servers are slow. When none answers, the stale copy stands in
+    # for its whole grace (the page's stale-while-revalidate).
+    if (std.healthy(req.backend_hint)) {
+        set req.grace = 0.5s;
+    }
+    # Varnish asks the app for gzip whatever the client takes; a client that does not take it
+    # is marked, hashed apart and fetched plain (vcl_backend_fetch).
+    if (req.http.Accept-Encoding !~ "gzip") {
+        set req.http.X-Plain = "1";
+    } else {
+        unset req.http.X-Plain;
+    }
     return (hash);
+}
+
+sub vcl_backend_fetch {
+    if (bereq.http.X-Plain) {
+        unset bereq.http.Accept-Encoding;
+        unset bereq.http.X-Plain;
+    }
 }
 
 sub vcl_hash {
@@ -85,6 +117,9 @@ sub vcl_hash {
         ""));
     hash_data(regsub(req.http.X-Page-Key, "[?&]+$", ""));
     unset req.http.X-Page-Key;
+    if (req.http.X-Plain) {
+        hash_data("plain");
+    }
     if (req.http.host) {
         hash_data(req.http.host);
     } else {

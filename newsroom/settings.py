@@ -509,5 +509,8 @@ for _name in _EDGE_NEEDS.get(EDGE_PURGER, []):
         raise ImproperlyConfigured(f"EDGE_PURGER={EDGE_PURGER} needs {_name}.")
 # One purge request's overall deadline (seconds); a failed purge is retried after
 # EDGE_PURGE_RETRY_SECONDS, doubling each time up to a minute, until the edge takes it.
+# Where tasks wait for a worker, the process that made a write also sends its purge at once,
+# from a thread; 0 leaves it to the worker alone (which then adds its polling interval).
+EDGE_PURGE_AT_ONCE = env_bool("EDGE_PURGE_AT_ONCE", True)
 EDGE_PURGE_TIMEOUT = float(os.environ.get("EDGE_PURGE_TIMEOUT", "5"))
 EDGE_PURGE_RETRY_SECONDS = float(os.environ.get("EDGE_PURGE_RETRY_SECONDS", "1"))

@@ -10,7 +10,10 @@ Browsers and deploy/nginx.conf keep the short Cache-Control of `pages`.
 Purges: `bump()` hands every bumped key to `queue()`, which writes them as an EdgePurge row in
 the write's own transaction (so they exist exactly when the write does) and, once it commits,
 enqueues `send_purges`, a task of Django's tasks framework: every due row, merged and sent in
-batches through the purger settings.EDGE_PURGER names (`purgers`). Rows the edge took are
+batches through the purger settings.EDGE_PURGER names (`purgers`). Where tasks wait for a worker,
+the process that made the write also sends them at once, from a thread (EDGE_PURGE_AT_ONCE): a
+worker polling its queue would add its interval to every change's way to readers, and the task
+stays the durable path for what the thread could not send. Rows the edge took are
 deleted; after a failure they stay, with the error, and are sent again after a growing delay (a
 deferred task with the database backend, a timer in this process with the immediate one) —
 never dropped, and never a reason for a save to fail. A hard purge (a story taken down) leaves
@@ -27,6 +30,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.http import HttpResponse
 from django.tasks import task, task_backends
+from django.tasks.backends.immediate import ImmediateBackend
 from django.utils import timezone
 
 from newsroom.pagecache.purgers import PurgeError, purger
@@ -95,8 +99,29 @@ def queue(keys: frozenset[str], hard: bool = False) -> None:
     connection = transaction.get_connection()
     # One task per transaction, however many bumps it made (Django forgets the callback if the
     # savepoint that registered it rolls back, and then a later bump registers it again).
-    if not any(entry[1] is _enqueue_send for entry in connection.run_on_commit):
-        transaction.on_commit(_enqueue_send, robust=True)
+    if not any(entry[1] is _after_commit for entry in connection.run_on_commit):
+        transaction.on_commit(_after_commit, robust=True)
+
+
+def _after_commit() -> None:
+    _enqueue_send()
+    backend = task_backends[send_purges.backend]
+    if settings.EDGE_PURGE_AT_ONCE and not isinstance(backend, ImmediateBackend):
+        # Whichever of the thread and the task comes second finds the rows sent (or locked).
+        threading.Thread(target=_send_here, name="edge-purge", daemon=True).start()
+
+
+def _send_here() -> None:
+    from django.db import connections
+
+    try:
+        drain()
+    except PurgeError:
+        pass  # kept with its error, and sent again by the task or its retry
+    except Exception:
+        logger.exception("cannot send the edge purge")
+    finally:
+        connections.close_all()
 
 
 def _enqueue_send() -> None:

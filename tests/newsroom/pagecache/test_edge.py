@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -213,8 +214,8 @@ class PurgeTests(TestCase):
             assert self.edge.requests == []  # nothing before the commit
             assert EdgePurge.objects.count() >= 2  # kept with the write
         # One task for the whole transaction.
-        assert [callback for callback in callbacks if callback is edge._enqueue_send] == [
-            edge._enqueue_send
+        assert [callback for callback in callbacks if callback is edge._after_commit] == [
+            edge._after_commit
         ]
         assert len(self.edge.requests) == 1
         method, path, headers, _body = self.edge.requests[0]
@@ -495,6 +496,33 @@ class WorkerTests(TransactionTestCase):
     def work(self) -> None:
         call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO())
 
+    def sent_at_once(self) -> list[threading.Thread]:
+        return [thread for thread in threading.enumerate() if thread.name == "edge-purge"]
+
+    def test_the_writing_process_sends_the_purge_at_once_and_the_task_finds_it_sent(self):
+        keys.bump("article:1", "home")
+        for thread in self.sent_at_once():
+            thread.join(timeout=10)
+        assert self.edge.keys() == ["article:1", "home"]
+        assert not EdgePurge.objects.exists()
+        queued = DBTaskResult.objects.get()  # the durable path is still there
+        self.work()
+        queued.refresh_from_db()
+        assert queued.status == TaskResultStatus.SUCCESSFUL and queued.return_value == 0
+        assert len(self.edge.requests) == 1  # sent once
+
+    def test_what_the_writing_process_could_not_send_the_task_sends(self):
+        self.edge.answers = [503]
+        with self.assertLogs("newsroom.pagecache.edge", "WARNING"):
+            keys.bump("article:2")
+            for thread in self.sent_at_once():
+                thread.join(timeout=10)
+        assert EdgePurge.objects.get().tries == 1
+        EdgePurge.objects.update(next_try_at=timezone.now())
+        self.work()
+        assert self.edge.keys() == ["article:2"] and not EdgePurge.objects.exists()
+
+    @override_settings(EDGE_PURGE_AT_ONCE=False)
     def test_the_worker_sends_the_purge_and_a_failure_is_retried_by_a_deferred_task(self):
         keys.bump("article:1")
         queued = DBTaskResult.objects.get()

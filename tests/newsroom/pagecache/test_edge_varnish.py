@@ -183,10 +183,14 @@ class VarnishEdgeTests(SimpleTestCase):
     def read(self, path: str, **headers) -> requests.Response:
         return requests.get(self.edge + path, headers=headers, timeout=10)
 
-    def warm(self, path: str) -> requests.Response:
+    def read_plain(self, path: str) -> requests.Response:
+        """As a client that does not take gzip."""
+        return self.read(path, **{"Accept-Encoding": "identity"})
+
+    def warm(self, path: str, plain: bool = False) -> requests.Response:
         """Ask Varnish until it answers from its cache."""
         for _ in range(20):
-            response = self.read(path)
+            response = self.read_plain(path) if plain else self.read(path)
             if response.headers.get("X-Cache") == "HIT":
                 return response
             time.sleep(0.05)
@@ -236,11 +240,13 @@ class VarnishEdgeTests(SimpleTestCase):
         assert answer.status_code == 302, answer.text[:3000]
         return time.monotonic()
 
-    def until(self, path: str, check, since: float) -> list[tuple[float, int, str]]:
+    def until(
+        self, path: str, check, since: float, plain: bool = False
+    ) -> list[tuple[float, int, str]]:
         """Read `path` every 50 ms until `check(response)`; every answer seen, with its time."""
         seen = []
         while True:
-            response = self.read(path)
+            response = self.read_plain(path) if plain else self.read(path)
             seen.append(
                 (
                     round(time.monotonic() - since, 3),
@@ -306,9 +312,13 @@ class VarnishEdgeTests(SimpleTestCase):
     def test_an_edit_shows_within_a_second(self):
         path = self.stories["budget"]["path"]
         self.warm(path)
+        self.warm(path, plain=True)
         self.warm("/section/politics/")
         saved = self.edit("budget", headline="Budget vote passes")
         seen = self.until(path, lambda r: "Budget vote passes" in r.text, saved)
+        assert seen[-1][0] <= VISIBLE_WITHIN, seen
+        # The plain copy was purged too.
+        seen = self.until(path, lambda r: "Budget vote passes" in r.text, saved, plain=True)
         assert seen[-1][0] <= VISIBLE_WITHIN, seen
         seen = self.until("/section/politics/", lambda r: "Budget vote passes" in r.text, saved)
         assert seen[-1][0] <= VISIBLE_WITHIN, seen
@@ -354,6 +364,22 @@ class VarnishEdgeTests(SimpleTestCase):
         assert seen[-1][0] <= VISIBLE_WITHIN, seen
         seen = self.until(scheduled["path"], lambda r: r.status_code == 200, started)
         assert seen[-1][0] <= VISIBLE_WITHIN, seen
+
+    def test_a_client_without_gzip_is_served_its_own_plain_copy(self):
+        path = self.stories["cup"]["path"]
+        zipped = self.warm(path)
+        assert zipped.headers["Content-Encoding"] == "gzip"
+        # Not the gzip copy unzipped for every request: a copy of its own, kept like the other.
+        first = self.read_plain(path)
+        assert first.headers["X-Cache"] == "MISS", dict(first.headers)
+        plain = self.warm(path, plain=True)
+        assert "Content-Encoding" not in plain.headers
+        assert int(plain.headers["Content-Length"]) == len(plain.content)
+        assert plain.text == zipped.text
+        # A client that takes gzip among others still shares the gzip copy.
+        other = self.read(path, **{"Accept-Encoding": "br;q=1.0, gzip;q=0.8"})
+        assert other.headers["X-Cache"] == "HIT"
+        assert other.headers["Content-Encoding"] == "gzip"
 
     def test_a_staff_response_is_never_cached(self):
         draft = self.stories["opera"]["path"]
