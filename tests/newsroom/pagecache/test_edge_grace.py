@@ -70,6 +70,10 @@ class SlowOrigin:
 
 @pytest.mark.services
 class EdgeGraceTests(SimpleTestCase):
+    origin: SlowOrigin
+    edge: str
+    healthy: bool
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
