@@ -144,6 +144,12 @@ sub vcl_backend_response {
         } else {
             set beresp.grace = 0s;
         }
+        if (beresp.ttl <= 0s) {
+            # Built while what it shows changed, or the previous page standing in while the
+            # next is built: never fresh, but shared for a quarter of a second while the next
+            # copy is fetched, rather than every reader meanwhile going to the app.
+            set beresp.grace = 0.25s;
+        }
     } elsif (!beresp.http.Cache-Control && !beresp.http.Expires) {
         # Nothing says it may be kept (a 404 of a story not yet live): it is not.
         set beresp.ttl = 0s;
@@ -158,7 +164,7 @@ sub vcl_backend_response {
         set beresp.http.X-Origin-Vary = beresp.http.Vary;
         set beresp.http.Vary = "Accept-Encoding";
     }
-    if (beresp.ttl <= 0s) {
+    if (beresp.ttl <= 0s && beresp.grace <= 0s) {
         # Not kept; the next request for it goes to the app again (for one second, without
         # waiting for this one: Varnish's own default would stop caching it for two minutes).
         set beresp.ttl = 1s;
