@@ -30,7 +30,9 @@ watcher saw a change later than a second, or a change never showed (a lost edit)
 `--servers N` starts N app servers (each its own gunicorn) sharing the database and Redis;
 `--edge` puts Varnish with the shipped deploy/varnish.vcl in front of them (the editor's writes
 purge it by key through the task worker, which then runs beside them): readers and watchers go
-through it, and the report adds the edge's hit ratio and origin requests per edge request.
+through it, and the report adds the edge's hit ratio and origin requests per edge request. A
+crowd of unchecked readers (wrk, the same mix of addresses) runs beside them, so that the edge
+sees a news site's request rate; the hit ratio over every reader is read from varnishstat.
 
 `--compare REV` runs the same scenario in one go against REV (exported from git into
 var/loadtest/) and then against this checkout, `--rounds` times in turns, and prints them side by
@@ -552,15 +554,17 @@ def run(
         ]
         masters = [master for _base, master in started_servers]
         bases = [base for base, _master in started_servers]
+        varnish_root = None
         if edge_port is not None:
             # The editor writes in this process: its purges leave through the task worker.
             stack.enter_context(task_worker(env, tree))
+            varnish_root = Path(stack.enter_context(TemporaryDirectory(prefix="newsroom-varnish-")))
             varnish = stack.enter_context(
                 serve.varnishd(
                     serve.ensure_varnish(),
                     [int(base.rsplit(":", 1)[1]) for base in bases],
                     edge_port,
-                    Path(stack.enter_context(TemporaryDirectory(prefix="newsroom-varnish-"))),
+                    varnish_root,
                 )
             )
             bases = [varnish]
@@ -593,6 +597,16 @@ def run(
         editing = threading.Thread(
             target=editor, args=(base_url, results, changes, stop), daemon=True
         )
+        crowd: dict = {}
+        if varnish_root is not None:
+            threads.append(
+                threading.Thread(
+                    target=lambda: crowd.update(
+                        edge_crowd(base_url, urls, seconds, varnish_root / "work")
+                    ),
+                    daemon=True,
+                )
+            )
         cpu_before, own_before = sum(map(gunicorn_cpu_seconds, masters)), os.times()
         started = time.monotonic()
         for thread in [*threads, editing]:
@@ -607,6 +621,8 @@ def run(
         editing.join(WATCH_TIMEOUT + 5)
 
     report = summary(results, elapsed, connections)
+    if crowd:
+        report["edge"] = {**(report["edge"] or {}), "with_crowd": crowd}
     answered = sum(results.statuses.values())
     report["label"] = label
     report["workers"] = workers
@@ -622,6 +638,52 @@ def run(
     report["load_average_before_end"] = os.getloadavg()
     report["cpu_count"] = os.cpu_count()
     return report
+
+
+# Readers the edge serves without their answers being checked (wrk): Varnish sees the request
+# rate a news site's edge sees, which the checking readers above (Python) cannot make.
+CROWD_CONNECTIONS = 16
+
+
+def edge_crowd(base_url: str, urls: dict[str, list[str]], seconds: float, workdir: Path) -> dict:
+    """wrk through the edge on the readers' mix of addresses; the edge's own hit ratio over
+    every reader (varnishstat), and the crowd's rate."""
+    rng = random.Random(7)
+    kinds, weights = zip(*MIX.items(), strict=True)
+    paths = [rng.choice(urls[kind]) for kind in rng.choices(kinds, weights, k=2000)]
+    before = varnish_counters(workdir)
+    run = serve.wrk(
+        base_url + "/",
+        int(seconds),
+        CROWD_CONNECTIONS,
+        paths=paths,
+        headers={"Accept-Encoding": "gzip"},
+    )
+    after = varnish_counters(workdir)
+    hits, misses, passes = (
+        after[name] - before[name] for name in ("MAIN.cache_hit", "MAIN.cache_miss", "MAIN.s_pass")
+    )
+    total = hits + misses + passes
+    return {
+        "crowd_requests_per_second": run["rps"],
+        "edge_requests": total,
+        "hit_ratio": round(hits / total, 4) if total else None,
+        "origin_requests_per_edge_request": round((misses + passes) / total, 4) if total else None,
+    }
+
+
+def varnish_counters(workdir: Path) -> dict[str, int]:
+    program = serve.ensure_program("varnishstat", "varnish")
+    found = json.loads(
+        subprocess.run(
+            [program, "-n", str(workdir), "-1", "-j"], capture_output=True, check=True, text=True
+        ).stdout
+    )
+    counters = found.get("counters", found)
+    return {
+        name: counters[name]["value"]
+        for name in ("MAIN.cache_hit", "MAIN.cache_miss", "MAIN.s_pass")
+    }
 
 
 @contextmanager
@@ -695,6 +757,16 @@ def table(reports: list[dict]) -> str:
         (
             "origin requests/edge request",
             lambda r: (r["edge"] or {}).get("origin_requests_per_edge_request", "-"),
+        ),
+        (
+            "edge req/s with the crowd (wrk)",
+            lambda r: ((r["edge"] or {}).get("with_crowd") or {}).get(
+                "crowd_requests_per_second", "-"
+            ),
+        ),
+        (
+            "edge hit ratio, every reader",
+            lambda r: ((r["edge"] or {}).get("with_crowd") or {}).get("hit_ratio", "-"),
         ),
     ):
         rows.append((name, [str(pick(report)) for report in reports]))

@@ -32,13 +32,14 @@ backend app1 {
     .connect_timeout = 2s;
     .first_byte_timeout = 30s;
     .between_bytes_timeout = 10s;
-    # Asked every second whether it answers: a server that stopped is skipped at once, and when
-    # none answers, stale pages stand in (vcl_recv).
+    # Asked every two seconds whether it answers; after four failures in a row it counts as down
+    # (a busy server answering slowly does not): when none answers, stale pages stand in
+    # (vcl_recv). A request that fails on one server is retried on the next meanwhile.
     .probe = {
         .url = "/healthz";
-        .interval = 1s;
-        .timeout = 2s;
-        .window = 3;
+        .interval = 2s;
+        .timeout = 5s;
+        .window = 5;
         .threshold = 2;
         .initial = 2;
     }
