@@ -193,18 +193,43 @@ def scores(now: float) -> dict[int, float]:
     return dict(found)
 
 
+def _ranking_key(window: int) -> str:
+    return f"{PREFIX}ranking:{window}"
+
+
 def ranking(now: float) -> list[int]:
-    """The most read stories' ids, most read first, worked out once every REFRESH_SECONDS."""
-    key = f"{PREFIX}ranking:{int(now // REFRESH_SECONDS)}"
+    """The most read stories' ids, most read first, worked out once every REFRESH_SECONDS.
+
+    Where a task worker runs, the first request of a period enqueues the work (`rank`, a task)
+    and is answered with the previous period's ranking meanwhile; without one (development, the
+    immediate backend) it is worked out here."""
+    window = int(now // REFRESH_SECONDS)
     try:
-        ranked = cache.get(key)
+        found = cache.get_many([_ranking_key(window), _ranking_key(window - 1)])
     except Exception:
-        ranked = None
-    if ranked is None:
-        found = scores(now)
-        ranked = sorted(found, key=lambda pk: (-found[pk], -pk))[:RANKED]
-        try:
-            cache.set(key, ranked, REFRESH_SECONDS * 2)
-        except Exception:
-            logger.warning("most read: cache unavailable", exc_info=True)
+        found = {}
+    ranked = found.get(_ranking_key(window))
+    if ranked is not None:
+        return ranked
+    from newsroom.mostread import tasks
+
+    if not tasks.runs_in_a_worker():
+        return rank(now)
+    try:
+        # One task per period, whichever process asks first.
+        if cache.add(f"{_ranking_key(window)}:queued", True, REFRESH_SECONDS):
+            tasks.rank_most_read.enqueue(now)
+    except Exception:
+        logger.warning("most read: cannot enqueue the ranking", exc_info=True)
+    return found.get(_ranking_key(window - 1), [])
+
+
+def rank(now: float) -> list[int]:
+    """Work out the ranking for the period of `now` and keep it for others."""
+    found = scores(now)
+    ranked = sorted(found, key=lambda pk: (-found[pk], -pk))[:RANKED]
+    try:
+        cache.set(_ranking_key(int(now // REFRESH_SECONDS)), ranked, REFRESH_SECONDS * 2)
+    except Exception:
+        logger.warning("most read: cache unavailable", exc_info=True)
     return ranked

@@ -2,18 +2,23 @@
 fragment that pages fetch (cached on its own, retiring no page)."""
 
 import re
+import time
+from io import StringIO
 from unittest import mock
 
 from django.core.cache import cache
+from django.core.management import call_command
+from django.tasks import TaskResultStatus
 from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from articles.models import Article
 from newsroom.chrome.models import SiteSettings
 from newsroom.mostread import counting
 from tests.factories import make_article, make_user
-from tests.helpers import StoresPagesAtOnce
+from tests.helpers import DATABASE_TASKS, StoresPagesAtOnce
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
 
@@ -182,3 +187,20 @@ class FragmentTests(StoresPagesAtOnce, TestCase):
         self.fragment()
         with self.assertNumQueries(0):
             self.fragment()
+
+    @override_settings(TASKS=DATABASE_TASKS)
+    def test_with_a_worker_the_ranking_is_its_task_and_readers_get_the_previous_one(self):
+        self.count(self.stories[3], 2)
+        with mock.patch.object(counting, "REFRESH_SECONDS", 3600):
+            window = int(time.time() // 3600)
+            cache.set(counting._ranking_key(window - 1), [self.stories[1].pk], 60)
+            first = self.fragment().content.decode()
+            assert "Story 1" in first and "Story 3" not in first  # the previous period's
+            self.fragment()
+            self.fragment()
+            queued = DBTaskResult.objects.get()  # one task, however many asked
+            assert queued.task_path == "newsroom.mostread.tasks.rank_most_read"
+            call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO())
+            queued.refresh_from_db()
+            assert queued.status == TaskResultStatus.SUCCESSFUL
+            assert "Story 3" in self.fragment().content.decode()
