@@ -2,7 +2,8 @@
 
 For cron (`poll_wires` every minute) or a worker (`poll_wires --loop`). One line per item, as
 ingest_wire prints; exits non-zero when a source could not be read at all (cron mails it), after
-reading all the others.
+reading all the others. With `--enqueue` the due sources are handed to the task worker instead
+(articles/wire/tasks.py): it reads them, and a failure shows among the tasks staff see.
 """
 
 import time
@@ -23,16 +24,27 @@ class Command(BaseCommand):
             "--pause", type=float, default=10.0, help="seconds between rounds with --loop"
         )
         parser.add_argument("--all", action="store_true", help="poll every active source now")
+        parser.add_argument(
+            "--enqueue", action="store_true", help="queue the due sources for the task worker"
+        )
 
-    def handle(self, *args, loop, pause, all, **options):
+    def handle(self, *args, loop, pause, all, enqueue, **options):
         while True:
-            failed = self.round(every=all)
+            failed = self.enqueue() if enqueue else self.round(every=all)
             if not loop:
                 break
             close_old_connections()
             time.sleep(pause)
         if failed:
             raise CommandError(f"{failed} source(s) could not be read")
+
+    def enqueue(self) -> int:
+        from articles.wire.tasks import poll_wire_source
+
+        for source in due_sources():
+            poll_wire_source.enqueue(source.pk)
+            self.stdout.write(f"queued {source.name}")
+        return 0
 
     def round(self, every: bool = False) -> int:
         sources = (

@@ -13,15 +13,21 @@ from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import TestCase, override_settings
+from django.tasks import TaskResultStatus
+from django.test import TestCase, TransactionTestCase, override_settings
 from django.utils import timezone, translation
+from django_tasks_db.models import DBTaskResult
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from articles.models import Article, WireItem, WireService, WireSource
+from articles.wire import polling
 from articles.wire.polling import FetchFailed, fetch
 from tests.articles.wire.helpers import sample
 from tests.factories import make_section
+from tests.helpers import DATABASE_TASKS
+
+TASK_PATH = "articles.wire.tasks.poll_wire_source"
 
 
 def poll(*args) -> tuple[list[str], str, int]:
@@ -174,3 +180,60 @@ class PollingTests(TestCase):
         assert WireItem.objects.count() == 1000
         print(f"poll_wires: 1,000 new items in {elapsed:.1f} s")
         assert elapsed < 60
+
+
+@override_settings(TASKS=DATABASE_TASKS)
+class PollingTaskTests(TransactionTestCase):
+    """`poll_wires --enqueue` hands the due sources to the task worker: it reads them, a source
+    that cannot be read is a failed task with its reason, and a source queued twice is read once."""
+
+    def setUp(self):
+        self.enterContext(translation.override("en"))
+        self.service = WireService.objects.create(name="Test Agency", slug="test-agency")
+        self.folder = Path(self.enterContext(tempfile.TemporaryDirectory()))
+
+    def work(self) -> None:
+        call_command("db_worker", "--batch", "--no-startup-delay", stdout=io.StringIO())
+
+    def test_due_sources_are_read_by_the_worker_and_a_failure_is_shown(self):
+        WireSource.objects.create(
+            service=self.service, name="Drop", kind="folder", location=str(self.folder)
+        )
+        WireSource.objects.create(
+            service=self.service, name="Gone", kind="folder", location=str(self.folder / "no")
+        )
+        (self.folder / "a.json").write_bytes(sample("ninjs1-text.json"))
+        lines, err, code = poll("--enqueue")
+        assert (lines, err, code) == (["queued Drop", "queued Gone"], "", 0)
+        assert WireItem.objects.count() == 0  # nothing read by the command itself
+        self.work()
+        results = {
+            result.args_kwargs["args"][0]: result
+            for result in DBTaskResult.objects.filter(task_path=TASK_PATH)
+        }
+        drop, gone = (WireSource.objects.get(name=name) for name in ("Drop", "Gone"))
+        assert results[drop.pk].status == TaskResultStatus.SUCCESSFUL
+        assert results[drop.pk].return_value == "new 1"
+        assert WireItem.objects.count() == 1
+        assert results[gone.pk].status == TaskResultStatus.FAILED
+        assert "Gone: no such folder" in results[gone.pk].traceback
+        assert gone.last_result.startswith("no such folder")
+        # Read now: not due again until their interval comes round.
+        assert poll("--enqueue") == ([], "", 0)
+
+    def test_a_source_queued_twice_is_read_once(self):
+        source = WireSource.objects.create(
+            service=self.service, name="Drop", kind="folder", location=str(self.folder)
+        )
+        (self.folder / "a.json").write_bytes(sample("ninjs1-text.json"))
+        poll("--enqueue")
+        poll("--enqueue")
+        with mock.patch("articles.wire.tasks.poll", wraps=polling.poll) as reads:
+            self.work()
+        assert reads.call_count == 1
+        outcomes = sorted(
+            DBTaskResult.objects.filter(task_path=TASK_PATH).values_list("return_value", flat=True)
+        )
+        assert outcomes == ["new 1", "not due"]
+        source.refresh_from_db()
+        assert source.last_result == "read"
