@@ -512,5 +512,8 @@ for _name in _EDGE_NEEDS.get(EDGE_PURGER, []):
 # Where tasks wait for a worker, the process that made a write also sends its purge at once,
 # from a thread; 0 leaves it to the worker alone (which then adds its polling interval).
 EDGE_PURGE_AT_ONCE = env_bool("EDGE_PURGE_AT_ONCE", True)
+# Every purge goes again this many seconds later (0: once): a page built just before the write
+# committed may reach the edge just after the first purge.
+EDGE_REPURGE_SECONDS = float(os.environ.get("EDGE_REPURGE_SECONDS", "0.5"))
 EDGE_PURGE_TIMEOUT = float(os.environ.get("EDGE_PURGE_TIMEOUT", "5"))
 EDGE_PURGE_RETRY_SECONDS = float(os.environ.get("EDGE_PURGE_RETRY_SECONDS", "1"))

@@ -18,11 +18,13 @@ deleted; after a failure they stay, with the error, and are sent again after a g
 deferred task with the database backend, a timer in this process with the immediate one) —
 never dropped, and never a reason for a save to fail. A hard purge (a story taken down) leaves
 the edge no stale copy to serve; a soft one lets it serve the old page for EDGE_GRACE_SECONDS
-while it refetches.
+while it refetches. Every purge is sent twice, the second time EDGE_REPURGE_SECONDS later: a page
+built just before a write's commit may reach the edge just after the first.
 """
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -90,9 +92,15 @@ def queue(keys: frozenset[str], hard: bool = False) -> None:
         return
     from newsroom.pagecache.models import EdgePurge
 
+    rows = [EdgePurge(keys=sorted(keys), hard=hard)]
+    if settings.EDGE_REPURGE_SECONDS > 0:
+        # A page built just before the commit may reach the edge just after the purge and stay
+        # there: the same keys go again a moment later.
+        again = timezone.now() + timedelta(seconds=settings.EDGE_REPURGE_SECONDS)
+        rows.append(EdgePurge(keys=sorted(keys), hard=hard, next_try_at=again))
     try:
         with transaction.atomic():  # a savepoint: a failure here must not break the write's
-            EdgePurge.objects.create(keys=sorted(keys), hard=hard)
+            EdgePurge.objects.bulk_create(rows)
     except DatabaseError:
         logger.exception("cannot keep the edge purge of %s", ", ".join(sorted(keys)))
         return
@@ -105,17 +113,23 @@ def queue(keys: frozenset[str], hard: bool = False) -> None:
 
 def _after_commit() -> None:
     _enqueue_send()
+    again = settings.EDGE_REPURGE_SECONDS
+    if again > 0:
+        retry_later(again)
     backend = task_backends[send_purges.backend]
     if settings.EDGE_PURGE_AT_ONCE and not isinstance(backend, ImmediateBackend):
-        # Whichever of the thread and the task comes second finds the rows sent (or locked).
-        threading.Thread(target=_send_here, name="edge-purge", daemon=True).start()
+        # Whichever of the thread and the tasks comes second finds the rows sent (or locked).
+        threading.Thread(target=_send_here, args=(again,), name="edge-purge", daemon=True).start()
 
 
-def _send_here() -> None:
+def _send_here(again: float) -> None:
     from django.db import connections
 
     try:
         drain()
+        if again > 0:
+            time.sleep(again)
+            drain()
     except PurgeError:
         pass  # kept with its error, and sent again by the task or its retry
     except Exception:

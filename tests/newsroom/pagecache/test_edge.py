@@ -95,12 +95,21 @@ def clean_slate() -> None:
 
 
 def varnish(server: EdgeServer, **extra):
+    """An edge at `server`, each purge sent once (RepurgeTests sends them twice)."""
     return override_settings(
-        EDGE_PURGER="varnish", EDGE_KEYS_HEADER="xkey", EDGE_VARNISH_URLS=[server.url], **extra
+        **{
+            "EDGE_PURGER": "varnish",
+            "EDGE_KEYS_HEADER": "xkey",
+            "EDGE_VARNISH_URLS": [server.url],
+            "EDGE_REPURGE_SECONDS": 0,
+            **extra,
+        }
     )
 
 
-@override_settings(PAGE_CACHE=True, EDGE_PURGER="varnish", EDGE_KEYS_HEADER="xkey")
+@override_settings(
+    PAGE_CACHE=True, EDGE_PURGER="varnish", EDGE_KEYS_HEADER="xkey", EDGE_REPURGE_SECONDS=0
+)
 class EdgeHeaderTests(StoresPagesAtOnce, TestCase):
     def setUp(self):
         super().setUp()
@@ -387,6 +396,40 @@ class FailedPurgeTests(TestCase):
         assert "PurgeError" in result.errors[0].exception_class_path
 
 
+class RepurgeTests(TestCase):
+    """Each purge goes again EDGE_REPURGE_SECONDS later, hard if it was hard: a page built just
+    before the commit and stored by the edge just after the first purge does not stay."""
+
+    def setUp(self):
+        self.edge = EdgeServer(self)
+        self.enterContext(varnish(self.edge, EDGE_REPURGE_SECONDS=0.3))
+        self.later = []
+        retry = mock.patch.object(edge, "retry_later", self.later.append)
+        retry.start()
+        self.addCleanup(retry.stop)
+        clean_slate()
+
+    def test_the_same_keys_go_again_a_moment_later(self):
+        with committed(self):
+            keys.bump("article:7", "listings")
+            keys.bump("article:8", takedown=True)
+        assert self.later == [0.3]  # the second pass, scheduled
+        first = [
+            (h.get("Xkey-Purge"), h.get("Xkey-Softpurge")) for _m, _p, h, _b in self.edge.requests
+        ]
+        assert first == [("article:8", None), (None, "article:7 listings")]
+        assert EdgePurge.objects.count() == 2  # the second pass, not due yet
+        assert edge.drain() == 0
+        EdgePurge.objects.update(next_try_at=timezone.now())
+        assert edge.drain() == 3
+        again = [
+            (h.get("Xkey-Purge"), h.get("Xkey-Softpurge"))
+            for _m, _p, h, _b in self.edge.requests[2:]
+        ]
+        assert again == first
+        assert not EdgePurge.objects.exists()
+
+
 class RetryTests(TestCase):
     def test_with_a_backend_that_defers_a_task_is_enqueued_for_later(self):
         dummy = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
@@ -404,7 +447,12 @@ class RetryTests(TestCase):
         timer.return_value.start.assert_called_once()
 
 
-@override_settings(EDGE_PURGER="fastly", EDGE_FASTLY_SERVICE_ID="svc-1", EDGE_FASTLY_TOKEN="tok")
+@override_settings(
+    EDGE_PURGER="fastly",
+    EDGE_FASTLY_SERVICE_ID="svc-1",
+    EDGE_FASTLY_TOKEN="tok",
+    EDGE_REPURGE_SECONDS=0,
+)
 class FastlyTests(TestCase):
     def setUp(self):
         self.edge = EdgeServer(self)
@@ -430,7 +478,10 @@ class FastlyTests(TestCase):
 
 
 @override_settings(
-    EDGE_PURGER="cloudflare", EDGE_CLOUDFLARE_ZONE_ID="zone-1", EDGE_CLOUDFLARE_TOKEN="tok"
+    EDGE_PURGER="cloudflare",
+    EDGE_CLOUDFLARE_ZONE_ID="zone-1",
+    EDGE_CLOUDFLARE_TOKEN="tok",
+    EDGE_REPURGE_SECONDS=0,
 )
 class CloudflareTests(TestCase):
     def setUp(self):
@@ -511,6 +562,15 @@ class WorkerTests(TransactionTestCase):
         assert queued.status == TaskResultStatus.SUCCESSFUL and queued.return_value == 0
         assert len(self.edge.requests) == 1  # sent once
 
+    @override_settings(EDGE_REPURGE_SECONDS=0.2)
+    def test_the_writing_process_sends_the_second_pass_too_and_a_deferred_task_backs_it(self):
+        keys.bump("article:3")
+        for thread in self.sent_at_once():
+            thread.join(timeout=10)
+        assert [self.edge.keys(n) for n in range(2)] == [["article:3"], ["article:3"]]
+        assert not EdgePurge.objects.exists()
+        assert DBTaskResult.objects.filter(run_after__gt=timezone.now()).count() == 1
+
     def test_what_the_writing_process_could_not_send_the_task_sends(self):
         self.edge.answers = [503]
         with self.assertLogs("newsroom.pagecache.edge", "WARNING"):
@@ -544,7 +604,9 @@ class WorkerTests(TransactionTestCase):
         assert self.edge.keys() == ["article:1"] and not EdgePurge.objects.exists()
 
 
-@override_settings(PAGE_CACHE=True, EDGE_PURGER="varnish", EDGE_KEYS_HEADER="xkey")
+@override_settings(
+    PAGE_CACHE=True, EDGE_PURGER="varnish", EDGE_KEYS_HEADER="xkey", EDGE_REPURGE_SECONDS=0
+)
 class RevalidationTests(StoresPagesAtOnce, TestCase):
     def test_a_304_carries_the_lifetime_of_now(self):
         """Varnish revalidates a soft-purged copy with If-None-Match and keeps the 304's
