@@ -8,8 +8,11 @@
    requests per second and p50/p99 latency, page cache off then on; then the shipped nginx
    configuration in front, against the same nginx serving the same page as a plain file, and
    Varnish with deploy/varnish.vcl in front (the site purging it by key) against that file; the
-   workers' memory and database connections after the runs. Then live coverage polled by 2,000
-   paced readers while an editor posts (benchmarks/livepoll.py, on its own database).
+   workers' memory and database connections after the runs. Then the breaking-news load test
+   through Varnish in front of two app servers (benchmarks/loadtest.py, `--edge-seconds`, on its
+   own database): the edge's hit ratio, change to visible at the edge, origin requests per edge
+   request. Then live coverage polled by 2,000 paced readers while an editor posts
+   (benchmarks/livepoll.py, on its own database).
 4. Prints one table and writes the figures, with the machine's description, to
    benchmarks/results/ (JSON, plus the query plans as text).
 """
@@ -61,6 +64,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--live-seconds", type=float, default=60, help="seconds of live updates (default 60)"
     )
     parser.add_argument("--skip-http", action="store_true", help="only the in-process figures")
+    parser.add_argument(
+        "--edge-seconds",
+        type=int,
+        default=30,
+        help="seconds of the load test through Varnish and two app servers (0: none)",
+    )
     parser.add_argument("--reload", action="store_true", help="rebuild the database even if loaded")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -201,6 +210,8 @@ def http_runs(targets: dict, env: dict, args: argparse.Namespace) -> dict:
             args,
             results["nginx"]["plain_file"],
         )
+        if args.edge_seconds:
+            results["edge_load"] = edge_load(args.edge_seconds)
         results["most_read"] = mostread.runs(
             targets, env, args.duration, args.connections, redis_url
         )
@@ -285,6 +296,38 @@ def varnish_run(targets: dict, env: dict, args: argparse.Namespace, plain: dict)
     }
 
 
+def edge_load(seconds: int) -> dict:
+    """The breaking-news load test through Varnish in front of two app servers (on its own
+    database, `benchmarks.loadtest`): the edge's hit ratio over every reader, change to visible
+    at the edge, and origin requests per edge request."""
+    started = time.time()
+    command = [sys.executable, "-m", "benchmarks.loadtest", "--servers", "2", "--edge"]
+    finished = subprocess.run(
+        [*command, "--seconds", str(seconds)], capture_output=True, text=True, check=False
+    )
+    written = [
+        path
+        for path in sorted((serve.BASE_DIR / "var" / "loadtest").glob("loadtest-*.json"))
+        if path.stat().st_mtime >= started
+    ]
+    if not written:
+        raise RuntimeError(f"the edge load test wrote nothing: {finished.stderr[-2000:]}")
+    report = json.loads(written[-1].read_text())[0]
+    crowd = report["edge"]["with_crowd"]
+    return {
+        "seconds": seconds,
+        "passed": finished.returncode == 0,
+        "edge_requests_per_second": crowd["crowd_requests_per_second"],
+        "hit_ratio": crowd["hit_ratio"],
+        "origin_requests_per_edge_request": crowd["origin_requests_per_edge_request"],
+        "visible_p50_s": report["stale_age_distribution"]["p50"],
+        "visible_p95_s": report["stale_age_distribution"]["p95"],
+        "server_errors": report["server_errors"],
+        "stale_reads": report["stale_reads"],
+        "lost_edits": report["lost_edits"],
+    }
+
+
 def previous_result(articles: int) -> dict | None:
     found = sorted(RESULTS.glob(f"bench-{articles}-*.json"))
     return json.loads(found[-1].read_text()) if found else None
@@ -355,6 +398,23 @@ def evaluate(report: dict) -> list[tuple[str, bool, str]]:
                 f"{http['nginx']['html_bytes']} → {http['nginx']['gzip_bytes']} bytes",
             ),
         ]
+        edge = http.get("edge_load")
+        if edge:
+            checks += [
+                (
+                    "edge hit ratio ≥ 99 % (load test mix, one change a second)",
+                    (edge["hit_ratio"] or 0) >= 0.99,
+                    f"{edge['hit_ratio']} at {edge['edge_requests_per_second']} edge req/s; "
+                    f"origin requests per edge request {edge['origin_requests_per_edge_request']}",
+                ),
+                (
+                    "change to visible at the edge p95 ≤ 1 s",
+                    edge["visible_p95_s"] <= 1.0 and edge["passed"],
+                    f"p50 {edge['visible_p50_s']} s, p95 {edge['visible_p95_s']} s; "
+                    f"5xx {edge['server_errors']}, stale reads {edge['stale_reads']}, "
+                    f"lost edits {edge['lost_edits']}",
+                ),
+            ]
         checks += mostread.checks(http["most_read"])
         if "live_poll" in http:
             checks += livepoll.checks(http["live_poll"])
@@ -420,6 +480,14 @@ def table(report: dict) -> str:
             f"{varnish['cached_story']['rps']} req/s, p99 {varnish['cached_story']['p99_ms']} ms "
             f"({varnish['ratio']}× the plain file); asked for gzip: "
             f"{varnish['cached_story_gzip']['rps']} req/s."
+        )
+    edge = (report.get("http") or {}).get("edge_load")
+    if edge:
+        lines.append(
+            f"Through Varnish, two app servers, one change a second ({edge['seconds']} s): "
+            f"edge hit ratio {edge['hit_ratio']} at {edge['edge_requests_per_second']} req/s, "
+            f"origin requests per edge request {edge['origin_requests_per_edge_request']}, "
+            f"change to visible p50 {edge['visible_p50_s']} s, p95 {edge['visible_p95_s']} s."
         )
     if http:
         lines.append(
