@@ -113,11 +113,15 @@ sub vcl_hash {
     # One copy per page whatever else the address says (utm_…, fbclid, junk): only the query
     # parameters the app's public views read (their `reads=`; keep in step) make another page,
     # in any order, as the app's page cache keys them; the app still gets the whole address.
-    set req.http.X-Page-Key = std.querysort(regsuball(req.url,
-        "(?<=[?&])(?!(page|order|update|after|q|p|section|tag|author|language|since)=)[^&]*(&|$)",
-        ""));
-    hash_data(regsub(req.http.X-Page-Key, "[?&]+$", ""));
-    unset req.http.X-Page-Key;
+    if (req.url !~ "\?") {
+        hash_data(req.url);  # most requests: nothing to sort out
+    } else {
+        set req.http.X-Page-Key = std.querysort(regsuball(req.url,
+            "(?<=[?&])(?!(page|order|update|after|q|p|section|tag|author|language|since)=)[^&]*(&|$)",
+            ""));
+        hash_data(regsub(req.http.X-Page-Key, "[?&]+$", ""));
+        unset req.http.X-Page-Key;
+    }
     if (req.http.X-Plain) {
         hash_data("plain");
     }
