@@ -456,7 +456,7 @@ class ListingTests(SiteTestCase):
         author = make_author(
             slug="zoe", name="Zoe Marin", job_title="Political editor", bio="Covers parliament."
         )
-        author.photo = image_upload(size=(300, 400))
+        author.picture = make_picture(file=image_upload(size=(300, 400)), alt="Zoe Marin")
         author.save()
         mine = make_article(authors=[author])
         make_article(authors=[author], status=Article.Status.DRAFT, headline="Her draft")
