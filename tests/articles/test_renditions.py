@@ -451,3 +451,50 @@ class TaskRaceTests(RenditionTestCase):
         with mock.patch.object(renditions, "make_picture_renditions", side_effect=moved_meanwhile):
             assert tasks.make_picture_renditions.call(story.picture_id) is False
         assert Picture.objects.get(pk=story.picture_id).renditions == {}
+
+
+@override_settings(PAGE_CACHE=True)
+class PictureWordsReachPagesTests(StoresPagesAtOnce, TransactionTestCase):
+    """A picture's new words reach every stored page that shows it, and no other; an author's
+    new photo reaches their page and the stories with their byline."""
+
+    def setUp(self):
+        super().setUp()
+        cache.clear()
+        SiteSettings(pk=1, language="en").save()
+
+    def served(self, url: str, stored: str) -> str:
+        response = self.client.get(url)
+        assert response.status_code == 200, url
+        assert response.get("X-Page-Cache") == stored, (url, response.get("X-Page-Cache"))
+        return response.content.decode()
+
+    def test_new_words_and_a_new_photo(self):
+        picture = make_picture(alt="First words")
+        author = make_author(picture=picture)
+        address = f"http://testserver{picture.file.url}"
+        pages = [
+            author.get_absolute_url(),
+            make_article(picture=picture).get_absolute_url(),
+            make_article(authors=[author]).get_absolute_url(),
+            make_article(body=f'<p><a href="{address}">{address}</a></p>').get_absolute_url(),
+            "/",  # the lead story's teaser
+        ]
+        elsewhere = make_article().get_absolute_url()
+        for url in [*pages, elsewhere]:
+            self.served(url, "miss")
+        for url in pages:
+            assert 'alt="First words"' in self.served(url, "hit"), url
+
+        picture.refresh_from_db()  # with its renditions: only the words change
+        picture.alt = "Second words"
+        picture.save()
+        for url in pages:
+            html = self.served(url, "miss")
+            assert 'alt="Second words"' in html and "First words" not in html, url
+        self.served(elsewhere, "hit")
+
+        author.picture = make_picture(alt="A new portrait")
+        author.save()
+        for url in pages[0], pages[2]:
+            assert 'alt="A new portrait"' in self.served(url, "miss"), url
