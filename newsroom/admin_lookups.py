@@ -28,8 +28,8 @@ else:
 
 class KeyChecking(AutocompleteMixin):
     """Django's search box for related objects, minus a crash: a submitted value the key cannot
-    be (a word where a number goes, a number too large) is shown as nothing chosen, with the field's own error,
-    instead of reaching the database, where it raised a 500."""
+    be (a word where a number goes, a number too large) is shown as nothing chosen, with the
+    field's own error, instead of reaching the database, where it raised a 500."""
 
     def optgroups(self, name, value, attr=None):
         target = self.field.target_field
