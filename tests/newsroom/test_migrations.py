@@ -135,8 +135,8 @@ class AuthorPhotosToLibraryTests(TransactionTestCase):
         user = User.objects.create(username="ana")
         record = {
             "source": "authors/ana.jpg",
-            "width": 256,
-            "height": 256,
+            "width": 300,  # the square cut from the photo; its renditions go up to 256
+            "height": 300,
             "webp": [[64, 64, "renditions/authors/ana-64.webp"], [256, 256, "r/ana-256.webp"]],
             "jpeg": [[64, 64, "renditions/authors/ana-64.jpg"], [256, 256, "r/ana-256.jpg"]],
         }
@@ -164,11 +164,17 @@ class AuthorPhotosToLibraryTests(TransactionTestCase):
             "dan", name="Dan Ilie", photo="authors/dan.jpg", photo_width=500, photo_height=500
         )
         without = author("without", name="No Photo")
+        # A photo whose size was never read and whose file is gone (a restore without media):
+        # moved all the same, not read.
+        gone = author("gone", name="Gone Photo")
+        Author.objects.filter(pk=gone.pk).update(photo="authors/gone.jpg")
 
         apps = self.migrate(self.after)
         Author = apps.get_model("articles", "Author")
         Picture = apps.get_model("articles", "Picture")
-        assert Picture.objects.count() == 3
+        assert Picture.objects.count() == 4
+        lost = Picture.objects.filter(authors=gone.pk).values("file", "width").get()
+        assert lost == {"file": "authors/gone.jpg", "width": None}
         moved = Author.objects.get(pk=first.pk).picture
         assert Author.objects.get(pk=second.pk).picture_id == moved.pk
         assert moved.file.name == "authors/ana.jpg"
@@ -199,9 +205,12 @@ class AuthorPhotosToLibraryTests(TransactionTestCase):
         assert Author.objects.get(pk=third.pk).photo_renditions == {}
         assert Author.objects.get(pk=fourth.pk).photo.name == "authors/dan.jpg"
         assert Author.objects.get(pk=without.pk).photo == ""
+        assert Author.objects.filter(pk=gone.pk).values_list("photo", flat=True).get() == (
+            "authors/gone.jpg"
+        )
 
         # And forwards again: the same pictures, none made twice.
         apps = self.migrate(self.after)
         Author = apps.get_model("articles", "Author")
-        assert apps.get_model("articles", "Picture").objects.count() == 3
+        assert apps.get_model("articles", "Picture").objects.count() == 4
         assert Author.objects.get(pk=second.pk).picture_id == moved.pk
