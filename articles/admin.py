@@ -42,7 +42,6 @@ from articles.forms import (
     actions_for,
     display_name,
 )
-from articles.images import ImageUploadField
 from articles.live.admin import LiveCoverageAdminMixin, may_post, may_run_coverage
 from articles.models import (
     Article,
@@ -59,7 +58,7 @@ from articles.slugs import ascii_slug
 from articles.videos import player
 from articles.views import unsaved_preview
 from newsroom.admin_history import change_message
-from newsroom.admin_lookups import AllowlistedLookupsMixin
+from newsroom.admin_lookups import AllowlistedLookupsMixin, CheckedAutocompleteMixin
 from newsroom.dates import long_datetime
 
 PUBLISHED = Article.Status.PUBLISHED
@@ -133,7 +132,7 @@ def refusing_for_storage(form_class, failure: StorageFailed):
     return StorageFailedForm
 
 
-class BylineInline(admin.TabularInline):
+class BylineInline(CheckedAutocompleteMixin, admin.TabularInline):
     model = ArticleAuthor
     fields = ["author", "position"]
     autocomplete_fields = ["author"]
@@ -355,7 +354,7 @@ class ArticleAdmin(LiveCoverageAdminMixin, AllowlistedLookupsMixin, VersionAdmin
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, label)
 
     @admin.display(description=_("preview"))
-    def picture_preview(self, article: Article) -> str:
+    def picture_preview(self, article: Article | Author) -> str:
         picture = article.picture
         if picture is None or not picture.file:
             return "—"
@@ -984,7 +983,10 @@ class PictureAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(story_count=models.Count("stories"))
+            .annotate(
+                use_count=models.Count("stories", distinct=True)
+                + models.Count("authors", distinct=True)
+            )
             .order_by("-created_at", "-pk")
         )
 
@@ -1003,9 +1005,11 @@ class PictureAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
     def size(self, picture: Picture) -> str:
         return f"{picture.width}×{picture.height}" if picture.width else "—"
 
-    @admin.display(description=_("stories"), ordering="story_count")
+    @admin.display(description=_("used by"), ordering="use_count")
     def used_by(self, picture: Picture) -> int:
-        return getattr(picture, "story_count", 0)
+        """The stories it leads and the authors whose photo it is: what keeps it from being
+        deleted."""
+        return getattr(picture, "use_count", 0)
 
     @admin.display(description=_("focal point"))
     def focal_point_picker(self, picture: Picture) -> str:
@@ -1136,11 +1140,18 @@ class AuthorAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
     search_fields = ["name", "job_title"]
     prepopulated_fields = {"slug": ["name"]}
     raw_id_fields = ["user"]
-    formfield_overrides = {models.ImageField: {"form_class": ImageUploadField}}
+    # The photo is chosen from the library as a story's lead picture is.
+    fields = ["name", "slug", "job_title", "bio", "picture_preview", "picture", "user"]
+    autocomplete_fields = ["picture"]
+    readonly_fields = ["picture_preview"]
 
-    @admin.display(description=_("photo"), boolean=True)
+    @admin.display(description=_("photo"), boolean=True, ordering="picture")
     def has_photo(self, author: Author) -> bool:
-        return bool(author.photo)
+        return author.picture_id is not None
+
+    @admin.display(description=_("preview"))
+    def picture_preview(self, author: Author) -> str:
+        return ArticleAdmin.picture_preview(self, author)  # type: ignore[arg-type]
 
 
 @admin.register(WireService)

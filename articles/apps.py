@@ -7,7 +7,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = _("Newsroom content")
 
     def ready(self):
-        # Lead images and author photos get their responsive renditions when saved.
+        # Library pictures get their responsive renditions when saved.
         from articles import renditions
 
         renditions.connect_signals()

@@ -1,5 +1,5 @@
-"""Upload validation for the library's pictures, author photos and other uploaded images: only
-honest, bounded raster images, kept without the metadata a camera writes.
+"""Upload validation for the library's pictures (authors' photos among them) and other
+uploaded images: only honest, bounded raster images, kept without the metadata a camera writes.
 
 An upload is refused, with a message that says why, when it is over settings.IMAGE_MAX_BYTES,
 is SVG (it can carry scripts), is not an image Pillow can read, is not one of the web formats we

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import Signal
 from django.http import HttpRequest
@@ -25,6 +25,7 @@ from articles.models import (
     Author,
     Correction,
     LiveEntry,
+    Picture,
     Section,
     WireService,
 )
@@ -194,6 +195,35 @@ def _video_changed(sender, instance, **kwargs) -> None:
         bump(*keys)
 
 
+def picture_keys(picture) -> list[str]:
+    """Whatever shows a library picture: the stories it leads (and so the lists with their
+    teasers) or whose body names its file or a video it is the poster of, and the authors whose
+    photo it is (their pages and the stories with their byline)."""
+    stories = Article._base_manager.filter(picture=picture.pk)
+    keys = [article_key(pk) for pk in stories.values_list("pk", flat=True)]
+    if keys and stories.filter(status=Article.Status.PUBLISHED).exists():
+        keys.append(LISTINGS)
+    named = [picture.file.name] if picture.file else []
+    named += Video.objects.filter(poster=picture.pk).values_list("file", flat=True)
+    if named := [name for name in named if name]:
+        in_bodies = Q()
+        for name in named:
+            in_bodies |= Q(body__contains=name)
+        keys += [
+            article_key(pk)
+            for pk in Article._base_manager.filter(in_bodies).values_list("pk", flat=True)
+        ]
+    authors = Author.objects.filter(picture=picture.pk).values_list("pk", flat=True)
+    return keys + [author_key(pk) for pk in authors]
+
+
+def _picture_changed(sender, instance, created=False, **kwargs) -> None:
+    """A picture's words (alt text, caption, credit) are printed wherever it is shown; a new
+    one is shown nowhere yet."""
+    if not created and (keys := picture_keys(instance)):
+        bump(*keys)
+
+
 def _keyed(make_key, *extra: str):
     def receiver(sender, instance, **kwargs) -> None:
         bump(make_key(instance.pk), *extra)
@@ -264,4 +294,5 @@ def connect() -> None:
     on_save_and_delete(_keyed(tag_key, LISTINGS), Tag, "tag")
     on_save_and_delete(_keyed(lambda pk: EVERY_PAGE, LISTINGS), WireService, "wire")
     on_save_and_delete(_video_changed, Video, "video")
+    on_save_and_delete(_picture_changed, Picture, "picture")
     clock.register("go-live", [LISTINGS], next_go_live)

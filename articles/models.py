@@ -148,16 +148,19 @@ class Author(models.Model):
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     job_title = models.CharField(_("job title"), max_length=120, blank=True)
     bio = models.TextField(_("short bio"), blank=True)
-    photo = models.ImageField(
-        _("photo"),
-        upload_to="authors/",
+    picture = models.ForeignKey(
+        Picture,
+        verbose_name=_("photo"),
+        on_delete=models.PROTECT,
+        null=True,
         blank=True,
-        width_field="photo_width",
-        height_field="photo_height",
+        related_name="authors",
+        help_text=_(
+            "A portrait from the library, shown round beside the byline and on the author's "
+            "page (cut square around its focal point). Search the library by description, "
+            "caption or credit; the + button uploads a new one."
+        ),
     )
-    photo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    photo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    photo_renditions = models.JSONField(default=dict, blank=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("staff user"),
@@ -885,10 +888,15 @@ def content_type_of(model) -> Subquery:
 
 
 def bylines(teaser: bool = False) -> Prefetch:
-    """The byline in order; a teaser prints only the names (no photo or bio to load)."""
-    links = ArticleAuthor.objects.select_related("author").order_by("position")
+    """The byline in order, with the authors' photos; a teaser prints only the names (no photo
+    or bio to load)."""
+    links = ArticleAuthor.objects.order_by("position")
     if teaser:
-        links = links.only("article", "position", "author__name", "author__slug")
+        links = links.select_related("author").only(
+            "article", "position", "author__name", "author__slug"
+        )
+    else:
+        links = links.select_related("author__picture")
     return Prefetch("bylines", queryset=links)
 
 

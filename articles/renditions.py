@@ -1,16 +1,12 @@
-"""Responsive renditions of library pictures and author photos, made once and kept in storage.
+"""Responsive renditions of library pictures, made once and kept in storage.
 
-When a library picture's file or focal point, or an author's photo, changes, a post_save
-receiver drops the renditions of a file it replaced and enqueues a task (articles/tasks.py) that
-re-encodes the picture at several widths (turned upright from its EXIF orientation, metadata
-dropped), saves the files through Django's default storage, and records them in the model's JSON
-field. An author's photo is cut square, as WebP and JPEG:
-
-    {"source": "authors/photo.jpg", "width": 256, "height": 256,
-     "webp": [[64, 64, "renditions/…-64.webp"], …], "jpeg": [[64, 64, "…-64.jpg"], …]}
-
-A library picture keeps its own shape and is also cut to each of CROPS around its focal point,
-as AVIF (when Pillow can write it), WebP and JPEG (make_picture_renditions shows the record).
+When a library picture's file or focal point changes, a post_save receiver drops the renditions
+of a file it replaced and enqueues a task (articles/tasks.py) that re-encodes the picture at
+several widths (turned upright from its EXIF orientation, metadata dropped), saves the files
+through Django's default storage, and records them in the picture's JSON field. A picture keeps
+its own shape and is also cut to each of CROPS around its focal point, as AVIF (when Pillow can
+write it), WebP and JPEG (make_picture_renditions shows the record); the square crop is also
+what an author's photo is shown as.
 
 Decoding a 40-megapixel photo takes seconds and hundreds of megabytes, so it happens in the task
 worker (`manage.py db_worker`), never in a web worker's request. Until the task has run, pages
@@ -33,7 +29,6 @@ from PIL import ExifTags, Image, ImageOps, features
 logger = logging.getLogger(__name__)
 
 ARTICLE_WIDTHS = (320, 480, 640, 800, 1024, 1280, 1600)
-AUTHOR_WIDTHS = (64, 128, 256)
 JPEG_QUALITY = 80
 WEBP_QUALITY = 76
 AVIF_QUALITY = 60
@@ -50,6 +45,9 @@ CROPS = {"16:9": (16, 9), "4:3": (4, 3), "1:1": (1, 1)}
 # what sharing previews and search engines take (1,200 pixels or more where the picture has
 # them, and a phone-sized one). Every width more would cost as much again for each shape.
 CROP_WIDTHS = (640, 1280)
+# The square crop is also an author's photo: 40 CSS pixels beside a byline, 128 on their page.
+PORTRAIT_WIDTHS = (64, 128, 256)
+SHAPE_WIDTHS = {"16:9": CROP_WIDTHS, "4:3": CROP_WIDTHS, "1:1": PORTRAIT_WIDTHS + CROP_WIDTHS}
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -60,13 +58,6 @@ def _flatten(image: Image.Image) -> Image.Image:
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
     return image.convert("RGB")
-
-
-def _square(image: Image.Image) -> Image.Image:
-    side = min(image.size)
-    left = (image.width - side) // 2
-    top = (image.height - side) // 2
-    return image.crop((left, top, left + side, top + side))
 
 
 def _encode(image: Image.Image, fmt: str) -> bytes:
@@ -130,23 +121,6 @@ def _encode_widths(image: Image.Image, widths, base: str, formats) -> dict:
     return record | files
 
 
-def make_renditions(field_file, widths: tuple[int, ...], folder: str, square: bool = False) -> dict:
-    """Encode `field_file` at each width (never upscaled) and return the record to store.
-
-    Returns an empty dict when the file is missing, unreadable or too large to decode safely.
-    """
-    if not field_file:
-        return {}
-    image = _decode(field_file, max(widths), square)
-    if image is None:
-        return {}
-    if square:
-        image = _square(image)
-    source = field_file.name
-    record = _encode_widths(image, widths, _base_name(source, folder), ("webp", "jpeg"))
-    return {"source": source} | record
-
-
 def crop_box(
     width: int, height: int, ratio: tuple[int, int], focus: tuple[float, float]
 ) -> tuple[int, int, int, int]:
@@ -169,7 +143,7 @@ def picture_formats() -> tuple[str, ...]:
 
 def make_picture_renditions(field_file, focus: tuple[float, float]) -> dict:
     """A library picture's record: its own shape at ARTICLE_WIDTHS, plus each of CROPS cut
-    around the focal point at CROP_WIDTHS, in every format of picture_formats(); {} when it
+    around the focal point at its SHAPE_WIDTHS, in every format of picture_formats(); {} when it
     cannot be read.
 
         {"source": …, "focus": [x, y], "width": …, "height": …, "avif"/"webp"/"jpeg": […],
@@ -190,7 +164,7 @@ def make_picture_renditions(field_file, focus: tuple[float, float]) -> dict:
     for name, ratio in CROPS.items():
         cropped = image.crop(crop_box(image.width, image.height, ratio, (x, y)))
         base = _base_name(source, "pictures", f"-{ratio[0]}x{ratio[1]}{tag}")
-        record["crops"][name] = _encode_widths(cropped, CROP_WIDTHS, base, formats)
+        record["crops"][name] = _encode_widths(cropped, SHAPE_WIDTHS[name], base, formats)
     return record
 
 
@@ -222,11 +196,6 @@ def files_missing(record: dict) -> bool:
     return any(not default_storage.exists(name) for _width, _height, name in _files(record))
 
 
-def _is_current(field_file, record: dict) -> bool:
-    current = field_file.name if field_file else ""
-    return record.get("source", "") == current and bool(record or not current)
-
-
 def _store(instance, record_name: str, record: dict, **still) -> bool:
     """Write the record with a plain UPDATE (no save(): no signal, no version, no revision),
     only while the row still has the image it was made from; False when it no longer does.
@@ -238,44 +207,6 @@ def _store(instance, record_name: str, record: dict, **still) -> bool:
         return False
     setattr(instance, record_name, record)
     return True
-
-
-def refresh(instance, field_name: str, record_name: str, widths, folder, square=False) -> bool:
-    """Bring the instance's renditions in line with its image; True when they changed.
-
-    This is the slow part (it decodes the image): the task worker and `make_renditions` run it.
-    """
-    field_file = getattr(instance, field_name)
-    record = getattr(instance, record_name) or {}
-    if _is_current(field_file, record):
-        return False
-    current = field_file.name if field_file else ""
-    new_record = make_renditions(field_file, widths, folder, square) if current else {}
-    if not _store(instance, record_name, new_record, **{field_name: current}):
-        # The image was replaced while these were made: its own task makes the right ones.
-        delete_renditions(new_record)
-        return False
-    if record and not _shared(instance, field_name, record):
-        delete_renditions(record)
-    return True
-
-
-def refresh_author(author) -> bool:
-    return refresh(author, "photo", "photo_renditions", AUTHOR_WIDTHS, "authors", square=True)
-
-
-def forget_stale(instance, field_name: str, record_name: str) -> bool:
-    """Drop renditions of an image the instance no longer shows (quick: nothing is decoded);
-    True when its current image still needs renditions made."""
-    field_file = getattr(instance, field_name)
-    record = getattr(instance, record_name) or {}
-    if _is_current(field_file, record):
-        return False
-    if record:
-        if not _shared(instance, field_name, record):
-            delete_renditions(record)
-        _store(instance, record_name, {})
-    return bool(field_file)
 
 
 def picture_is_current(picture) -> bool:
@@ -335,26 +266,16 @@ def _on_picture_save(sender, instance, raw=False, **kwargs):
         tasks.make_picture_renditions.enqueue(instance.pk)
 
 
-def _on_author_save(sender, instance, raw=False, **kwargs):
-    if not raw and forget_stale(instance, "photo", "photo_renditions"):
-        from articles import tasks
-
-        tasks.make_author_renditions.enqueue(instance.pk)
-
-
 def _on_delete(sender, instance, **kwargs):
-    for field_name, record_name in (("photo", "photo_renditions"), ("file", "renditions")):
-        record = getattr(instance, record_name, None)
-        if record and not _shared(instance, field_name, record):
-            delete_renditions(record)
+    record = instance.renditions
+    if record and not _shared(instance, "file", record):
+        delete_renditions(record)
 
 
 def connect_signals() -> None:
     """Called from ArticlesConfig.ready()."""
-    from articles.models import Author, Picture
+    from articles.models import Picture
 
-    post_save.connect(_on_author_save, sender=Author, dispatch_uid="renditions-author")
-    post_delete.connect(_on_delete, sender=Author, dispatch_uid="renditions-author-delete")
     post_save.connect(_on_picture_save, sender=Picture, dispatch_uid="renditions-picture")
     post_delete.connect(_on_delete, sender=Picture, dispatch_uid="renditions-picture-delete")
 

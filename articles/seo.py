@@ -12,6 +12,7 @@ from django.utils.text import Truncator
 from django.utils.translation import get_language
 
 from articles.models import Article
+from articles.renditions import best_jpeg
 
 # The latest updates a live page names in its JSON-LD.
 LIVE_UPDATES = 10
@@ -20,6 +21,8 @@ SHARING_WIDTH = 1200
 # Google asks for a story's picture in these shapes, each at least this wide.
 CROP_SHAPES = ("16:9", "4:3", "1:1")
 GOOGLE_MIN_WIDTH = 1200
+# The width of an author's photo in JSON-LD.
+PORTRAIT_WIDTH = 256
 
 
 # The site's sharing picture, for pages and stories without one of their own.
@@ -191,14 +194,7 @@ def news_article(request: HttpRequest, article: Article, images: list, live=None
         data["dateModified"] = (article.updated_at or article.publish_at).isoformat()
     if images:
         data["image"] = images
-    authors = [
-        {
-            "@type": "Person",
-            "name": author.name,
-            "url": absolute(request, author.get_absolute_url()),
-        }
-        for author in article.byline
-    ]
+    authors = [person(request, author) for author in article.byline]
     if article.seo_title:
         data["name"] = article.seo_title
     wire = article.wire_service if article.wire_service_id else None
@@ -223,6 +219,21 @@ def news_article(request: HttpRequest, article: Article, images: list, live=None
         data["keywords"] = keywords
     if live:
         add_live_coverage(request, data, article, live)
+    return data
+
+
+def person(request: HttpRequest, author) -> dict:
+    """A byline's author, with their photo (loaded with the byline): its square crop, or the
+    original until the crops are made."""
+    data = {
+        "@type": "Person",
+        "name": author.name,
+        "url": absolute(request, author.get_absolute_url()),
+    }
+    picture = author.picture if author.picture_id else None
+    if picture is not None and picture.file:
+        url = best_jpeg(picture.crop("1:1"), PORTRAIT_WIDTH) or picture.file.url
+        data["image"] = absolute(request, url)
     return data
 
 

@@ -379,7 +379,7 @@ def tag(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 @public_page(reads=("page",))
 def author(request: HttpRequest, slug: str) -> HttpResponse:
-    author = get_object_or_404(Author, slug=slug)
+    author = get_object_or_404(Author.objects.select_related("picture"), slug=slug)
     return _listing(
         request,
         Article.objects.published().filter(bylines__author=author),

@@ -222,15 +222,6 @@ class Loader:
                         html=f"<p><strong>Promo</strong> {placement}</p>",
                         link="https://example.com/",
                     )
-        from articles.models import Author
-
-        for author, _beats in authors:
-            if author.photo and author.photo_width is None:
-                # seed_demo leaves these empty (an upload through the admin stores them); a
-                # page would otherwise read each photo's header from disk to size it.
-                Author.objects.filter(pk=author.pk).update(
-                    photo_width=author.photo.width, photo_height=author.photo.height
-                )
         pool = seed_demo.ensure_image_pool(self.seed, sections, 3)
         return seed_demo.Newsdesk(self.seed, sections, authors, tags, pool, self.count)
 

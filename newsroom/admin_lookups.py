@@ -4,7 +4,12 @@ from typing import TYPE_CHECKING, cast
 
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
-from django.core.exceptions import BadRequest
+from django.contrib.admin.widgets import (
+    AutocompleteMixin,
+    AutocompleteSelect,
+    AutocompleteSelectMultiple,
+)
+from django.core.exceptions import BadRequest, ValidationError
 from django.db.models import ForeignObjectRel
 from django.db.models.fields.related import RelatedField
 
@@ -16,11 +21,56 @@ DATE_PARTS = ("year", "month", "day")
 # The mixin goes before a ModelAdmin; the type checker is told so.
 if TYPE_CHECKING:
     _ModelAdminBase = admin.ModelAdmin
+    _AnyAdminBase = admin.options.BaseModelAdmin
 else:
-    _ModelAdminBase = object
+    _ModelAdminBase = _AnyAdminBase = object
 
 
-class AllowlistedLookupsMixin(_ModelAdminBase):
+class KeyChecking(AutocompleteMixin):
+    """Django's search box for related objects, minus a crash: a submitted value the key cannot
+    be (a word where a number goes, a number too large) is shown as nothing chosen, with the
+    field's own error, instead of reaching the database, where it raised a 500."""
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.target_field
+        kept = []
+        for item in value:
+            try:
+                # Its type, and its range (a number past what the column holds, too).
+                target.run_validators(target.to_python(item))
+            except ValidationError:
+                continue
+            kept.append(item)
+        return super().optgroups(name, kept, attr)
+
+
+class KeyCheckingAutocompleteSelect(KeyChecking, AutocompleteSelect):
+    pass
+
+
+class KeyCheckingAutocompleteSelectMultiple(KeyChecking, AutocompleteSelectMultiple):
+    pass
+
+
+class CheckedAutocompleteMixin(_AnyAdminBase):
+    """Autocomplete fields (inlines' too) through the KeyChecking widgets."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = KeyCheckingAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = KeyCheckingAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class AllowlistedLookupsMixin(CheckedAutocompleteMixin, _ModelAdminBase):
     """Changelist filters only as the admin's own filters write them; no NUL in search terms.
 
     Django lets any lookup on a model's own fields through (`?headline__regex=(` reaches the

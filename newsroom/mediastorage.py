@@ -1,4 +1,5 @@
-"""Uploads, renditions and author photos on S3-compatible object storage (MEDIA_STORAGE=s3).
+"""Uploads (library pictures and videos, ad slots' pictures) and their renditions on S3-compatible
+object storage (MEDIA_STORAGE=s3).
 
 Everything the site stores goes through Django's storage API, so the same code writes to the
 local disk (the default, served by nginx's /media/) or to a bucket shared by every app server.

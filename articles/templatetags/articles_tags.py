@@ -112,19 +112,24 @@ def picture(
 
 @register.simple_tag
 def author_photo(author, size: int = 64, eager: bool = False):
-    """The author's square photo at `size` CSS pixels; "" without a photo."""
-    if not author.photo:
+    """The author's library picture, square (cut around its focal point), at `size` CSS
+    pixels; "" without one.
+
+    Until the picture's renditions are made, the original file, cropped by the style sheet.
+    """
+    chosen = author.picture if author.picture_id else None
+    if chosen is None or not chosen.file:
         return ""
-    record = author.photo_renditions or {}
-    if record.get("jpeg") and record.get("source") == author.photo.name:
+    record = chosen.crop("1:1")
+    if record.get("jpeg"):
         record = {**record, "width": size, "height": size}
-        return _picture(record, f"{size}px", author.name, eager, "author-photo")
+        return _picture(record, f"{size}px", chosen.alt, eager, "author-photo")
     return format_html(
         '<img class="author-photo" src="{}" width="{}" height="{}" alt="{}" loading="lazy">',
-        author.photo.url,
+        chosen.file.url,
         size,
         size,
-        author.name,
+        chosen.alt,
     )
 
 

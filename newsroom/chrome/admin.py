@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from articles.images import ImageUploadField
-from newsroom.admin_lookups import AllowlistedLookupsMixin
+from newsroom.admin_lookups import AllowlistedLookupsMixin, CheckedAutocompleteMixin
 from newsroom.chrome.models import (
     AdSlot,
     BreakingNews,
@@ -147,7 +147,7 @@ class AdSlotAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
     formfield_overrides = {models.ImageField: {"form_class": ImageUploadField}}
 
 
-class FrontPageStoryInline(admin.TabularInline):
+class FrontPageStoryInline(CheckedAutocompleteMixin, admin.TabularInline):
     model = FrontPageStory
     extra = 1
     fields = ["position", "article", "until"]
@@ -155,7 +155,7 @@ class FrontPageStoryInline(admin.TabularInline):
     autocomplete_fields = ["article"]
 
 
-class SectionPinInline(admin.TabularInline):
+class SectionPinInline(CheckedAutocompleteMixin, admin.TabularInline):
     model = SectionPin
     extra = 1
     fields = ["section", "position", "article", "until"]

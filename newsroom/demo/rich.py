@@ -1,17 +1,24 @@
 """The demo's rich story: a table with its caption, embeds from YouTube, X and Spotify, two
 library pictures in the body and a gallery of five (from the demo's pool, so no picture is drawn
-again), so a newcomer sees them all on a page. Nothing is fetched from the providers here:
+again), and a library video (a tiny H.264 clip, `data/clip.mp4`, with a pool picture as its
+poster), so a newcomer sees them all on a page. Nothing is fetched from the providers here:
 until an editor saves the story in the admin (which reads their titles and thumbnails), the
 boxes show the links."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import reversion
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from articles.models import Article, ArticleAuthor, Author, Picture, Section
+from articles.videofiles import check_video
+from articles.videos import Video
+
+CLIP = Path(__file__).parent / "data" / "clip.mp4"
 
 HEADLINE = "Prezența la vot pe regiuni: cifrele zilei, declarațiile și podcastul de seară"
 SLUG = "prezenta-la-vot-pe-regiuni-cifrele-zilei"
@@ -46,25 +53,47 @@ BODY = (
     "<p>https://open.spotify.com/track/11dFghVXANMlKmJXsNCbNl</p>"
     "<p>Imagini de la secțiile de votare, de dimineață până seara:</p>"
     "{gallery}"
+    "<p>Câteva clipe din noaptea numărătorii, filmate de colegii noștri:</p>"
+    "{video}"
 )
 
 
-def _paragraph(picture: Picture) -> str:
-    """A library picture as an editor places it in the body: its address alone in a paragraph."""
-    address = f"{settings.MEDIA_URL}{picture.file.name}"
+def _paragraph(item: Picture | Video) -> str:
+    """A library file as an editor places it in the body: its address alone in a paragraph."""
+    address = f"{settings.MEDIA_URL}{item.file.name}"
     return f'<p><a href="{address}">{address}</a></p>'
 
 
+def library_video(poster: Picture) -> Video:
+    """The demo's clip in the library, read like an upload (its size and length)."""
+    data = CLIP.read_bytes()
+    facts = check_video(ContentFile(data))
+    video = Video(
+        title="Numărătoarea voturilor la o secție din București",
+        poster=poster,
+        caption="Numărătoarea a durat până după miezul nopții (imagini demonstrative).",
+        credit="Video: Newsroom",
+        width=facts.width,
+        height=facts.height,
+        duration=facts.duration,
+    )
+    video.file.save(f"numaratoarea-voturilor{facts.extension}", ContentFile(data), save=False)
+    video.save()
+    return video
+
+
 def story_body() -> str:
-    """The body, with pictures from the demo's library (the same one again if it has few)."""
-    pool = list(Picture.objects.order_by("pk")[: 2 + GALLERY_SIZE])
+    """The body, with pictures from the demo's library (the same one again if it has few; not
+    the authors' photos) and its video."""
+    pool = list(Picture.objects.filter(authors=None).order_by("pk")[: 2 + GALLERY_SIZE])
     if not pool:
-        return BODY.format(picture="", second="", gallery="")
+        return BODY.format(picture="", second="", gallery="", video="")
     chosen = [pool[n % len(pool)] for n in range(2 + GALLERY_SIZE)]
     return BODY.format(
         picture=_paragraph(chosen[0]),
         second=_paragraph(chosen[1]),
         gallery="".join(_paragraph(picture) for picture in chosen[2:]),
+        video=_paragraph(library_video(chosen[-1])),
     )
 
 

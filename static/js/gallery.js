@@ -1,7 +1,8 @@
 // The gallery viewer: a gallery (an <ol class="gallery"> of figures) shows one picture at a
 // time, with previous and next buttons, an "n of N" counter read out as it changes, and the
-// arrow, Home and End keys. Its controls, with their words in the site's language, wait in the
-// page's <template id="gallery-viewer">. Without this script a gallery stays the plain list.
+// arrow, Home and End keys; a last button shows the plain list of them all again, and back.
+// Its controls, with their words in the site's language, wait in the page's
+// <template id="gallery-viewer">. Without this script a gallery stays the plain list.
 
 // In the viewer a picture takes the body's width, as a lone picture in the body does
 // (BODY_SIZES in articles/bodypictures.py), so the browser picks a rendition that wide.
@@ -18,6 +19,7 @@ const enhance = (list, number) => {
   const counter = controls.querySelector(".gallery-viewer__counter");
   const previous = controls.querySelector(".gallery-viewer__previous");
   const next = controls.querySelector(".gallery-viewer__next");
+  const all = controls.querySelector(".gallery-viewer__all");
   const region = document.createElement("section");
   region.className = "gallery-viewer";
   const label = template.dataset.label;
@@ -27,12 +29,22 @@ const enhance = (list, number) => {
   next.setAttribute("aria-controls", list.id);
   list.before(region);
   region.append(list, controls);
-  list.classList.add("gallery--viewer");
-  for (const source of list.querySelectorAll("img[sizes], source[sizes]")) {
-    source.sizes = WIDE;
-  }
+  const sources = [...list.querySelectorAll("img[sizes], source[sizes]")];
+  const listSizes = sources.map((source) => source.sizes);
+  const stepping = [previous, counter, next];
+  const labels = { all: all?.textContent, one: all?.dataset.one };
 
   let current = 0;
+  let showingAll = false;
+  // One at a time: a picture takes the body's width; all: the list's own grid and sizes.
+  const layOut = () => {
+    list.classList.toggle("gallery--viewer", !showingAll);
+    sources.forEach((source, index) => {
+      source.sizes = showingAll ? listSizes[index] : WIDE;
+    });
+    for (const control of stepping) control.hidden = showingAll;
+    if (all) all.textContent = showingAll ? labels.one : labels.all;
+  };
   const show = (index) => {
     current = (index + items.length) % items.length;
     items.forEach((item, position) => {
@@ -44,7 +56,17 @@ const enhance = (list, number) => {
   };
   previous.addEventListener("click", () => show(current - 1));
   next.addEventListener("click", () => show(current + 1));
+  all?.addEventListener("click", () => {
+    showingAll = !showingAll;
+    layOut();
+    if (showingAll) {
+      for (const item of items) item.hidden = false;
+    } else {
+      show(current);
+    }
+  });
   region.addEventListener("keydown", (event) => {
+    if (showingAll) return;
     const moves = {
       ArrowLeft: current - 1,
       ArrowRight: current + 1,
@@ -60,6 +82,7 @@ const enhance = (list, number) => {
       (event.key === "ArrowLeft" || event.key === "Home" ? previous : next).focus();
     }
   });
+  layOut();
   show(0);
 };
 

@@ -61,6 +61,7 @@ class BodyPictureTests(TestCase):
         assert 'data-label="Photo gallery"' in controls
         assert 'data-format="{number} of {total}"' in controls
         assert ">Previous picture</button>" in controls and ">Next picture</button>" in controls
+        assert 'data-one="One picture at a time">Show all pictures</button>' in controls
         html = self.client.get(single.get_absolute_url()).content.decode()
         assert "gallery.js" not in html and "gallery-viewer" not in html
 

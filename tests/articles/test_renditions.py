@@ -25,7 +25,7 @@ from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
 from articles import renditions, tasks
-from articles.models import Article, Author, Picture
+from articles.models import Article, Picture
 from newsroom.chrome.models import SiteSettings
 from tests.factories import image_bytes, image_upload, make_article, make_author, make_picture
 from tests.helpers import DATABASE_TASKS, StoresPagesAtOnce
@@ -233,19 +233,38 @@ class PictureRenditionTests(RenditionTestCase):
 
 
 class AuthorPhotoTests(RenditionTestCase):
-    def test_author_photos_are_square(self):
-        author = make_author(photo=image_upload(size=(300, 400)))
-        author.refresh_from_db()
-        record = author.photo_renditions
-        assert [(w, h) for w, h, _n in record["jpeg"]] == [(64, 64), (128, 128), (256, 256)]
+    def test_an_authors_photo_is_their_library_pictures_square_crop(self):
+        portrait = make_picture(
+            file=image_upload(size=(300, 400)), alt="Zoe Marin, smiling", focal_y=0.2
+        )
+        author = make_author(picture=portrait)
+        portrait.refresh_from_db()
+        square = portrait.crop("1:1")
+        assert [(w, h) for w, h, _n in square["jpeg"]] == [
+            (64, 64),
+            (128, 128),
+            (256, 256),
+            (300, 300),
+        ]
         html = self.client.get(author.get_absolute_url()).content.decode()
         img = re.search(r'<img [^>]*class="author-photo"[^>]*>', html).group(0)
-        assert 'width="128" height="128"' in img
-        assert f'alt="{author.name}"' in img
+        assert 'width="128" height="128"' in img and 'sizes="128px"' in img
+        assert 'alt="Zoe Marin, smiling"' in img
+        assert square["jpeg"][0][2] in img and portrait.file.url not in html
+        assert portrait.renditions["focus"] == [0.5, 0.2]  # cut around the face, up top
+        with default_storage.open(square["jpeg"][-1][2]) as handle, Image.open(handle) as cut:
+            assert cut.size == (300, 300)
+
+    def test_until_the_crops_are_made_the_original_is_shown_square(self):
+        portrait = make_picture(file=image_upload(size=(300, 400)), alt="Zoe Marin")
+        Picture.objects.filter(pk=portrait.pk).update(renditions={})
+        author = make_author(picture=portrait)
+        html = self.client.get(author.get_absolute_url()).content.decode()
+        img = re.search(r'<img [^>]*class="author-photo"[^>]*>', html).group(0)
+        assert f'src="{portrait.file.url}"' in img and 'width="128" height="128"' in img
 
     def test_author_without_photo(self):
         author = make_author()
-        assert Author.objects.get(pk=author.pk).photo_renditions == {}
         html = self.client.get(author.get_absolute_url()).content.decode()
         assert "author-photo" not in html
 
@@ -346,16 +365,24 @@ class WorkerTests(StoresPagesAtOnce, TransactionTestCase):
         assert story.picture.renditions["focus"] == [0.9, 0.5]
         self.assert_served(story.get_absolute_url(), "miss", "<picture>")
 
-    def test_an_author_photo_too(self):
-        author = make_author(photo=image_upload(size=(300, 400)))
-        author.refresh_from_db()
-        assert author.photo_renditions == {}
-        url = author.get_absolute_url()
-        self.assert_served(url, "miss", f'class="author-photo" src="{author.photo.url}"')
+    def test_an_authors_photo_too(self):
+        portrait = make_picture(file=image_upload(size=(300, 400)), alt="Ana Pop")
+        author = make_author(picture=portrait)
+        story = make_article(authors=[author])
+        portrait.refresh_from_db()
+        assert portrait.renditions == {}
+        pages = [author.get_absolute_url(), story.get_absolute_url()]
+        for url in pages:
+            self.assert_served(url, "miss", f'class="author-photo" src="{portrait.file.url}"')
+            self.assert_served(url, "hit", portrait.file.url)
         run_worker()
-        author.refresh_from_db()
-        assert [(w, h) for w, h, _n in author.photo_renditions["jpeg"]][0] == (64, 64)
-        self.assert_served(url, "miss", "/media/renditions/authors/", absent=(author.photo.url,))
+        portrait.refresh_from_db()
+        assert [(w, h) for w, h, _n in portrait.crop("1:1")["jpeg"]][0] == (64, 64)
+        # The author's page and the stories with their byline are rebuilt with the renditions.
+        for url in pages:
+            self.assert_served(
+                url, "miss", "/media/renditions/pictures/", absent=(f'src="{portrait.file.url}"',)
+            )
 
     def test_a_save_that_is_rolled_back_enqueues_nothing(self):
         with contextlib.suppress(RuntimeError), transaction.atomic():
@@ -424,3 +451,51 @@ class TaskRaceTests(RenditionTestCase):
         with mock.patch.object(renditions, "make_picture_renditions", side_effect=moved_meanwhile):
             assert tasks.make_picture_renditions.call(story.picture_id) is False
         assert Picture.objects.get(pk=story.picture_id).renditions == {}
+
+
+@override_settings(PAGE_CACHE=True)
+class PictureWordsReachPagesTests(StoresPagesAtOnce, TransactionTestCase):
+    """A picture's new words reach every stored page that shows it, and no other; an author's
+    new photo reaches their page and the stories with their byline."""
+
+    def setUp(self):
+        super().setUp()
+        cache.clear()
+        SiteSettings(pk=1, language="en").save()
+
+    def served(self, url: str, stored: str) -> str:
+        response = self.client.get(url)
+        assert response.status_code == 200, url
+        assert response.get("X-Page-Cache") == stored, (url, response.get("X-Page-Cache"))
+        return response.content.decode()
+
+    def test_new_words_and_a_new_photo(self):
+        picture = make_picture(alt="First words")
+        author = make_author(picture=picture)
+        address = f"http://testserver{picture.file.url}"
+        pages = [
+            author.get_absolute_url(),
+            make_article(picture=picture).get_absolute_url(),
+            make_article(authors=[author]).get_absolute_url(),
+            make_article(body=f'<p><a href="{address}">{address}</a></p>').get_absolute_url(),
+        ]
+        elsewhere = make_article().get_absolute_url()
+        for url in [*pages, elsewhere]:
+            self.served(url, "miss")
+        for url in pages:
+            assert 'alt="First words"' in self.served(url, "hit"), url
+
+        picture.refresh_from_db()  # with its renditions: only the words change
+        picture.alt = "Second words"
+        picture.save()
+        for url in pages:
+            html = self.served(url, "miss")
+            assert 'alt="Second words"' in html and "First words" not in html, url
+        self.served(elsewhere, "hit")
+        home = self.client.get("/").content.decode()  # the lead story's teaser
+        assert 'alt="Second words"' in home and "First words" not in home
+
+        author.picture = make_picture(alt="A new portrait")
+        author.save()
+        for url in pages[0], pages[2]:
+            assert 'alt="A new portrait"' in self.served(url, "miss"), url

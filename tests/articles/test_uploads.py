@@ -260,7 +260,6 @@ class SizeLimitInTheBrowserTests(TestCase):
         pages = [
             (reverse("admin:articles_picture_add"), "file"),
             (reverse("admin:articles_picture_change", args=[picture.pk]), "file"),
-            (reverse("admin:articles_author_add"), "photo"),
             (reverse("admin:chrome_adslot_add"), "image"),
         ]
         for url, name in pages:

@@ -385,6 +385,16 @@ class SeoTests(SiteTestCase):
         assert data["contributor"][0]["name"] == "Reuters"
         assert "sourceOrganization" not in data
 
+    def test_json_ld_gives_the_authors_photos(self):
+        portrait = make_picture(file=image_upload(size=(600, 800)), alt="Zoe Marin")
+        pictured, plain = make_author(picture=portrait), make_author()
+        story = make_article(authors=[pictured, plain])
+        people = json_ld_of(self.client.get(story.get_absolute_url()))["author"]
+        portrait.refresh_from_db()
+        square = [name for width, _h, name in portrait.crop("1:1")["jpeg"] if width == 256]
+        assert people[0]["image"] == f"http://testserver/media/{square[0]}"
+        assert "image" not in people[1]
+
     def test_json_ld_cannot_be_broken_out_of(self):
         evil = "</script><script>alert(1)</script><!--"
         story = make_article(headline=evil, standfirst=evil, tags=[evil[:40]])
@@ -456,7 +466,7 @@ class ListingTests(SiteTestCase):
         author = make_author(
             slug="zoe", name="Zoe Marin", job_title="Political editor", bio="Covers parliament."
         )
-        author.photo = image_upload(size=(300, 400))
+        author.picture = make_picture(file=image_upload(size=(300, 400)), alt="Zoe Marin")
         author.save()
         mine = make_article(authors=[author])
         make_article(authors=[author], status=Article.Status.DRAFT, headline="Her draft")

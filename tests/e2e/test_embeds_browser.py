@@ -352,6 +352,24 @@ class EmbedsBrowserTests(StaticLiveServerTestCase):
         expect(counter).to_have_text("5 din 5")
         expect(viewer.locator("ol.gallery > li:visible")).to_have_count(1)
         expect(items.nth(4).locator("img")).to_be_visible()
+        # The last button gives the plain list back, every picture at once, and undoes itself.
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        everything = viewer.get_by_role("button", name="Toate fotografiile")
+        expect(everything).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(viewer.locator("ol.gallery > li:visible")).to_have_count(5)
+        for hidden in (previous, following, counter):
+            expect(hidden).to_be_hidden()
+        one_at_a_time = viewer.get_by_role("button", name="Câte o fotografie")
+        expect(one_at_a_time).to_be_focused()
+        page.keyboard.press("End")  # the keys step through nothing while all are shown
+        expect(viewer.locator("ol.gallery > li:visible")).to_have_count(5)
+        page.keyboard.press("Space")
+        expect(counter).to_have_text("5 din 5")
+        expect(viewer.locator("ol.gallery > li:visible")).to_have_count(1)
+        expect(items.nth(4).locator("img")).to_be_visible()
+        expect(everything).to_be_focused()
         page.wait_for_load_state("networkidle")
         assert {urlsplit(url).hostname for url in seen} == {"localhost"}, seen
         assert self.providers.requests == []

@@ -95,9 +95,15 @@ class NuHtmlCheckerTests(TestCase):
             "page",
         ):
             assert expected in names, f"the crawl never reached {expected}: {sorted(names)}"
-        # The rich story is checked with its pictures, its gallery and the viewer's controls.
+        # The rich story is checked with its pictures, its gallery and the viewer's controls,
+        # and its library video's player; the authors' pages with their photos.
         rich = pages[Article.objects.get(slug=rich_story.SLUG).get_absolute_url()]
         assert '<ol class="gallery">' in rich and 'id="gallery-viewer"' in rich
+        assert '<figure class="video"><video controls preload="none" poster="' in rich
+        assert any(
+            'class="author-card"' in html and 'class="author-photo"' in html
+            for html in pages.values()
+        )
         folder = BASE_DIR / "var" / "vnu"
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*.html"):

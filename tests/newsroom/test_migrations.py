@@ -113,3 +113,104 @@ class LeadImagesToLibraryTests(TransactionTestCase):
         assert back.image_renditions == record
         assert Article.objects.get(pk=third.pk).image_alt == "The chamber"
         assert Article.objects.get(pk=without.pk).image == ""
+
+
+class AuthorPhotosToLibraryTests(TransactionTestCase):
+    """Migration 0023 moves every author's photo, its size and its square renditions into the
+    library, and back; nothing is lost either way."""
+
+    before = [("articles", "0021_video_library_groups")]
+    after = [("articles", "0024_author_photos_leave_authors")]
+
+    migrate = LeadImagesToLibraryTests.migrate
+
+    def tearDown(self):
+        self.migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+    def test_author_photos_become_pictures_and_come_back(self):
+        apps = self.migrate(self.before)
+        Author = apps.get_model("articles", "Author")
+        Picture = apps.get_model("articles", "Picture")
+        User = apps.get_model("auth", "User")
+        user = User.objects.create(username="ana")
+        record = {
+            "source": "authors/ana.jpg",
+            "width": 300,  # the square cut from the photo; its renditions go up to 256
+            "height": 300,
+            "webp": [[64, 64, "renditions/authors/ana-64.webp"], [256, 256, "r/ana-256.webp"]],
+            "jpeg": [[64, 64, "renditions/authors/ana-64.jpg"], [256, 256, "r/ana-256.jpg"]],
+        }
+        name = 'Ana <script>alert("x")</script> Pop'
+
+        def author(slug, **fields):
+            return Author.objects.create(slug=slug, **{"name": name} | fields)
+
+        photo = {"photo": "authors/ana.jpg", "photo_width": 300, "photo_height": 400}
+        first = author("ana", photo_renditions=record, user=user, **photo)
+        # The same file under the same name: one picture, shown twice.
+        second = author("ana-2", photo_renditions=record, **photo)
+        # The same file under another name: a picture of its own, its words kept apart.
+        third = author(
+            "radu",
+            name="Radu Ene",
+            photo_renditions={"source": "authors/old.jpg", "jpeg": []},  # stale: dropped
+            **photo,
+        )
+        # A picture already in the library with the same file and words is the one used.
+        library = Picture.objects.create(
+            file="authors/dan.jpg", width=500, height=500, alt="Dan Ilie", renditions={}
+        )
+        fourth = author(
+            "dan", name="Dan Ilie", photo="authors/dan.jpg", photo_width=500, photo_height=500
+        )
+        without = author("without", name="No Photo")
+        # A photo whose size was never read and whose file is gone (a restore without media):
+        # moved all the same, not read.
+        gone = author("gone", name="Gone Photo")
+        Author.objects.filter(pk=gone.pk).update(photo="authors/gone.jpg")
+
+        apps = self.migrate(self.after)
+        Author = apps.get_model("articles", "Author")
+        Picture = apps.get_model("articles", "Picture")
+        assert Picture.objects.count() == 4
+        lost = Picture.objects.filter(authors=gone.pk).values("file", "width").get()
+        assert lost == {"file": "authors/gone.jpg", "width": None}
+        moved = Author.objects.get(pk=first.pk).picture
+        assert Author.objects.get(pk=second.pk).picture_id == moved.pk
+        assert moved.file.name == "authors/ana.jpg"
+        assert (moved.width, moved.height) == (300, 400)
+        assert (moved.alt, moved.caption, moved.credit) == (name, "", "")
+        assert moved.uploaded_by_id == user.pk
+        assert (moved.focal_x, moved.focal_y) == (0.5, 0.5)
+        # Its square renditions are the picture's square crop, file for file.
+        assert moved.renditions == {
+            "source": "authors/ana.jpg",
+            "crops": {"1:1": {key: record[key] for key in ("width", "height", "webp", "jpeg")}},
+        }
+        other = Author.objects.get(pk=third.pk).picture
+        assert other.pk != moved.pk and other.alt == "Radu Ene" and other.renditions == {}
+        assert Author.objects.get(pk=fourth.pk).picture_id == library.pk
+        assert Author.objects.get(pk=without.pk).picture_id is None
+        assert not {"photo", "photo_width", "photo_renditions"} & {
+            field.name for field in Author._meta.get_fields()
+        }
+
+        apps = self.migrate(self.before)
+        Author = apps.get_model("articles", "Author")
+        back = Author.objects.get(pk=second.pk)
+        assert back.photo.name == "authors/ana.jpg"
+        assert (back.photo_width, back.photo_height) == (300, 400)
+        assert back.photo_renditions == record
+        assert Author.objects.get(pk=first.pk).photo_renditions == record
+        assert Author.objects.get(pk=third.pk).photo_renditions == {}
+        assert Author.objects.get(pk=fourth.pk).photo.name == "authors/dan.jpg"
+        assert Author.objects.get(pk=without.pk).photo == ""
+        assert Author.objects.filter(pk=gone.pk).values_list("photo", flat=True).get() == (
+            "authors/gone.jpg"
+        )
+
+        # And forwards again: the same pictures, none made twice.
+        apps = self.migrate(self.after)
+        Author = apps.get_model("articles", "Author")
+        assert apps.get_model("articles", "Picture").objects.count() == 4
+        assert Author.objects.get(pk=second.pk).picture_id == moved.pk

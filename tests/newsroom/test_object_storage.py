@@ -25,7 +25,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase, override_settings
 from PIL import Image
 
-from articles.models import Author
+from articles.models import Author, Picture
 from benchmarks import serve
 from newsroom.mediastorage import MediaStorage
 
@@ -83,18 +83,25 @@ class ObjectStorageTests(TestCase):
         editor = get_user_model().objects.create_superuser("chief", "chief@example.com", "pw")
         self.client.force_login(editor)
         response = self.client.post(
-            "/admin/articles/author/add/",
+            "/admin/articles/picture/add/",
             {
-                "name": "Ioana Popescu",
-                "slug": "ioana-popescu",
-                "photo": SimpleUploadedFile("portret.jpg", jpeg(), content_type="image/jpeg"),
+                "file": SimpleUploadedFile("portret.jpg", jpeg(), content_type="image/jpeg"),
+                "alt": "Ioana Popescu",
+                "focal_x": "0.5",
+                "focal_y": "0.5",
             },
         )
         self.assertEqual(response.status_code, 302, response.content[:2000])
-        author = Author.objects.get(slug="ioana-popescu")
+        portrait = Picture.objects.get()
+        response = self.client.post(
+            "/admin/articles/author/add/",
+            {"name": "Ioana Popescu", "slug": "ioana-popescu", "picture": str(portrait.pk)},
+        )
+        self.assertEqual(response.status_code, 302, response.content[:2000])
+        author = Author.objects.select_related("picture").get(slug="ioana-popescu")
         self.assertIsInstance(default_storage._wrapped, MediaStorage)
-        self.assertEqual(self.head(author.photo.name)["ContentType"], "image/jpeg")
-        renditions = author.photo_renditions
+        self.assertEqual(self.head(author.picture.file.name)["ContentType"], "image/jpeg")
+        renditions = author.picture.crop("1:1")
         self.assertTrue(renditions.get("webp"), "the task made no renditions")
         for fmt, content_type in (("webp", "image/webp"), ("jpeg", "image/jpeg")):
             for _width, _height, name in renditions[fmt]:

@@ -76,7 +76,7 @@ class PageQueryTests(TestCase):
     def setUp(self):
         cache.clear()
         self.sections = [make_section(position=i) for i in range(3)]
-        self.authors = [make_author(photo=image_upload()) for _ in range(3)]
+        self.authors = [make_author(picture=make_picture()) for _ in range(3)]
         self.day = timezone.localtime() - timedelta(days=2)
         menu = Menu.objects.create(name="Main", slug="main")
         parent = MenuItem.objects.create(menu=menu, label="News", section=self.sections[0])

@@ -276,6 +276,8 @@ class CorpusTestCase(TestCase):
                 ),
             )
             ArticleAuthor.objects.create(article=story, author=author)
+            # The author's photo is the same picture: its words beside the byline too.
+            Author.objects.filter(pk=author.pk).update(picture=story.picture)
             # taggit looks a tag up by name before saving it, and PostgreSQL refuses NUL even in
             # a query: the admin's form refuses NUL, and an import must clean tag names itself.
             story.tags.add(FORBIDDEN_CHARACTERS.sub("", text(i, "t", 100)))

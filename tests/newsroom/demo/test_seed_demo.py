@@ -12,6 +12,7 @@ from django.utils import timezone
 from PIL import Image
 from taggit.models import Tag
 
+from articles import renditions
 from articles.models import (
     Article,
     ArticleAuthor,
@@ -66,12 +67,17 @@ class SeedDemoTests(TestCase):
         assert names[:4] == ["Politică", "Economie", "Externe", "Sport"]
         assert len(names) == len(demo.SECTIONS)
 
-    def test_authors_have_titles_bios_and_photos(self):
+    def test_authors_have_titles_bios_and_photos_from_the_library(self):
         assert Author.objects.count() == len(demo.AUTHORS)
-        for author in Author.objects.all():
+        for author in Author.objects.select_related("picture"):
             assert author.job_title and author.bio
-            assert default_storage.exists(author.photo.name)
-            assert (author.photo_width, author.photo_height) == (400, 400)
+            portrait = author.picture
+            assert default_storage.exists(portrait.file.name)
+            assert (portrait.width, portrait.height) == (400, 400)
+            assert portrait.alt == author.name
+            # Made with the picture, like the pool's: nothing left for the task worker.
+            assert renditions.picture_is_current(portrait)
+            assert [w for w, _h, _n in portrait.crop("1:1")["jpeg"]] == [64, 128, 256, 400]
 
     def test_bodies_are_sanitized_news_copy(self):
         for article in Article.objects.all():

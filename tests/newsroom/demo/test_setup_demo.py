@@ -1,12 +1,13 @@
 from io import StringIO
 
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db.models import Model
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
-from articles.models import Article, Author, Embed, Section
+from articles.models import Article, Author, Embed, Section, Video
 from newsroom.chrome.models import BreakingNews, FrontPageStory, Menu, MenuItem
 from newsroom.demo import rich as rich_story
 from tests.factories import make_article, make_user
@@ -52,6 +53,11 @@ class NewDatabaseTests(TestCase):
         assert gallery.count("<li>") == 5
         assert body.count('<figure class="story-picture">') == 7
         assert "js/gallery" in html and 'id="gallery-viewer"' in html
+        # And a library video, its poster a picture from the pool.
+        video = Video.objects.get()
+        assert (video.width, video.height, video.content_type) == (64, 36, "video/mp4")
+        assert default_storage.exists(video.file.name) and not video.poster.authors.exists()
+        assert body.count('<figure class="video">') == 1 and video.file.url in body
         assert "youtube-nocookie" in rich.headers["Content-Security-Policy"]
         assert not Embed.objects.exists()
         live = Article.objects.get(coverage_started_at__isnull=False)

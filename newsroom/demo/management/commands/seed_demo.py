@@ -5,6 +5,7 @@ import os
 import random
 import string
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from datetime import time as day_time
@@ -149,17 +150,42 @@ def ensure_sections() -> dict[str, Section]:
 
 
 def ensure_authors(seed: int) -> list[tuple[Author, list[str]]]:
-    """The demo staff, each with the sections they write for; photos drawn on first creation."""
+    """The demo staff, each with the sections they write for; a photo in the library drawn
+    for each on first creation (with its renditions, like the pool's pictures)."""
+    existing = {author.slug: author for author in Author.objects.all()}
+    missing = [
+        (name, slugify(name)) for name, *_rest in demo.AUTHORS if slugify(name) not in existing
+    ]
+
+    def draw(name: str, slug: str) -> tuple[str, dict]:
+        initials = "".join(part[0] for part in name.split())
+        return prepare_picture(
+            f"pictures/demo/authors/{slug}.jpg",
+            lambda: demo.portrait(random.Random(f"{seed}-{slug}"), initials),
+        )
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:
+        portraits = dict(zip(missing, workers.map(lambda pair: draw(*pair), missing), strict=True))
     authors = []
     for name, job_title, beats, bio in demo.AUTHORS:
         slug = slugify(name)
-        author = Author.objects.filter(slug=slug).first()
+        author = existing.get(slug)
         if author is None:
-            author = Author(name=name, slug=slug, job_title=job_title, bio=bio)
-            initials = "".join(part[0] for part in name.split())
-            picture = demo.portrait(random.Random(f"{seed}-{slug}"), initials)
-            author.photo.save(f"{slug}.jpg", ContentFile(picture), save=False)
-            author.save()
+            file, record = portraits[(name, slug)]
+            picture, _created = Picture.objects.update_or_create(
+                file=file,
+                defaults={
+                    "width": 400,
+                    "height": 400,
+                    "alt": name,
+                    "credit": "Ilustrație Newsroom",
+                    "usage_note": "Desenată pentru demonstrație; liberă de drepturi.",
+                    "renditions": record,
+                },
+            )
+            author = Author.objects.create(
+                name=name, slug=slug, job_title=job_title, bio=bio, picture=picture
+            )
         authors.append((author, beats))
     return authors
 
@@ -191,8 +217,13 @@ def ensure_image_pool(
         for slug in sections
         for number in range(1, per_section + 1)
     ]
+
+    def draw(entry: dict) -> tuple[str, dict]:
+        rng = random.Random(f"{seed}-{entry['name']}")
+        return prepare_picture(entry["name"], lambda: demo.lead_image(rng, entry["section"]))
+
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:
-        prepared = list(workers.map(lambda entry: prepare_picture(seed, **entry), entries))
+        prepared = list(workers.map(draw, entries))
     pool: dict[str, list[Picture]] = {slug: [] for slug in sections}
     for entry, (name, record) in zip(entries, prepared, strict=True):
         picture, _created = Picture.objects.update_or_create(
@@ -211,8 +242,8 @@ def ensure_image_pool(
     return pool
 
 
-def prepare_picture(seed: int, *, section: str, name: str) -> tuple[str, dict]:
-    """One pool picture: drawn if missing, with its renditions record (centred focal point)."""
+def prepare_picture(name: str, drawing: Callable[[], bytes]) -> tuple[str, dict]:
+    """One demo picture: drawn if missing, with its renditions record (centred focal point)."""
     sidecar = f"{name}.renditions.json"
     record = None
     if default_storage.exists(name) and default_storage.exists(sidecar):
@@ -226,8 +257,7 @@ def prepare_picture(seed: int, *, section: str, name: str) -> tuple[str, dict]:
             record = None
     if record is None:
         if not default_storage.exists(name):
-            picture = demo.lead_image(random.Random(f"{seed}-{name}"), section)
-            name = default_storage.save(name, ContentFile(picture))
+            name = default_storage.save(name, ContentFile(drawing()))
         record = renditions.make_picture_renditions(Picture(file=name).file, (0.5, 0.5))
         if default_storage.exists(sidecar):
             default_storage.delete(sidecar)
