@@ -410,6 +410,48 @@ async def reader(
         connection.close()
 
 
+def keep_polling(base_url: str, path: str, readers: int, seconds: float, interval: float) -> dict:
+    """`readers` polling `path` for `seconds` (beside other load: the breaking-news load test);
+    their polls, latency percentiles and errors."""
+    host, port = urlsplit(base_url).netloc.split(":")
+    plan = Plan(readers=readers, interval=interval)
+    tally = Tally(seen=[{} for _ in range(readers)])
+
+    async def polling() -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.5
+        step = max(1, math.ceil(interval))
+        tasks = []
+        for number in range(readers):
+            first_poll = start + interval * number / readers
+            # The cursor its page printed when it loaded, one interval before its first poll.
+            loaded = time.time() + (first_poll - interval - loop.time())
+            cursor = int(loaded) // step * step
+            connection = Connection(host, int(port))
+            tasks.append(
+                asyncio.create_task(
+                    reader(number, connection, path, first_poll, cursor, plan, tally)
+                )
+            )
+        await asyncio.sleep(seconds)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run(polling())
+    latencies = sorted(tally.latencies)
+    return {
+        "pollers": readers,
+        "polls": tally.requests,
+        "errors": dict(tally.errors),
+        "latency_ms": {
+            name: round(percentile(latencies, share) * 1000, 1)
+            for name, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+        },
+        "page_cache": dict(tally.page_cache),
+    }
+
+
 async def follow_editor(process: asyncio.subprocess.Process, posted: dict[int, float]) -> int:
     """Note each update's commit time as the editor reports it; its statement count at the end."""
     assert process.stdout is not None  # started with stdout=PIPE
@@ -818,8 +860,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help=f"a PostgreSQL database for this benchmark alone (default: {DATABASE_NAME})",
     )
     # The children's parts (this module, run by itself).
-    parser.add_argument("--role", choices=["prepare", "editor"], help=argparse.SUPPRESS)
+    parser.add_argument("--role", choices=["prepare", "editor", "pollers"], help=argparse.SUPPRESS)
     parser.add_argument("--story", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--base-url", help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.interval < 1 or args.post_every <= 0 or args.readers < 1:
         parser.error("--interval must be at least 1 s, --post-every and --readers positive")
@@ -833,6 +877,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.role == "editor":
         edit(args.story, args.post_every, args.seconds)
+        return 0
+    if args.role == "pollers":
+        found = keep_polling(args.base_url, args.path, args.readers, args.seconds, args.interval)
+        print(json.dumps(found))
         return 0
     from benchmarks.__main__ import VAR
 

@@ -27,6 +27,10 @@ after each change readers still got the previous page, and the gunicorn workers'
 request. The exit status is 1 when any answer was a 5xx, any connection failed, any reader or
 watcher saw a change later than a second, or a change never showed (a lost edit).
 
+Meanwhile `--pollers` readers (2,000 by default) of the demo's live page ask its updates every
+10 s, as the page's script does; their polls' latency and errors are reported (an error fails the
+run).
+
 `--servers N` starts N app servers (each its own gunicorn) sharing the database and Redis;
 `--edge` puts Varnish with the shipped deploy/varnish.vcl in front of them (the editor's writes
 purge it by key through the task worker, which then runs beside them): readers and watchers go
@@ -542,6 +546,7 @@ def run(
     workers: int,
     servers: int = 1,
     edge_port: int | None = None,
+    pollers: int = 0,
 ) -> dict:
     """The scenario against the checkout in `tree`, its cache emptied first."""
     import redis
@@ -598,6 +603,14 @@ def run(
             target=editor, args=(base_url, results, changes, stop), daemon=True
         )
         crowd: dict = {}
+        polled: dict = {}
+        if pollers:
+            threads.append(
+                threading.Thread(
+                    target=lambda: polled.update(live_pollers(base_url, pollers, seconds)),
+                    daemon=True,
+                )
+            )
         if varnish_root is not None:
             threads.append(
                 threading.Thread(
@@ -623,6 +636,8 @@ def run(
     report = summary(results, elapsed, connections)
     if crowd:
         report["edge"] = {**(report["edge"] or {}), "with_crowd": crowd}
+    if polled:
+        report["live_pollers"] = polled
     answered = sum(results.statuses.values())
     report["label"] = label
     report["workers"] = workers
@@ -638,6 +653,34 @@ def run(
     report["load_average_before_end"] = os.getloadavg()
     report["cpu_count"] = os.cpu_count()
     return report
+
+
+def live_pollers(base_url: str, count: int, seconds: float) -> dict:
+    """`count` readers of the demo's live page polling its updates as the page's script does,
+    for `seconds`, in a process of their own (benchmarks/livepoll.py's readers): in this one they
+    would share the interpreter with the checked readers and slow them."""
+    from articles.models import Article
+
+    story = Article.objects.published().filter(coverage_started_at__isnull=False).first()
+    if story is None:
+        raise RuntimeError("the demo content has no live page to poll")
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.livepoll",
+            "--role=pollers",
+            f"--base-url={base_url}",
+            f"--path={story.get_absolute_url()}live/updates/",
+            f"--readers={count}",
+            f"--seconds={seconds}",
+        ],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(finished.stdout.splitlines()[-1])
 
 
 # Readers the edge serves without their answers being checked (wrk): Varnish sees the request
@@ -717,6 +760,9 @@ def failures(report: dict) -> list[str]:
         found.append("a page staler than a second")
     if report["lost_edits"]:
         found.append(f"{report['lost_edits']} lost edits")
+    polled = report.get("live_pollers") or {}
+    if polled.get("errors"):
+        found.append(f"live polls failed: {polled['errors']}")
     return found
 
 
@@ -753,6 +799,18 @@ def table(reports: list[dict]) -> str:
             ),
         ),
         ("worker CPU ms/request", lambda r: r["cpu"]["workers_ms_per_request"]),
+        (
+            "live pollers: polls, p50/p95/p99 ms, errors",
+            lambda r: (
+                (
+                    f"{r['live_pollers']['polls']}, "
+                    + "/".join(str(v) for v in r["live_pollers"]["latency_ms"].values())
+                    + f", {sum(r['live_pollers']['errors'].values())}"
+                )
+                if r.get("live_pollers")
+                else "-"
+            ),
+        ),
         ("edge hit ratio", lambda r: (r["edge"] or {}).get("hit_ratio", "-")),
         (
             "origin requests/edge request",
@@ -800,6 +858,12 @@ def main() -> int:
     )
     parser.add_argument("--servers", type=int, default=1, help="app servers (gunicorns)")
     parser.add_argument(
+        "--pollers",
+        type=int,
+        default=2000,
+        help="readers of the demo's live page polling its updates every 10 s (0: none)",
+    )
+    parser.add_argument(
         "--edge", action="store_true", help="readers through Varnish (deploy/varnish.vcl)"
     )
     options = parser.parse_args()
@@ -844,6 +908,7 @@ def main() -> int:
                 options.workers,
                 options.servers,
                 edge_port,
+                options.pollers,
             )
             for label, tree in runs
         ]
