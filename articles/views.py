@@ -49,6 +49,7 @@ from articles.models import (
     Withdrawal,
     bylines,
     live_tag,
+    load_bylines,
 )
 from articles.search import clean_query, highlight, match_limit, search_articles
 from articles.slugs import ascii_slug
@@ -94,13 +95,14 @@ def listing_page(request: HttpRequest, queryset, keys, allow_empty: bool = True)
     """A page of the stories in `queryset`, newest first; `keys` name the list for the cache."""
     depends_on(request, *keys)
     paginator = ListingPaginator(
-        queryset.latest_first().listed(),
+        queryset.latest_first().teasers(),
         queryset,
         name=request.path,
         count_keys=keys or (LISTINGS,),
         allow_empty_first_page=allow_empty,
     )
     page = paginate(request, paginator)
+    load_bylines(page.object_list)
     depends_on_stories(request, page.object_list)
     return page
 
