@@ -65,14 +65,17 @@ def author_key(pk) -> str:
 
 
 def depends_on_stories(request: HttpRequest, stories: Iterable) -> None:
-    """The page prints these stories: their text, and the bylines prefetched with them."""
+    """The page prints these stories: their text, and the bylines loaded with them."""
     keys = []
     for story in stories:
         if story is None:
             continue
         keys.append(article_key(story.pk))
-        prefetched = getattr(story, "_prefetched_objects_cache", {})
-        keys.extend(author_key(link.author_id) for link in prefetched.get("bylines", ()))
+        if "byline" in story.__dict__:  # load_bylines(), or read from the prefetch
+            keys.extend(author_key(author.pk) for author in story.byline)
+        else:
+            prefetched = getattr(story, "_prefetched_objects_cache", {})
+            keys.extend(author_key(link.author_id) for link in prefetched.get("bylines", ()))
     depends_on(request, *keys)
 
 

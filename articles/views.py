@@ -49,6 +49,7 @@ from articles.models import (
     Withdrawal,
     bylines,
     live_tag,
+    load_bylines,
 )
 from articles.search import clean_query, highlight, match_limit, search_articles
 from articles.slugs import ascii_slug
@@ -94,13 +95,14 @@ def listing_page(request: HttpRequest, queryset, keys, allow_empty: bool = True)
     """A page of the stories in `queryset`, newest first; `keys` name the list for the cache."""
     depends_on(request, *keys)
     paginator = ListingPaginator(
-        queryset.latest_first().listed(),
+        queryset.latest_first().teasers(),
         queryset,
         name=request.path,
         count_keys=keys or (LISTINGS,),
         allow_empty_first_page=allow_empty,
     )
     page = paginate(request, paginator)
+    load_bylines(page.object_list)
     depends_on_stories(request, page.object_list)
     return page
 
@@ -141,9 +143,8 @@ def _around(article: Article, tags: list[Tag], preview: bool) -> tuple[list, obj
     if preview:
         previous_id = next_id = None
     wanted = [pk for pk in (*related_ids, previous_id, next_id) if pk is not None]
-    found = (
-        {story.pk: story for story in published.teasers().filter(pk__in=wanted)} if wanted else {}
-    )
+    # Unordered: the ids say the order.
+    found = published.teasers().order_by().in_bulk(wanted) if wanted else {}
     related = [found[pk] for pk in related_ids if pk in found]
     previous = found.get(previous_id) if previous_id else None
     return related, previous, found.get(next_id) if next_id else None
@@ -185,18 +186,19 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
     lookup: dict[str, str | int] = {"slug": slug}
     if token is not None:
         lookup["pk"] = _previewed_story_id(token)
-    article = (
-        # The translation comes in the same query: the page links to it (hreflang, "Read in…").
-        queryset.select_related("section", "wire_service", "translation", "picture")
-        .defer("translation__body", "translation__search_vector")
-        .prefetch_related(bylines(), "corrections")
-        .filter(**lookup)
-        .first()
-    )
-    if article is None:
+    try:
+        article = (
+            # The translation comes in the same query: the page links to it (hreflang, "Read
+            # in…"). No page prints a search vector.
+            queryset.select_related("section", "wire_service", "translation", "picture")
+            .defer("search_vector", "translation__body", "translation__search_vector")
+            .prefetch_related(bylines(), "corrections")
+            .get(**lookup)
+        )
+    except Article.DoesNotExist:
         withdrawn = Withdrawal.objects.filter(path=request.path).first()
         if withdrawn is None or token is not None:
-            raise Http404(_("No such story."))
+            raise Http404(_("No such story.")) from None
         return gone(request, withdrawn)
     preview = not article.is_published()
     if token is not None and not preview:

@@ -2,7 +2,6 @@
 the latest, and a block per section with its pinned stories first."""
 
 from django.conf import settings
-from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -12,7 +11,8 @@ from django.views.decorators.http import require_safe
 
 from articles import seo
 from articles.invalidation import LISTINGS, section_key
-from articles.models import Article, Section, bylines
+from articles.models import Article, Section, load_bylines
+from articles.teasers import teasers
 from newsroom.chrome import frontpage
 from newsroom.chrome.models import FrontPage
 from newsroom.pagecache import public_page, remembered
@@ -22,21 +22,19 @@ CANDIDATES = 24
 SECTION_BLOCK = 4
 
 
-def _section_blocks(published, sections: list[Section], shown: list[int]) -> list[Article]:
-    """The newest SECTION_BLOCK stories of each section, not counting those shown elsewhere.
+def _section_blocks(published, sections: list[Section], shown: list[int]) -> list[int]:
+    """Ids of the newest SECTION_BLOCK stories of each section, not counting those shown
+    elsewhere.
 
-    Which stories they are is kept until a story joins or leaves one of the sections (or the
-    clock publishes one), since building the per-section query costs more than running it; the
-    teasers are read fresh, in one query.
+    Kept until a story joins or leaves one of the sections (or the clock publishes one), since
+    building the per-section query costs more than running it.
     """
     section_ids = [section.pk for section in sections]
-    ids = remembered(
+    return remembered(
         f"home-blocks:{section_ids}:{shown}",
         [section_key(pk) for pk in section_ids],
         lambda: published.exclude(pk__in=shown).newest_by_section(section_ids, SECTION_BLOCK),
     )
-    found = {story.pk: story for story in published.teasers().filter(pk__in=ids)}
-    return [found[pk] for pk in ids if pk in found]
 
 
 @require_safe
@@ -48,15 +46,15 @@ def home(request: HttpRequest) -> HttpResponse:
     if curation.dropped:
         visible = visible.exclude(pk__in=curation.dropped)
     places = curation.top_count + 1
-    newest = list(visible.teasers().latest_first()[: max(CANDIDATES, places + LATEST)])
+    newest_ids = list(
+        visible.latest_first().values_list("pk", flat=True)[: max(CANDIDATES, places + LATEST)]
+    )
 
     # The editors' choices first, then the newest stories fill the places left.
-    chosen = curation.chosen_ids(now)
-    pinned = curation.all_pinned_ids(now)
-    found = {story.pk: story for story in newest}
-    missing = [pk for pk in chosen + pinned if pk not in found]
-    if missing:
-        found.update((story.pk, story) for story in visible.teasers().filter(pk__in=missing))
+    chosen = [pk for pk in curation.chosen_ids(now) if pk not in curation.dropped]
+    pinned = [pk for pk in curation.all_pinned_ids(now) if pk not in curation.dropped]
+    found = teasers(list(dict.fromkeys(newest_ids + chosen + pinned)))
+    newest = [found[pk] for pk in newest_ids if pk in found]
     front = [found[pk] for pk in chosen if pk in found][:places]
     front += [story for story in newest if story not in front][: places - len(front)]
     lead, top = (front[0], front[1:]) if front else (None, [])
@@ -71,7 +69,9 @@ def home(request: HttpRequest) -> HttpResponse:
         for section in home_sections:
             held = [found[pk] for pk in curation.pinned_ids(section.pk, now) if pk in found]
             by_section[section.pk] = [story for story in held if story not in front]
-        for story in _section_blocks(visible, home_sections, shown):
+        ids = _section_blocks(visible, home_sections, shown)
+        in_blocks = teasers(ids)
+        for story in (in_blocks[pk] for pk in ids if pk in in_blocks):
             by_section[story.section_id].append(story)
         blocks = [
             (section, by_section[section.pk][:SECTION_BLOCK])
@@ -81,7 +81,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
     stories = [*front, *latest]
     stories += [story for _section, block in blocks for story in block]
-    prefetch_related_objects(list(dict.fromkeys(stories)), bylines(teaser=True))
+    load_bylines(dict.fromkeys(stories))
 
     meta = seo.PageMeta(
         title=settings.SITE_NAME,
