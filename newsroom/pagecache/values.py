@@ -1,18 +1,22 @@
 """Values pages print that cost more to compute than to keep, such as how many stories a list
 holds or the rendered site chrome: kept until one of their keys is bumped or the clock changes
-pages, in this process and in the shared cache (the versions decide, so both stay exact)."""
+pages, in this process and in the shared cache (the versions decide, so both stay exact).
+
+Some keys only the value can name (a story's authors and tags, known once it is loaded): those
+are checked the way a page checks the keys it finds while building."""
 
 import hashlib
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.core.cache import cache
 from django.utils import timezone
 
-from newsroom.pagecache import clock, reads
+from newsroom.pagecache import clock, pages, reads
 from newsroom.pagecache.keys import versions
 
 logger = logging.getLogger(__name__)
@@ -27,12 +31,20 @@ _local_lock = threading.Lock()
 
 
 def remembered[T](
-    name: str, keys: Iterable[str], compute: Callable[[], T], *, timeless: bool = False
+    name: str,
+    keys: Iterable[str],
+    compute: Callable[[], T],
+    *,
+    timeless: bool = False,
+    learnt: Callable[[T], Iterable[str]] | None = None,
 ) -> T:
     """compute(), kept until one of `keys` is bumped or the clock changes pages.
 
     A `timeless` value (settings, the menus' links with their go-live times) is the same
     whatever the time: only its keys retire it, and it costs no look at the clock.
+    `learnt(value)` names the keys the value also depends on that only it can tell: it is kept
+    only if none of them was bumped shortly before computing it began (as a page is stored), and
+    used only while none has been bumped since.
     """
     keys = frozenset(keys)
     current = versions(keys if timeless else keys | clock.watched_keys())
@@ -47,24 +59,40 @@ def remembered[T](
             found = cache.get(cache_key)
         except Exception:
             found = None
-    if found is not None and found[1] > now:
+    if found is not None and found[1] > now and _learnt_current(found):
         _keep_here(cache_key, found)
         return found[0]
+    started = time.time_ns()
     value = compute()
     if not reads.complete(current):  # read from a replica that has not replayed every change
         return value
+    learnt_versions: dict[str, int] = {}
+    if learnt is not None and (named := frozenset(learnt(value)) - keys):
+        found_now = versions(named)
+        if found_now is None or not reads.complete(found_now):
+            return value
+        if any(version > started - pages.SETTLE_NS for version in found_now.values()):
+            return value  # changed while (or just before) it was computed: used once
+        learnt_versions = found_now
     if timeless:
         until = now + timedelta(seconds=clock.KEEP_SECONDS)
     else:
         until = clock.keep_until(now, current)
     timeout = math.floor((until - now).total_seconds())
     if timeout >= 1:
+        entry = (value, until, learnt_versions)
         try:
-            cache.set(cache_key, (value, until), timeout)
+            cache.set(cache_key, entry, timeout)
         except Exception:
             logger.warning("page cache unavailable", exc_info=True)
-        _keep_here(cache_key, (value, until))
+        _keep_here(cache_key, entry)
     return value
+
+
+def _learnt_current(entry: tuple) -> bool:
+    """Whether none of the keys the kept value named itself was bumped since it was kept."""
+    recorded = entry[2] if len(entry) > 2 else {}
+    return not recorded or versions(recorded) == recorded
 
 
 def _keep_here(cache_key: str, entry: tuple) -> None:
