@@ -5,7 +5,7 @@ from unittest import mock
 from django.core.cache import cache
 from django.test import TestCase
 
-from newsroom.pagecache import bump, pages, remembered
+from newsroom.pagecache import bump, pages, remembered, values
 
 
 class LearntKeysTests(TestCase):
@@ -52,3 +52,20 @@ class LearntKeysTests(TestCase):
         with mock.patch.object(pages, "SETTLE_NS", 0):
             assert self.value() == 3
             assert self.value() == 3
+
+
+class LocalCopiesTests(TestCase):
+    def test_bounded_by_size_least_recently_used_dropped_first(self):
+        local = values.LocalValues(max_bytes=3000)
+        for name in ("a", "b", "c"):
+            local.put(name, ("x" * 700, None, {}))
+        assert local.get("a") is not None  # now the most recently used
+        local.put("d", ("x" * 700, None, {}))
+        assert local.get("b") is None
+        assert local.get("a") is not None and local.get("d") is not None
+        assert local.size <= 3000
+
+    def test_a_value_larger_than_the_bound_is_not_kept(self):
+        local = values.LocalValues(max_bytes=1000)
+        local.put("big", ("x" * 5000, None, {}))
+        assert local.get("big") is None and local.size == 0
