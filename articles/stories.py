@@ -3,11 +3,11 @@ section, wire service, lead picture and translation, its byline with the authors
 corrections and its tags — is the same on every request until one of them changes."""
 
 from articles.invalidation import article_key, author_key, tag_key
-from articles.models import Article, bylines
+from articles.models import Article, ArticleQuerySet, bylines
 from newsroom.pagecache import EVERY_PAGE, remembered
 
 
-def story_page_query(queryset):
+def story_page_query(queryset: ArticleQuerySet) -> ArticleQuerySet:
     """The story and what its page prints with it, in a fixed number of queries."""
     # The translation comes in the same query: the page links to it (hreflang, "Read in…").
     # No page prints a search vector.
