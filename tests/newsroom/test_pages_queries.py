@@ -59,11 +59,11 @@ def rich_body() -> str:
 
 # A query reading what the chrome prints (not merely naming a table in a subquery): its own
 # tables, the site settings and the weather for the header, and the clock's next change (one
-# query asks every source).
+# query asks every source; on PostgreSQL a union of parenthesized parts).
 CHROME_QUERY = re.compile(
     r'SELECT [^(]*? FROM "(articles_section|newsroom_menuitem|newsroom_adslot|chrome_breakingnews'
     r'|pages_page|newsroom_sitesettings|newsroom_weatherreading)"'
-    r'|SELECT MIN\([^)]*\) AS "moment"',
+    r'|\(?SELECT MIN\([^)]*\) AS "moment"',
     re.S,
 )
 
