@@ -47,12 +47,12 @@ from articles.models import (
     Author,
     Section,
     Withdrawal,
-    bylines,
     live_tag,
     load_bylines,
 )
 from articles.search import clean_query, highlight, match_limit, search_articles
 from articles.slugs import ascii_slug
+from articles.stories import published_story, story_page_query
 from articles.storybody import story_body
 from newsroom.dates import LOWERCASE_NAMES, long_date
 from newsroom.pagecache import depends_on, public_page, remembered
@@ -182,19 +182,15 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
     # admin, and to anyone holding a signed preview link of that one story (?preview=…).
     token = request.GET.get("preview")
     previewer = token is not None or can_preview(request)
-    queryset = Article.objects.all() if previewer else Article.objects.published()
     lookup: dict[str, str | int] = {"slug": slug}
     if token is not None:
         lookup["pk"] = _previewed_story_id(token)
     try:
-        article = (
-            # The translation comes in the same query: the page links to it (hreflang, "Read
-            # in…"). No page prints a search vector.
-            queryset.select_related("section", "wire_service", "translation", "picture")
-            .defer("search_vector", "translation__body", "translation__search_vector")
-            .prefetch_related(bylines(), "corrections")
-            .get(**lookup)
-        )
+        if previewer:
+            article = story_page_query(Article.objects.all()).get(**lookup)
+        else:
+            # Kept between requests, and shared with them: nothing here changes it.
+            article = published_story(slug)
     except Article.DoesNotExist:
         withdrawn = Withdrawal.objects.filter(path=request.path).first()
         if withdrawn is None or token is not None:

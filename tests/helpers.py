@@ -151,8 +151,9 @@ def public_patterns() -> list[str]:
 
 
 class StoresPagesAtOnce:
-    """Pages built right after a write are not stored (their rows may predate the commit); a
-    test's writes all happen before it asks for the page, so no delay is needed."""
+    """Pages (and values naming keys of their own) built right after a write are not kept
+    (their rows may predate the commit); a test's writes all happen before it asks for the
+    page, so no delay is needed."""
 
     def setUp(self):
         super().setUp()

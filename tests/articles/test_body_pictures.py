@@ -9,14 +9,16 @@ from django.test.utils import CaptureQueriesContext
 
 from newsroom.chrome.models import SiteSettings
 from tests.factories import image_upload, make_article, make_picture
+from tests.helpers import StoresPagesAtOnce
 
 
 def paragraph(picture) -> str:
     return f'<p><a href="http://testserver{picture.file.url}">{picture.file.url}</a></p>'
 
 
-class BodyPictureTests(TestCase):
+class BodyPictureTests(StoresPagesAtOnce, TestCase):
     def setUp(self):
+        super().setUp()
         cache.clear()
         SiteSettings(pk=1, language="en").save()
 

@@ -238,7 +238,7 @@ class RightAfterAPostTests(LiveTestCase):
         assert again["X-Page-Cache"] == "miss" and "Posted meanwhile" in again.content.decode()
 
 
-class QueryBudgetTests(LiveTestCase):
+class QueryBudgetTests(StoresPagesAtOnce, LiveTestCase):
     """A live page's first page costs the same few queries with 5 updates or 5,000."""
 
     def count(self) -> int:

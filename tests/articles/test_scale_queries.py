@@ -21,6 +21,7 @@ from articles.search import uses_full_text
 from articles.views import MAX_PAGES, PAGE_SIZE
 from newsroom.chrome.models import SiteSettings
 from tests.factories import bulk_published, make_article, make_author, make_section
+from tests.helpers import StoresPagesAtOnce
 
 BIG_TABLES = (
     "articles_article",
@@ -58,8 +59,9 @@ def full_scans(sql: str) -> set[str]:
 
 
 @override_settings(PAGE_CACHE=False)
-class IndexedListTests(TestCase):
+class IndexedListTests(StoresPagesAtOnce, TestCase):
     def setUp(self):
+        super().setUp()
         cache.clear()
         SiteSettings(pk=1, language="en").save()
         self.section = make_section(slug="politics")

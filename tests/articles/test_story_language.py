@@ -14,16 +14,18 @@ from articles.models import Article
 from newsroom.chrome.models import SiteSettings
 from tests.articles.test_views import json_ld_of
 from tests.factories import make_article, make_section
+from tests.helpers import StoresPagesAtOnce
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 DC = "{http://purl.org/dc/elements/1.1/}"
 
 
-class LanguageTestCase(TestCase):
+class LanguageTestCase(StoresPagesAtOnce, TestCase):
     """A Romanian site publishing English agency copy beside its own stories."""
 
     def setUp(self):
+        super().setUp()
         cache.clear()
         SiteSettings(pk=1, language="ro", time_zone="Europe/Bucharest").save()
         self.section = make_section(name="Externe", slug="externe")

@@ -39,7 +39,7 @@ from tests.factories import (
     make_video,
     video_upload,
 )
-from tests.helpers import collected_static, errors, need_program
+from tests.helpers import StoresPagesAtOnce, collected_static, errors, need_program
 
 MP4 = (VIDEOS / "tiny-h264.mp4").read_bytes()
 MP4_MOOV_LAST = (VIDEOS / "tiny-h264-moov-at-end.mp4").read_bytes()
@@ -254,8 +254,9 @@ def paragraph(video) -> str:
     return f'<p><a href="http://testserver{video.file.url}">{video.file.url}</a></p>'
 
 
-class BodyVideoTests(TestCase):
+class BodyVideoTests(StoresPagesAtOnce, TestCase):
     def setUp(self):
+        super().setUp()
         cache.clear()
         SiteSettings(pk=1, language="en").save()
 
