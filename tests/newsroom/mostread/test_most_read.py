@@ -9,7 +9,7 @@ from unittest import mock
 from django.core.cache import cache
 from django.core.management import call_command
 from django.tasks import TaskResultStatus
-from django.test import TestCase, override_settings
+from django.test import TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -126,8 +126,9 @@ class CountingTests(TestCase):
         later.assert_not_called()
 
 
-@override_settings(PAGE_CACHE=True)
-class FragmentTests(StoresPagesAtOnce, TestCase):
+class Readers:
+    """Four stories and readers to count for them."""
+
     def setUp(self):
         super().setUp()
         cache.clear()
@@ -148,6 +149,9 @@ class FragmentTests(StoresPagesAtOnce, TestCase):
                 REMOTE_ADDR=f"198.51.100.{n}",
             )
 
+
+@override_settings(PAGE_CACHE=True)
+class FragmentTests(Readers, StoresPagesAtOnce, TestCase):
     def test_empty_until_something_is_read_then_ranked(self):
         assert self.fragment().content.strip() == b""
         self.count(self.stories[2], 3)
@@ -188,8 +192,13 @@ class FragmentTests(StoresPagesAtOnce, TestCase):
         with self.assertNumQueries(0):
             self.fragment()
 
-    @override_settings(TASKS=DATABASE_TASKS)
-    def test_with_a_worker_the_ranking_is_its_task_and_readers_get_the_previous_one(self):
+
+@override_settings(PAGE_CACHE=True, TASKS=DATABASE_TASKS)
+class RankingTaskTests(Readers, TransactionTestCase):
+    """With a worker, the ranking is its task. (The worker closes its connections between tasks,
+    so this runs outside a test transaction.)"""
+
+    def test_readers_get_the_previous_ranking_until_the_worker_has_made_the_new_one(self):
         self.count(self.stories[3], 2)
         with mock.patch.object(counting, "REFRESH_SECONDS", 3600):
             window = int(time.time() // 3600)
