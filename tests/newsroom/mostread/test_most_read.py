@@ -9,7 +9,7 @@ from unittest import mock
 from django.core.cache import cache
 from django.core.management import call_command
 from django.tasks import TaskResultStatus
-from django.test import TestCase, TransactionTestCase, override_settings
+from django.test import Client, TestCase, TransactionTestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -128,6 +128,8 @@ class CountingTests(TestCase):
 
 class Readers:
     """Four stories and readers to count for them."""
+
+    client: Client
 
     def setUp(self):
         super().setUp()
