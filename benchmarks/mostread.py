@@ -2,17 +2,19 @@
 hits a second (part of `make bench`; `python -m benchmarks.mostread` runs it alone on the
 benchmark database).
 
-Gunicorn with two sync workers and Redis, page cache on, behind nginx as a plain buffering
-proxy (no cache of its own), as in production: a sync worker must only ever get whole requests,
-or a paced client's idle connection would hold it. wrk sends beacons for the newest stories
-from random reader addresses; then it loads the cached story pages alone, and again beside a
-second wrk sending beacons on a schedule of exactly `BACKGROUND_RATE` a second (beacon.lua;
-the rate reached is reported, and a round that fell short of it does not count as met). Every
-page run uses the same wrk, connections and paths. Each of `--rounds` rounds runs pages alone,
-beside the beacons, and alone again, back to back; the round's ratio compares the middle run
-with the mean of the two around it, and the result is the median of the rounds' ratios: on a
-shared machine, runs one after the other measure the machine's drift as much as the beacon.
-How far apart the two alone runs of a round are is the noise, reported beside the ratio.
+Gunicorn with two sync workers and Redis, page cache on, behind nginx as a plain buffering proxy
+(no cache of its own) that answers the beacons itself with the shipped configuration's lines,
+`manage.py count_reads` counting them from its log, as in production: a sync worker must only
+ever get whole requests, or a paced client's idle connection would hold it. wrk sends beacons
+for the newest stories from random reader addresses; then it loads the cached story pages alone,
+and again beside a second wrk sending beacons on a schedule of exactly `BACKGROUND_RATE` a
+second (beacon.lua; the rate reached is reported, and a round that fell short of it does not
+count as met). Every page run uses the same wrk, connections and paths. Each of `--rounds`
+rounds runs pages alone, beside the beacons, and alone again, back to back; the round's ratio
+compares the middle run with the mean of the two around it, and the result is the median of the
+rounds' ratios: on a shared machine, runs one after the other measure the machine's drift as
+much as the beacon. How far apart the two alone runs of a round are is the noise, reported
+beside the ratio.
 
 Everything shares the machine's cores, the load generators too. So each run also takes the CPU
 time of the gunicorn workers, of nginx and of each wrk. The workers' CPU time per page request,
@@ -25,6 +27,7 @@ import argparse
 import concurrent.futures
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,11 +59,15 @@ def story_ids(count: int = 300) -> list[int]:
 
 @contextmanager
 def buffering_proxy(app_url: str):
-    """nginx on a free loopback port passing every request to `app_url`, caching nothing;
-    yields its address and its master process's id."""
+    """nginx on a free loopback port passing every request to `app_url`, caching nothing, and
+    answering the most-read beacons itself as the shipped deploy/nginx.conf does (its own lines
+    for them, copied from it); yields its address, its master process's id and the beacons'
+    log."""
     port = serve.free_port()
+    http_part, server_part = serve.shipped_beacon_config()
     with tempfile.TemporaryDirectory(prefix="newsroom-proxy-") as directory:
         root = Path(directory)
+        reads_log = root / "reads.log"
         temp = "\n".join(
             f"    {kind}_temp_path {root / kind};"
             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -74,8 +81,13 @@ events {{ worker_connections 1024; }}
 http {{
     access_log off;
 {temp}
+{http_part}
     server {{
         listen 127.0.0.1:{port};
+        # wrk stands for the CDN in front: the reader's address is in X-Forwarded-For.
+        set_real_ip_from 127.0.0.1;
+        real_ip_header X-Forwarded-For;
+{server_part.replace("/var/log/newsroom/reads.log", str(reads_log))}
         location / {{
             proxy_pass {app_url};
             proxy_set_header Host $http_host;
@@ -86,22 +98,42 @@ http {{
 """
         )
         with serve.nginx(config, [port]):
-            yield f"http://127.0.0.1:{port}", int((root / "nginx.pid").read_text())
+            yield f"http://127.0.0.1:{port}", int((root / "nginx.pid").read_text()), reads_log
+
+
+@contextmanager
+def counter(env: dict[str, str], reads_log: Path):
+    """`manage.py count_reads` following the beacons' log, as deployed beside gunicorn; yields
+    its process id."""
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "count_reads", str(reads_log), "--from-start"],
+        cwd=serve.BASE_DIR,
+        env={**os.environ, **env},
+    )
+    try:
+        yield process.pid
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 class Site:
     """The servers under load, and the CPU time their processes took during a run."""
 
-    def __init__(self, front: str, gunicorn_pid: int, nginx_pid: int, ids_file: str):
+    def __init__(
+        self, front: str, gunicorn_pid: int, nginx_pid: int, counter_pid: int, ids_file: str
+    ):
         self.front = front
         self.gunicorn_pid = gunicorn_pid
         self.nginx_pid = nginx_pid
+        self.counter_pid = counter_pid
         self.ids_file = ids_file
 
     def cpu(self) -> dict[str, float]:
         return {
             "workers": serve.cpu_seconds(self.gunicorn_pid),
             "nginx": serve.cpu_seconds(self.nginx_pid),
+            "counter": serve.cpu_seconds(self.counter_pid),
             "machine": machine_busy_seconds(),
         }
 
@@ -125,7 +157,7 @@ def machine_busy_seconds() -> float:
 def _others(run: dict, generators: float, duration: int) -> float:
     """Cores that processes other than the site and its load generators kept busy."""
     spent = run["cpu_seconds_site"]
-    ours = spent["workers"] + spent["nginx"] + generators
+    ours = spent["workers"] + spent["nginx"] + spent["counter"] + generators
     return round(max(spent["machine"] - ours, 0.0) / duration, 2)
 
 
@@ -154,21 +186,24 @@ def runs(
     try:
         with (
             serve.gunicorn(site_env) as (app_url, master),
-            buffering_proxy(app_url) as (front, nginx_pid),
+            buffering_proxy(app_url) as (front, nginx_pid, reads_log),
+            counter(site_env, reads_log) as counter_pid,
         ):
-            site = Site(front, master.pid, nginx_pid, ids_file)
+            site = Site(front, master.pid, nginx_pid, counter_pid, ids_file)
             for path in stories:
                 for _ in range(3):
                     serve.fetch(front + path)
             before = site.cpu()
             beacons = site.beacons(duration, connections)
             beacons["cpu_seconds_site"] = _spent(before, site.cpu())
-            beacons["worker_ms_per_hit"] = round(
-                beacons["cpu_seconds_site"]["workers"] * 1000 / max(beacons["requests"], 1), 3
-            )
+            for part in ("workers", "nginx", "counter"):
+                beacons[f"{part}_ms_per_hit"] = round(
+                    beacons["cpu_seconds_site"][part] * 1000 / max(beacons["requests"], 1), 4
+                )
             print(
-                f"  most-read beacon      {beacons['rps']:>9} hits/s "
-                f"(workers {beacons['worker_ms_per_hit']} ms CPU a hit)",
+                f"  most-read beacon      {beacons['rps']:>9} hits/s (CPU a hit: nginx "
+                f"{beacons['nginx_ms_per_hit']} ms, count_reads {beacons['counter_ms_per_hit']} "
+                f"ms, workers {beacons['workers_ms_per_hit']} ms)",
                 flush=True,
             )
             rounds_run = [_round(site, stories, duration, connections) for _ in range(rounds)]
@@ -261,8 +296,12 @@ def _round(site: Site, stories: list[str], duration: int, connections: int) -> d
     beside_ms = (
         with_beacons["cpu_seconds_site"]["workers"] * 1000 / max(with_beacons["requests"], 1)
     )
+    # The site's CPU a beacon: what the workers spent beyond the pages, and what nginx's log
+    # reader spent (nginx's own share is in its total).
     beacon_ms = (
-        with_beacons["cpu_seconds_site"]["workers"] * 1000 - alone_ms * with_beacons["requests"]
+        (with_beacons["cpu_seconds_site"]["workers"] + with_beacons["cpu_seconds_site"]["counter"])
+        * 1000
+        - alone_ms * with_beacons["requests"]
     ) / max(paced["requests"], 1)
     figures = {
         "alone": without,

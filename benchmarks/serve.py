@@ -262,6 +262,7 @@ def nginx_config(
         "/srv/newsroom/var/static/": f"{static}/",
         "/srv/newsroom/var/media/": f"{media}/",
         "/srv/newsroom/deploy/": f"{DEPLOY}/",
+        "/var/log/newsroom/reads.log": str(root / "reads.log"),
     }
     for old, new in replacements.items():
         if old not in shipped:
@@ -300,6 +301,19 @@ http {{
     (root / "cache").mkdir(exist_ok=True)
     os.chmod(root, 0o755)
     return config
+
+
+def shipped_beacon_config() -> tuple[str, str]:
+    """The lines of deploy/nginx.conf that answer and log the most-read beacons: those of the
+    http context (the maps and the log format) and the server's location."""
+    shipped = (DEPLOY / "nginx.conf").read_text()
+    http_part = re.search(
+        r"^map \$http_cookie \$newsroom_personal.*?^map \$request_method.*?^}", shipped, re.M | re.S
+    )
+    server_part = re.search(r'^    location ~ "\^/live/read/.*?^    }', shipped, re.M | re.S)
+    if http_part is None or server_part is None:
+        raise RuntimeError("deploy/nginx.conf no longer answers the beacons as expected")
+    return http_part.group(0), server_part.group(0)
 
 
 @contextmanager

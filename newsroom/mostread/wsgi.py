@@ -10,6 +10,9 @@ about 0.6 ms of CPU flat out and 1.2 ms at 200 a second; answered here, 0.29 and
 of which is gunicorn's own reading, answering and closing of the connection (0.2 ms flat out
 for an application that does nothing).
 
+Behind the shipped nginx no beacon gets here: nginx answers and logs them (readslog.py). This
+path serves deployments without it (`make run`, an edge straight to gunicorn).
+
 Only a POST to /live/read/<id>/ that can be counted without the database is answered here.
 Everything else goes to Django unchanged, including a beacon arriving while this process's list
 of countable stories is stale (once every counting.CANDIDATES_SECONDS: Django reads it inside
