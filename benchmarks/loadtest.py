@@ -12,13 +12,15 @@ showing it are out of date at once, in every worker.
    demo content once (`setup_demo`), static files are collected, and a private redis-server
    starts on a free port (cached pages and their invalidation must be shared by all workers).
 2. gunicorn serves the site with production settings and deploy/gunicorn.conf.py.
-3. Reader threads, each with its own keep-alive connection, request a mix of pages: home,
-   stories, section/tag/author listings, search, RSS and Atom feeds, and /live/header.json.
+3. Readers, each with its own connection, request a mix of pages as fast as they are answered:
+   home, stories, section/tag/author listings, search, RSS and Atom feeds, and
+   /live/header.json. Most are wrk's (benchmarks/readers.lua, every answer recorded with its
+   address, time and X-Page-Cache); four are Python threads that also check each answer's text.
 4. Meanwhile an editor, through the ORM like the admin, alternately rewrites the headline of
    the newest story and publishes a new one, once a second. After each change, watchers ask for
    the story's page, the home page and the feed every 0.1 s until they show it, and record the
-   lag; and every reader's answer for one of those pages, asked for more than a second after a
-   change, is checked for it.
+   lag; and every checking reader's answer for one of those pages, asked for more than a second
+   after a change, is checked for it.
 
 It prints the figures and writes them to var/loadtest/: requests per second, latency
 percentiles per page type, how each answer was served (X-Page-Cache: hit, miss — built for that
@@ -61,7 +63,7 @@ from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -196,12 +198,16 @@ class Changes:
 
     # The newest changes are on the home page and at the top of the feed whatever follows.
     RECENT = 4
+    # Readers of stories turn to the last few changed ones (those being read during the news).
+    READ = 10
 
-    def __init__(self):
+    def __init__(self, listing: Path | None = None):
         self.lock = threading.Lock()
         self.latest: dict[str, tuple[str, float]] = {}  # story url -> (marker, committed_at)
         self.recent: list[tuple[str, float]] = []  # (marker, committed_at), newest last
         self.urls: list[str] = []
+        # The stories being changed, one a line, for the wrk readers (benchmarks/readers.lua).
+        self.listing = listing
 
     def add(self, url: str, marker: str, committed_at: float) -> None:
         with self.lock:
@@ -209,10 +215,14 @@ class Changes:
                 self.urls.append(url)
             self.latest[url] = (marker, committed_at)
             self.recent = [*self.recent, (marker, committed_at)][-self.RECENT :]
+            if self.listing is not None:
+                fresh = self.listing.with_suffix(".new")
+                fresh.write_text("\n".join(self.urls[-self.READ :]) + "\n")
+                fresh.replace(self.listing)  # readers never see half a file
 
     def pick(self, rng: random.Random) -> str | None:
         with self.lock:
-            return rng.choice(self.urls[-10:]) if self.urls else None
+            return rng.choice(self.urls[-self.READ :]) if self.urls else None
 
     def due(self, url: str, sent: float) -> list[tuple[str, float]]:
         """The changes a page asked for at `sent` must show: those made over a second before."""
@@ -257,6 +267,85 @@ def reader(base_url, urls, results: Results, changes: Changes, stop: threading.E
                 for marker, committed_at in due:
                     if marker not in response.text:
                         results.stale_reads.append(sent - committed_at)
+
+
+READERS_LUA = Path(__file__).resolve().parent / "readers.lua"
+# Of the readers, this many are the Python ones above, which check every answer for the changes
+# it must show; the others are wrk's (benchmarks/readers.lua): a Python client on these two cores
+# could not ask as fast as the site answers, and the figures would be its own.
+CHECKED_READERS = 4
+
+
+def wrk_readers(
+    bases: list[str],
+    urls: dict[str, list[str]],
+    connections: int,
+    seconds: float,
+    workdir: Path,
+    changed: Path,
+    results: Results,
+    started: float,
+) -> dict:
+    """`connections` wrk readers, shared out among the servers, on the mix of addresses; each
+    answer is recorded in `results` like a Python reader's (not checked for its content)."""
+    rng = random.Random(7)
+    kinds, weights = zip(*MIX.items(), strict=True)
+    picks = workdir / "picks.txt"
+    picks.write_text(
+        "".join(
+            f"{kind} {quote(rng.choice(urls[kind]), safe='/?=&')}\n"
+            for kind in rng.choices(kinds, weights, k=20_000)
+        )
+    )
+    runs: list[dict] = []
+
+    def read(base: str, share: int, records: Path) -> None:
+        records.mkdir()
+        runs.append(
+            serve.wrk(
+                base + "/",
+                int(seconds),
+                share,
+                threads=share,
+                script=READERS_LUA,
+                script_env={
+                    "WRK_PICKS": str(picks),
+                    "WRK_CHANGED": str(changed),
+                    "WRK_RECORDS": str(records),
+                },
+            )
+        )
+
+    shares = [connections // len(bases) + (n < connections % len(bases)) for n in range(len(bases))]
+    threads = [
+        threading.Thread(target=read, args=(base, share, workdir / f"records-{n}"), daemon=True)
+        for n, (base, share) in enumerate(zip(bases, shares, strict=True))
+        if share
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for path in sorted(workdir.glob("records-*/*.tsv")):
+        for line in path.read_text().splitlines():
+            sent, took, status, served, edge, kind, url = line.split("\t")
+            if float(sent) < started:
+                continue
+            results.record(
+                kind,
+                int(status),
+                float(took),
+                served=None if served == "-" else served,
+                url=url,
+                sent=float(sent),
+                edge=None if edge == "-" else edge,
+            )
+    return {
+        "connections": connections,
+        "requests_per_second": round(sum(run["rps"] for run in runs), 1),
+        "socket_errors": sum(run["socket_errors"] for run in runs),
+        "cpu_seconds": round(sum(run["cpu_seconds"] for run in runs), 1),
+    }
 
 
 # --- The editor and the watchers ----------------------------------------------------------------
@@ -585,9 +674,13 @@ def run(
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(warm, every_url))
 
-        results, changes, stop = Results(), Changes(), threading.Event()
+        workdir = Path(stack.enter_context(TemporaryDirectory(prefix="newsroom-readers-")))
+        changed = workdir / "changed.txt"
+        results, changes, stop = Results(), Changes(changed), threading.Event()
+        checked = min(CHECKED_READERS, connections)
         print(
-            f"[{label}] {connections} readers for {seconds:.0f} s against {base_url}, "
+            f"[{label}] {connections} readers ({connections - checked} wrk, {checked} checking "
+            f"every answer) for {seconds:.0f} s against {', '.join(bases)}, "
             "an edit or a new story every second …",
             flush=True,
         )
@@ -597,8 +690,26 @@ def run(
                 args=(bases[seed % len(bases)], urls, results, changes, stop, seed),
                 daemon=True,
             )
-            for seed in range(connections)
+            for seed in range(checked)
         ]
+        readers: dict = {}
+        threads.append(
+            threading.Thread(
+                target=lambda: readers.update(
+                    wrk_readers(
+                        bases,
+                        urls,
+                        connections - checked,
+                        seconds,
+                        workdir,
+                        changed,
+                        results,
+                        time.monotonic(),
+                    )
+                ),
+                daemon=True,
+            )
+        )
         editing = threading.Thread(
             target=editor, args=(base_url, results, changes, stop), daemon=True
         )
@@ -626,14 +737,17 @@ def run(
             thread.start()
         time.sleep(seconds)
         stop.set()
+        elapsed = time.monotonic() - started
         for thread in threads:
             thread.join(30)
-        elapsed = time.monotonic() - started
         cpu = sum(map(gunicorn_cpu_seconds, masters)) - cpu_before
         own_after = os.times()
         editing.join(WATCH_TIMEOUT + 5)
 
+    if readers.get("socket_errors"):
+        results.errors["wrk"] += readers["socket_errors"]
     report = summary(results, elapsed, connections)
+    report["wrk_readers"] = readers
     if crowd:
         report["edge"] = {**(report["edge"] or {}), "with_crowd": crowd}
     if polled:
@@ -648,7 +762,8 @@ def run(
         # The readers run on the same machine and take their share of it.
         "load_generator_seconds": round(
             (own_after.user + own_after.system) - (own_before.user + own_before.system), 1
-        ),
+        )
+        + readers.get("cpu_seconds", 0),
     }
     report["load_average_before_end"] = os.getloadavg()
     report["cpu_count"] = os.cpu_count()

@@ -403,6 +403,8 @@ def wrk(
         "p99_ms": round(data["latency_us"]["p99"] / 1000, 2),
         "requests": data["requests"],
         "errors": errors,
+        # Failed connections, reads, writes and timeouts: answers that never came.
+        "socket_errors": errors - data["errors"]["status"],
         "bytes_per_request": round(data["bytes"] / max(1, data["requests"])),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
     }

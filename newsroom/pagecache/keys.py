@@ -34,6 +34,9 @@ def versions(keys: Iterable[str], fresh: bool = False) -> dict[str, int] | None:
 
     A key never seen (or evicted) gets a new, negative version: unlike a bump it is no sign of a
     recent write, and it differs from anything recorded before, so nothing stale matches it.
+    `fresh`: read them all from the shared cache, never from this process's near copies. What a
+    page or value is built from and stored under must be exact: a build under versions another
+    worker already bumped would take kept values of before the change and store them as current.
     """
     names = {PREFIX + key: key for key in keys}
     if cache_is_down():

@@ -119,7 +119,7 @@ def depends_on_before_reading(request: HttpRequest, *keys: str) -> None:
         return
     plan.keys.update(keys)
     if settings.PAGE_CACHE:
-        plan.initial.update(versions(keys) or {})
+        plan.initial.update(versions(keys, fresh=True) or {})
 
 
 def public_page(*keys: str, seconds: int = PAGE_SECONDS, reads: tuple[str, ...] = ()) -> Callable:
@@ -140,7 +140,7 @@ def public_page(*keys: str, seconds: int = PAGE_SECONDS, reads: tuple[str, ...] 
                 return response
             plan = PagePlan({EVERY_PAGE, *keys}, seconds, reads)
             if settings.PAGE_CACHE:
-                plan.initial = versions(plan.keys) or {}
+                plan.initial = versions(plan.keys, fresh=True) or {}
             # Read back with getattr() by the middleware and by depends_on().
             request.page_plan = plan  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
@@ -457,7 +457,7 @@ def store(response: HttpResponse, plan: PagePlan, key: str | None) -> CachedPage
     )
     if key is None:
         return page
-    current = versions(plan.keys | clock.watched_keys())
+    current = versions(plan.keys | clock.watched_keys(), fresh=True)
     if current is None:
         return page
     if not _consistent(plan, current) or not reads.complete(current):

@@ -89,7 +89,7 @@ def remembered[T](
     used only while none has been bumped since.
     """
     keys = frozenset(keys)
-    current = versions(keys if timeless else keys | clock.watched_keys())
+    current = versions(keys if timeless else keys | clock.watched_keys(), fresh=True)
     if current is None:  # no cache to tell when it changes: compute it
         return compute()
     stamp = ":".join(f"{key}={current[key]}" for key in sorted(keys))
@@ -111,7 +111,7 @@ def remembered[T](
         return value
     learnt_versions: dict[str, int] = {}
     if learnt is not None and (named := frozenset(learnt(value)) - keys):
-        found_now = versions(named)
+        found_now = versions(named, fresh=True)
         if found_now is None or not reads.complete(found_now):
             return value
         if any(version > started - pages.SETTLE_NS for version in found_now.values()):
@@ -135,4 +135,4 @@ def remembered[T](
 def _learnt_current(entry: tuple) -> bool:
     """Whether none of the keys the kept value named itself was bumped since it was kept."""
     recorded = entry[2] if len(entry) > 2 else {}
-    return not recorded or versions(recorded) == recorded
+    return not recorded or versions(recorded, fresh=True) == recorded
