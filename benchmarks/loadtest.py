@@ -744,7 +744,9 @@ def run(
         own_after = os.times()
         editing.join(WATCH_TIMEOUT + 5)
 
-    if readers.get("socket_errors"):
+    if not readers:  # wrk failed: its answers are missing, not fine
+        results.errors["wrk readers did not finish"] += 1
+    elif readers["socket_errors"]:
         results.errors["wrk"] += readers["socket_errors"]
     report = summary(results, elapsed, connections)
     report["wrk_readers"] = readers
