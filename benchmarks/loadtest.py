@@ -1,7 +1,7 @@
 """Load test: readers at 64 connections for 60 s while an editor changes the site every second.
 
     python -m benchmarks.loadtest [--connections 64] [--seconds 60] [--database-url …]
-                                  [--compare REV]
+                                  [--compare REV] [--no-edits]
 
 Breaking news: every second a story changes or a new one leads the home page, and the pages
 showing it are out of date at once, in every worker.
@@ -28,6 +28,9 @@ request — or stale), builds per second against the pages each change made out 
 after each change readers still got the previous page, and the gunicorn workers' CPU time per
 request. The exit status is 1 when any answer was a 5xx, any connection failed, any reader or
 watcher saw a change later than a second, or a change never showed (a lost edit).
+
+`--no-edits` runs the same readers with no editor, every page stored: the ceiling that the
+edits lower.
 
 Meanwhile `--pollers` readers (2,000 by default) of the demo's live page ask its updates every
 10 s, as the page's script does; their polls' latency and errors are reported (an error fails the
@@ -61,6 +64,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from datetime import datetime
 from io import BytesIO
+from itertools import pairwise
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from urllib.parse import quote, urlsplit
@@ -559,8 +563,10 @@ def builds(results: Results, seconds: float) -> dict:
     out of date: between two changes, each address readers asked for and that was built at
     all counts as one page the change affected; the ideal is one build of each."""
     moments = sorted(edit["at"] for edit in results.edits)
+    # From each change to the next.
+    spans = list(pairwise([*moments, float("inf")]))
     per_change = []
-    for start, end in zip(moments, [*moments[1:], float("inf")], strict=True):
+    for start, end in spans:
         built = [url for sent, url in results.builds if start <= sent < end]
         if built:
             per_change.append((len(built), len(set(built))))
@@ -578,7 +584,7 @@ def builds(results: Results, seconds: float) -> dict:
                 Counter(url for sent, url in results.builds if start <= sent < end).most_common(1)
                 or [("", 0)]
             )[0][1]
-            for start, end in zip(moments, [*moments[1:], float("inf")], strict=True)
+            for start, end in spans
         )
         if moments
         else 0,
@@ -636,6 +642,7 @@ def run(
     servers: int = 1,
     edge_port: int | None = None,
     pollers: int = 0,
+    edits: bool = True,
 ) -> dict:
     """The scenario against the checkout in `tree`, its cache emptied first."""
     import redis
@@ -681,7 +688,7 @@ def run(
         print(
             f"[{label}] {connections} readers ({connections - checked} wrk, {checked} checking "
             f"every answer) for {seconds:.0f} s against {', '.join(bases)}, "
-            "an edit or a new story every second …",
+            + ("an edit or a new story every second …" if edits else "no edits …"),
             flush=True,
         )
         threads = [
@@ -733,7 +740,7 @@ def run(
             )
         cpu_before, own_before = sum(map(gunicorn_cpu_seconds, masters)), os.times()
         started = time.monotonic()
-        for thread in [*threads, editing]:
+        for thread in [*threads, editing] if edits else threads:
             thread.start()
         time.sleep(seconds)
         stop.set()
@@ -742,7 +749,8 @@ def run(
             thread.join(30)
         cpu = sum(map(gunicorn_cpu_seconds, masters)) - cpu_before
         own_after = os.times()
-        editing.join(WATCH_TIMEOUT + 5)
+        if edits:
+            editing.join(WATCH_TIMEOUT + 5)
 
     if not readers:  # wrk failed: its answers are missing, not fine
         results.errors["wrk readers did not finish"] += 1
@@ -981,6 +989,11 @@ def main() -> int:
         help="readers of the demo's live page polling its updates every 10 s (0: none)",
     )
     parser.add_argument(
+        "--no-edits",
+        action="store_true",
+        help="no editor: the same readers with every page stored (the ceiling edits lower)",
+    )
+    parser.add_argument(
         "--edge", action="store_true", help="readers through Varnish (deploy/varnish.vcl)"
     )
     options = parser.parse_args()
@@ -1026,6 +1039,7 @@ def main() -> int:
                 options.servers,
                 edge_port,
                 options.pollers,
+                not options.no_edits,
             )
             for label, tree in runs
         ]
