@@ -31,5 +31,9 @@ class ArticlesConfig(AppConfig):
         from articles import invalidation, withdrawals
 
         invalidation.connect()
+        # The rail of latest stories beside lists is set into them as they are served.
+        from articles import rail
+
+        rail.register()
         # A story taken down keeps its address as a 410 (after the snapshot above is taken).
         withdrawals.connect()

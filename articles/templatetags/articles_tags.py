@@ -15,13 +15,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from articles import seo
-from articles.invalidation import LISTINGS
 from articles.live.render import entry_html
-from articles.models import Article, Picture
+from articles.models import Picture
 from articles.renditions import best_jpeg, srcset
 from newsroom.dates import LOWERCASE_NAMES
 from newsroom.dates import html_datetime as iso_datetime
-from newsroom.pagecache import depends_on, remembered
 
 register = template.Library()
 
@@ -277,19 +275,3 @@ def teaser(
 def live_entry(entry, anchored: bool = True) -> SafeString:
     """One update of a live page (articles.live.render)."""
     return entry_html(entry, anchored)
-
-
-RAIL_LATEST = 6
-
-
-@register.simple_tag(takes_context=True)
-def latest_stories(context, count: int = RAIL_LATEST) -> list:
-    """The site's newest stories, for a page's rail: the page then changes with every list."""
-    request = context.get("request")
-    if request is not None:
-        depends_on(request, LISTINGS)
-    return remembered(
-        f"latest-stories:{count}",
-        [LISTINGS],
-        lambda: list(Article.objects.published().teasers().latest_first()[:count]),
-    )

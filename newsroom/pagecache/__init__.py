@@ -9,7 +9,8 @@ page prints are kept the same way (`remembered()`), and pages and values expire 
 at the moments the clock changes them (`clock.register()`).
 
 Modules: `keys` (the keys and their versions), `pages` (stored pages and the view decorator),
-`middleware` (serving and storing), `values` (remembered values), `clock`, `backend` (a Redis
+`middleware` (serving and storing), `values` (remembered values), `pieces` (parts kept on their
+own and set into stored pages as they are served), `clock`, `backend` (a Redis
 cache the site survives losing), and `edge` with `purgers` (the same keys told to Varnish or a
 CDN in front, and purged there on every bump).
 """

@@ -3,10 +3,12 @@ from collections import OrderedDict
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from newsroom.pagecache import pieces
 from newsroom.pagecache.keys import check_pending
 from newsroom.pagecache.pages import (
     RenderLock,
     answer,
+    assemble,
     find,
     has_session,
     now,
@@ -60,9 +62,14 @@ class PageCacheMiddleware:
     def build(self, request: HttpRequest, key: str | None) -> HttpResponse:
         response = self.get_response(request)
         plan = getattr(request, "page_plan", None)
-        if plan is None or not storable(request, response):
+        if plan is None:
             return response
-        page = store(response, plan, key)
+        if not storable(request, response):
+            if plan.pieces and not response.streaming:
+                response.content = pieces.fill(response.content, plan.pieces)
+            return response
+        page = assemble(store(response, plan, key), plan.pieces)
+        assert page is not None  # the pieces as built with it
         finished = answer(request, page, now(), served="miss")
         if key is None or not page.versions:
             del finished.headers["X-Page-Cache"]

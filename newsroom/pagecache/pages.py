@@ -26,7 +26,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta, tzinfo
 from functools import wraps
 from urllib.parse import urlencode
@@ -44,7 +44,7 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date, parse_http_date_safe
 
-from newsroom.pagecache import clock, edge, reads
+from newsroom.pagecache import clock, edge, pieces, reads
 from newsroom.pagecache.keys import cache_is_down, missed_since, versions
 
 logger = logging.getLogger(__name__)
@@ -90,6 +90,8 @@ class PagePlan:
     initial: dict[str, int] = field(default_factory=dict)
     # The site's zone while the view runs: local midnight is the site's, not the server's.
     zone: tzinfo = field(default_factory=timezone.get_current_timezone)
+    # The pieces the page has marks for, as built with it (`pieces`).
+    pieces: dict[str, str] = field(default_factory=dict)
 
 
 def has_session(request: HttpRequest) -> bool:
@@ -168,6 +170,12 @@ class CachedPage:
     # (a purge tells it sooner): set only for a page stored from current versions.
     keys: tuple[str, ...] = ()
     edge_until: float = 0.0
+    # The pieces it has marks for (`pieces`): served only with them set in (`assemble`), built
+    # when need be in its language and the site's zone when it was built.
+    pieces: tuple[str, ...] = ()
+    zone: str = ""
+    # This process's last assembly of it: (the pieces' HTML, the page with them set in).
+    assembled: tuple[dict[str, str], "CachedPage"] | None = None
 
 
 def page_key(request: HttpRequest, reads: tuple[str, ...]) -> str:
@@ -328,8 +336,47 @@ def _current(page: CachedPage, moment: float) -> bool:
 
 
 def find(key: str, moment: float) -> tuple[CachedPage | None, bool]:
-    """The stored page under `key` and whether it is current (its versions still the current
-    ones); an out-of-date page is returned too, as a candidate to stand in."""
+    """The stored page under `key`, with its pieces set in, and whether it is current (its
+    versions still the current ones); an out-of-date page is returned too, as a candidate to
+    stand in. A page whose pieces cannot be had (the database down) is not found."""
+    page, current = _stored(key, moment)
+    if page is None or not page.pieces:
+        return page, current
+    filled = assemble(page)
+    return (filled, current) if filled is not None else (None, False)
+
+
+def assemble(page: CachedPage, texts: dict[str, str] | None = None) -> CachedPage | None:
+    """The page with its pieces set in: `texts`, or the pieces as they are now (None when one
+    cannot be had). This process keeps its last copy of each page so assembled."""
+    if not page.pieces:
+        return page
+    if texts is None:
+        language = next((v for k, v in page.headers if k.lower() == "content-language"), "")
+        texts = pieces.current(page.pieces, language, page.zone)
+    if texts is None:
+        return None
+    if page.assembled is not None and page.assembled[0] == texts:
+        return page.assembled[1]
+    body = pieces.fill(page.body, texts)
+    filled = replace(
+        page,
+        body=body,
+        gzipped=gzip.compress(body, compresslevel=6, mtime=0)
+        if len(body) >= GZIP_MIN_BYTES and page.versions
+        else None,
+        etag=f'W/"{hashlib.blake2b(body, digest_size=16).hexdigest()}"',
+        # The pieces may be newer than the page: a copy made now is modified now.
+        last_modified=max(page.last_modified, int(now())),
+        keys=tuple(sorted({*page.keys, *pieces.keys_of(page.pieces)})),
+        pieces=(),
+        assembled=None,
+    )
+    page.assembled = (texts, filled)
+    return filled
+
+
+def _stored(key: str, moment: float) -> tuple[CachedPage | None, bool]:
     local = local_pages.get(key)
     if local is not None and _current(local, moment):
         return local, True
@@ -413,9 +460,13 @@ def take_turn(
             return None
         built = found.get(key)
         moment = now()
-        if built is not None and _current(built, moment):
+        if (
+            built is not None
+            and _current(built, moment)
+            and (filled := assemble(built)) is not None
+        ):
             local_pages.put(key, built)
-            return answer(request, built, moment, served="hit")
+            return answer(request, filled, moment, served="hit")
         if lock.name not in found and lock.acquire():
             return lock  # its holder gave up, or could not store what it built
     return None
@@ -454,6 +505,8 @@ def store(response: HttpResponse, plan: PagePlan, key: str | None) -> CachedPage
         versions={},
         cache_control=response.get("Cache-Control", ""),
         keys=tuple(sorted(plan.keys)),
+        pieces=tuple(plan.pieces),
+        zone=getattr(plan.zone, "key", "") if plan.pieces else "",
     )
     if key is None:
         return page
@@ -474,7 +527,7 @@ def store(response: HttpResponse, plan: PagePlan, key: str | None) -> CachedPage
     # up to EDGE_MAX_AGE (or the view's own shorter bound), never past the clock's next change.
     edge_seconds = settings.EDGE_MAX_AGE if plan.seconds >= PAGE_SECONDS else plan.seconds
     page.edge_until = min(moment + timedelta(seconds=edge_seconds), changes).timestamp()
-    if len(body) >= GZIP_MIN_BYTES:
+    if len(body) >= GZIP_MIN_BYTES and not page.pieces:  # else made as it is served
         page.gzipped = gzip.compress(body, compresslevel=6, mtime=0)
     try:
         cache.set(key, page, timeout)

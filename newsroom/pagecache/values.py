@@ -92,18 +92,9 @@ def remembered[T](
     current = versions(keys if timeless else keys | clock.watched_keys(), fresh=True)
     if current is None:  # no cache to tell when it changes: compute it
         return compute()
-    stamp = ":".join(f"{key}={current[key]}" for key in sorted(keys))
-    cache_key = PREFIX + hashlib.blake2b(f"{name}|{stamp}".encode(), digest_size=20).hexdigest()
+    cache_key = _cache_key(name, keys, current)
     now = timezone.now()
-    found = local_values.get(cache_key)
-    if found is not None and found[1] > now and _learnt_current(found):
-        return found[0]
-    try:
-        found = cache.get(cache_key)
-    except Exception:
-        found = None
-    if found is not None and found[1] > now and _learnt_current(found):
-        local_values.put(cache_key, found)
+    if (found := _kept_entry(cache_key, now)) is not None:
         return found[0]
     started = time.time_ns()
     value = compute()
@@ -130,6 +121,38 @@ def remembered[T](
             logger.warning("page cache unavailable", exc_info=True)
         local_values.put(cache_key, entry)
     return value
+
+
+def kept(name: str, keys: Iterable[str]) -> tuple[bool, object]:
+    """(True, the value) when remembered(name, keys, …) has it kept for the keys' current
+    versions; else (False, None). For serving what was built: the versions may be this process's
+    near copies, as a stored page's are."""
+    keys = frozenset(keys)
+    current = versions(keys)
+    if current is None:
+        return False, None
+    found = _kept_entry(_cache_key(name, keys, current), timezone.now())
+    return (False, None) if found is None else (True, found[0])
+
+
+def _cache_key(name: str, keys: frozenset[str], current: dict[str, int]) -> str:
+    stamp = ":".join(f"{key}={current[key]}" for key in sorted(keys))
+    return PREFIX + hashlib.blake2b(f"{name}|{stamp}".encode(), digest_size=20).hexdigest()
+
+
+def _kept_entry(cache_key: str, now) -> tuple | None:
+    """The entry kept under `cache_key`, in this process or the shared cache, if still good."""
+    found = local_values.get(cache_key)
+    if found is not None and found[1] > now and _learnt_current(found):
+        return found
+    try:
+        found = cache.get(cache_key)
+    except Exception:
+        found = None
+    if found is not None and found[1] > now and _learnt_current(found):
+        local_values.put(cache_key, found)
+        return found
+    return None
 
 
 def _learnt_current(entry: tuple) -> bool:

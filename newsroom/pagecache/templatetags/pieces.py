@@ -1,0 +1,13 @@
+from django import template
+from django.utils.safestring import SafeString
+
+from newsroom.pagecache import pieces
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def piece(context, name: str) -> SafeString:
+    """A registered piece (newsroom.pagecache.pieces): its mark in a page built for the cache,
+    the piece itself elsewhere."""
+    return pieces.place(context.get("request"), name)
