@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html import unescape
 from html.parser import HTMLParser
@@ -118,6 +118,13 @@ def datetime_data(response, name: str, value) -> dict:
 # --- Public pages ---------------------------------------------------------------------------------
 
 SKIP_PREFIXES = ("admin/", "media/", "static/", "__")
+
+
+def midday_zone() -> str:
+    """A time zone where it is about noon now. Pages expire at the site's midnight: a test of
+    their hour-long lifetimes must not fall in the last hour of a day."""
+    offset = (12 - datetime.now(UTC).hour + 12) % 24 - 12
+    return f"Etc/GMT{-offset:+d}"  # the Etc zones' signs are POSIX's: GMT+9 is UTC-9
 
 
 def text_of(response) -> str:
