@@ -31,9 +31,11 @@ class ArticlesConfig(AppConfig):
         from articles import invalidation, withdrawals
 
         invalidation.connect()
-        # The rail of latest stories beside lists is set into them as they are served.
-        from articles import rail
+        # The rail of latest stories beside lists, and the stories around a story on its page,
+        # are set into the stored pages as they are served.
+        from articles import around, rail
 
         rail.register()
+        around.register()
         # A story taken down keeps its address as a 410 (after the snapshot above is taken).
         withdrawals.connect()

@@ -66,6 +66,11 @@ def author_key(pk) -> str:
 
 def depends_on_stories(request: HttpRequest, stories: Iterable) -> None:
     """The page prints these stories: their text, and the bylines loaded with them."""
+    depends_on(request, *stories_keys(stories))
+
+
+def stories_keys(stories: Iterable) -> list[str]:
+    """The keys of stories as printed: their text, and the bylines loaded with them."""
     keys = []
     for story in stories:
         if story is None:
@@ -76,7 +81,7 @@ def depends_on_stories(request: HttpRequest, stories: Iterable) -> None:
         else:
             prefetched = getattr(story, "_prefetched_objects_cache", {})
             keys.extend(author_key(link.author_id) for link in prefetched.get("bylines", ()))
-    depends_on(request, *keys)
+    return keys
 
 
 def next_go_live(now: datetime) -> list[QuerySet]:

@@ -15,10 +15,10 @@ LATEST = "latest-stories"
 LATEST_COUNT = 6
 
 
-def latest_stories() -> str:
+def latest_stories(_arg: str) -> pieces.Rendered:
     """The rail's newest stories, in the language and time zone of the request."""
     latest = list(Article.objects.published().teasers().latest_first()[:LATEST_COUNT])
-    return render_to_string("includes/latest_stories.html", {"latest": latest})
+    return {"": render_to_string("includes/latest_stories.html", {"latest": latest})}, ()
 
 
 def register() -> None:

@@ -2,6 +2,10 @@
 section, wire service, lead picture and translation, its byline with the authors' photos, its
 corrections and its tags — is the same on every request until one of them changes."""
 
+from django.conf import settings
+from django.utils.html import format_html
+from django.utils.translation import get_language
+
 from articles.invalidation import article_key, author_key, tag_key
 from articles.models import Article, ArticleQuerySet, bylines
 from newsroom.pagecache import EVERY_PAGE, remembered
@@ -45,3 +49,15 @@ def published_story(slug: str) -> Article:
         timeless=True,
         learnt=story_keys,
     )
+
+
+def languages(article: Article) -> dict[str, str]:
+    """The lang attributes of a story's own text and of the site's labels around it, for a
+    story in another language than the site's; empty otherwise."""
+    site = get_language() or settings.LANGUAGE_CODE
+    if article.language == site:
+        return {"text_lang": "", "site_lang": ""}
+    return {
+        "text_lang": format_html(' lang="{}"', article.language),
+        "site_lang": format_html(' lang="{}"', site),
+    }

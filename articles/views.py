@@ -24,14 +24,13 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.generic.dates import DayArchiveView, MonthArchiveView, YearArchiveView
 from taggit.models import Tag
 
-from articles import seo
+from articles import around, seo
 from articles.embeds.csp import header_for
 from articles.invalidation import (
     LISTINGS,
@@ -52,7 +51,7 @@ from articles.models import (
 )
 from articles.search import clean_query, highlight, match_limit, search_articles
 from articles.slugs import ascii_slug
-from articles.stories import published_story, story_page_query
+from articles.stories import languages, published_story, story_page_query
 from articles.storybody import story_body
 from newsroom.dates import LOWERCASE_NAMES, long_date
 from newsroom.pagecache import depends_on, public_page, remembered
@@ -123,33 +122,6 @@ def can_preview(request: HttpRequest) -> bool:
     return user.is_active and user.is_staff and user.has_perm("articles.view_article")
 
 
-def _around(article: Article, tags: list[Tag], preview: bool) -> tuple[list, object, object]:
-    """Related stories and the section's previous and next ones, as teasers.
-
-    Which stories they are is kept until a story joins or leaves the section or one of the tags
-    (or the clock publishes one); the teasers themselves are read fresh, in one query.
-    """
-    published = Article.objects.published()
-
-    def choose() -> tuple[list[int], int | None, int | None]:
-        return published.related_to(article, [tag.pk for tag in tags]), *published.neighbours(
-            article
-        )
-
-    keys = [section_key(article.section_id), *(tag_key(tag.pk) for tag in tags)]
-    related_ids, previous_id, next_id = remembered(
-        f"around:{article.pk}:{article.publish_at}", keys, choose
-    )
-    if preview:
-        previous_id = next_id = None
-    wanted = [pk for pk in (*related_ids, previous_id, next_id) if pk is not None]
-    # Unordered: the ids say the order.
-    found = published.teasers().order_by().in_bulk(wanted) if wanted else {}
-    related = [found[pk] for pk in related_ids if pk in found]
-    previous = found.get(previous_id) if previous_id else None
-    return related, previous, found.get(next_id) if next_id else None
-
-
 def _previewed_story_id(token: str) -> int:
     """The id a signed preview link was made for; 404 when it is altered or expired."""
     try:
@@ -159,18 +131,6 @@ def _previewed_story_id(token: str) -> int:
         return int(value)
     except (signing.BadSignature, ValueError):  # SignatureExpired is a BadSignature
         raise Http404(_("This preview link is not valid, or has expired.")) from None
-
-
-def languages(article: Article) -> dict[str, str]:
-    """The lang attributes of a story's own text and of the site's labels around it, for a
-    story in another language than the site's; empty otherwise."""
-    site = get_language() or settings.LANGUAGE_CODE
-    if article.language == site:
-        return {"text_lang": "", "site_lang": ""}
-    return {
-        "text_lang": format_html(' lang="{}"', article.language),
-        "site_lang": format_html(' lang="{}"', site),
-    }
 
 
 @require_safe
@@ -210,10 +170,13 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
         return HttpResponsePermanentRedirect(target)
 
     tags = article.tag_list
-    related, previous, following = _around(article, tags, preview)
-    # The story, its byline, and the lists its related and neighbouring stories come from.
-    depends_on(request, section_key(article.section_id), *(tag_key(tag.pk) for tag in tags))
-    depends_on_stories(request, [article, *related, previous, following, article.translation])
+    # The story, its byline and its tags' names. The stories around it are a piece of the
+    # stored page (articles.around), except in a preview, which is never stored.
+    depends_on(request, *(tag_key(tag.pk) for tag in tags))
+    depends_on_stories(request, [article, article.translation])
+    related, previous, following = (
+        around.around(article, tags, preview) if preview else ([], None, None)
+    )
     if article.is_live_coverage and "update" in request.GET and not preview:
         depends_on_stories(request, [article])
         return HttpResponseRedirect(address_of(request, article, request.GET["update"]))
@@ -231,6 +194,7 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
             "related": related,
             "previous": previous,
             "next": following,
+            "around_keys": around.piece_keys(article, tags),
             "preview": preview,
             "meta": meta,
             "json_ld": seo.news_article(request, article, seo.story_images(request, article), live),

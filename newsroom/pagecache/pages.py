@@ -46,6 +46,7 @@ from django.utils.http import http_date, parse_http_date_safe
 
 from newsroom.pagecache import clock, edge, pieces, reads
 from newsroom.pagecache.keys import cache_is_down, missed_since, versions
+from newsroom.pagecache.pieces import Placed, Rendered
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class PagePlan:
     # The site's zone while the view runs: local midnight is the site's, not the server's.
     zone: tzinfo = field(default_factory=timezone.get_current_timezone)
     # The pieces the page has marks for, as built with it (`pieces`).
-    pieces: dict[str, str] = field(default_factory=dict)
+    pieces: dict[Placed, Rendered] = field(default_factory=dict)
 
 
 def has_session(request: HttpRequest) -> bool:
@@ -172,10 +173,10 @@ class CachedPage:
     edge_until: float = 0.0
     # The pieces it has marks for (`pieces`): served only with them set in (`assemble`), built
     # when need be in its language and the site's zone when it was built.
-    pieces: tuple[str, ...] = ()
+    pieces: tuple[Placed, ...] = ()
     zone: str = ""
-    # This process's last assembly of it: (the pieces' HTML, the page with them set in).
-    assembled: tuple[dict[str, str], "CachedPage"] | None = None
+    # This process's last assembly of it: (the pieces, the page with them set in).
+    assembled: tuple[dict[Placed, Rendered], "CachedPage"] | None = None
 
 
 def page_key(request: HttpRequest, reads: tuple[str, ...]) -> str:
@@ -338,15 +339,16 @@ def _current(page: CachedPage, moment: float) -> bool:
 def find(key: str, moment: float) -> tuple[CachedPage | None, bool]:
     """The stored page under `key`, with its pieces set in, and whether it is current (its
     versions still the current ones); an out-of-date page is returned too, as a candidate to
-    stand in. A page whose pieces cannot be had (the database down) is not found."""
+    stand in, its pieces set in only if it does. A current page whose pieces cannot be had (the
+    database down) is not found."""
     page, current = _stored(key, moment)
-    if page is None or not page.pieces:
+    if page is None or not page.pieces or not current:
         return page, current
     filled = assemble(page)
-    return (filled, current) if filled is not None else (None, False)
+    return (filled, True) if filled is not None else (None, False)
 
 
-def assemble(page: CachedPage, texts: dict[str, str] | None = None) -> CachedPage | None:
+def assemble(page: CachedPage, texts: dict[Placed, Rendered] | None = None) -> CachedPage | None:
     """The page with its pieces set in: `texts`, or the pieces as they are now (None when one
     cannot be had). This process keeps its last copy of each page so assembled."""
     if not page.pieces:
@@ -368,7 +370,7 @@ def assemble(page: CachedPage, texts: dict[str, str] | None = None) -> CachedPag
         etag=f'W/"{hashlib.blake2b(body, digest_size=16).hexdigest()}"',
         # The pieces may be newer than the page: a copy made now is modified now.
         last_modified=max(page.last_modified, int(now())),
-        keys=tuple(sorted({*page.keys, *pieces.keys_of(page.pieces)})),
+        keys=tuple(sorted({*page.keys, *pieces.keys_of(texts)})),
         pieces=(),
         assembled=None,
     )
@@ -449,8 +451,8 @@ def take_turn(
         return lock
     if cache_is_down():
         return None
-    if page is not None and may_stand_in(page, moment):
-        return answer(request, page, moment, served="stale")
+    if page is not None and may_stand_in(page, moment) and (filled := assemble(page)) is not None:
+        return answer(request, filled, moment, served="stale")
     deadline = time.monotonic() + settings.PAGE_CACHE_WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(WAIT_POLL_SECONDS)

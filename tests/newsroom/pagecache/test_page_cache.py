@@ -231,13 +231,13 @@ class ServingTests(PageCacheTestCase):
         json_ld = seo.news_article
 
         def edited_meanwhile(*args, **kwargs):
-            # Another editor saves the next story while this request is building the page.
-            Article.objects.filter(pk=self.newer.pk).update(headline="Edited meanwhile")
+            # Another editor saves the story while this request is building its page.
+            Article.objects.filter(pk=self.older.pk).update(headline="Edited meanwhile")
             return json_ld(*args, **kwargs)
 
         with mock.patch.object(seo, "news_article", edited_meanwhile):
             first = self.get(url)
-        assert "Senate delays the pension law" in first.content.decode()
+        assert "Parliament votes the budget" in first.content.decode()
         second = self.get(url)
         assert second["X-Page-Cache"] == "miss"
         assert "Edited meanwhile" in second.content.decode()

@@ -11,6 +11,7 @@ from django.test import RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 
 from articles.models import Article
 from newsroom.chrome.models import SiteSettings
@@ -126,7 +127,7 @@ class RailPieceTests(PageCacheTestCase):
         html = self.get(self.sport).content.decode()
         assert html.count('id="rail-latest-heading"') == 1
         assert MARK not in html
-        assert "&lt;!--newsroom-piece:latest-stories--&gt; &lt;b&gt;bold&lt;/b&gt;" in html
+        assert escape(MARK + " <b>bold</b>") in html
 
     def test_the_database_down_while_the_rail_is_due_builds_the_page(self):
         self.warm(self.sport)
@@ -138,3 +139,44 @@ class RailPieceTests(PageCacheTestCase):
         # Once it is back, the list is served with the new rail.
         response = self.get(self.sport)
         assert "Meteorite lands near Parliament" in text_of(response)
+
+
+class StoryAroundPieceTests(PageCacheTestCase):
+    """A story's previous, next and related stories: a piece of its stored page."""
+
+    def test_a_story_stays_stored_when_its_section_gets_a_new_story(self):
+        url = self.newer.get_absolute_url()
+        self.warm(url)
+        latest = make_article(
+            headline="Meteorite lands near Parliament",
+            section=self.section,
+            publish_at=timezone.now() - timedelta(minutes=1),
+        )
+        response = self.get(url)
+        assert response["X-Page-Cache"] == "hit"
+        html = response.content.decode()
+        assert f'href="{latest.get_absolute_url()}" rel="next"' in html
+        assert "newsroom-piece" not in html
+
+    def test_a_story_shown_around_another_is_edited_there_too(self):
+        url = self.older.get_absolute_url()
+        self.warm(url)
+        self.newer.headline = "Senate passes the pension law"
+        self.newer.save()
+        response = self.get(url)
+        assert response["X-Page-Cache"] == "hit"
+        nav = response.content.decode().split('class="story-nav"', 1)[1].split("</nav>", 1)[0]
+        assert "Senate passes the pension law" in nav
+
+    def test_the_edge_is_told_the_stories_around(self):
+        with override_settings(EDGE_KEYS_HEADER="xkey"):
+            keys = self.get(self.older.get_absolute_url())["xkey"].split()
+        assert f"section:{self.section.pk}" in keys
+        assert f"article:{self.newer.pk}" in keys  # the next story, learnt by the piece
+
+    def test_a_story_taken_down_is_gone_not_served_around(self):
+        url = self.newer.get_absolute_url()
+        self.warm(url)
+        self.newer.status = Article.Status.DRAFT
+        self.newer.save()
+        assert self.get(url).status_code in (404, 410)
