@@ -170,6 +170,12 @@ class FrontPageAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
     autocomplete_fields = ["dropped"]
     inlines = [FrontPageStoryInline, SectionPinInline]
 
+    def get_object(self, request, object_id, from_field=None):
+        # The one row, made again if a database was emptied since its migration made it.
+        if object_id == "1":
+            FrontPage.objects.get_or_create(pk=1)
+        return super().get_object(request, object_id, from_field)
+
     def has_add_permission(self, request):
         return False
 

@@ -136,6 +136,15 @@ class CurationTests(StoresPagesAtOnce, TestCase):
         pin.delete()
         assert "Story 04" not in self.blocks()["Politics"]
 
+    def test_without_its_row_nothing_is_curated_and_the_home_page_is_stored(self):
+        """A database emptied since the migration made the row: reading the curation must not
+        make it again (saving it would bump the key of the home page being built)."""
+        FrontPage.objects.all().delete()
+        assert self.headlines("lead") == ["Story 29"]
+        assert len(self.headlines("top")) == FrontPage._meta.get_field("top_count").default
+        assert self.home()["X-Page-Cache"] == "hit"
+        assert not FrontPage.objects.exists()
+
     def test_sections_blocks_repeat_no_story_shown_above(self):
         response = self.home()
         above = {story.pk for story in [response.context["lead"], *response.context["top"]]}
@@ -258,6 +267,15 @@ class CurationAdminTests(TestCase):
         )
         assert self.client.get(reverse("admin:chrome_breakingnews_add")).status_code == 200
         assert self.client.get(reverse("admin:chrome_breakingnews_changelist")).status_code == 200
+
+    def test_the_curation_page_makes_its_row_again_if_it_is_missing(self):
+        FrontPage.objects.all().delete()
+        url = reverse("admin:chrome_frontpage_change", args=[1])
+        assert self.client.get(url).status_code == 200
+        assert FrontPage.objects.filter(pk=1).exists()
+        other = reverse("admin:chrome_frontpage_change", args=[2])
+        assert self.client.get(other).status_code == 302  # no second row is made
+        assert FrontPage.objects.count() == 1
 
     def test_stories_are_found_by_headline_published_ones_only(self):
         response = self.client.get(
