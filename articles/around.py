@@ -54,21 +54,17 @@ def piece_keys(article: Article, tags: list[Tag]) -> list[str]:
     return [article_key(article.pk), *lists(article, tags)]
 
 
-def context(article: Article, related: list, previous, following) -> dict:
-    return {
+def render(slug: str) -> pieces.Rendered:
+    """The piece of the published story at `slug`: its parts, and the stories they show."""
+    article = published_story(slug)
+    related, previous, following = around(article, article.tag_list, preview=False)
+    values = {
         "article": article,
         "related": related,
         "previous": previous,
         "next": following,
         **languages(article),
     }
-
-
-def render(slug: str) -> pieces.Rendered:
-    """The piece of the published story at `slug`: its parts, and the stories they show."""
-    article = published_story(slug)
-    related, previous, following = around(article, article.tag_list, preview=False)
-    values = context(article, related, previous, following)
     parts: dict[str, str] = {
         part: render_to_string(f"articles/includes/story_{part}.html", values) for part in PARTS
     }

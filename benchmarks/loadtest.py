@@ -563,15 +563,14 @@ def builds(results: Results, seconds: float) -> dict:
     out of date: between two changes, each address readers asked for and that was built at
     all counts as one page the change affected; the ideal is one build of each."""
     moments = sorted(edit["at"] for edit in results.edits)
-    # From each change to the next.
-    spans = list(pairwise([*moments, float("inf")]))
-    per_change = []
-    for start, end in spans:
-        built = [url for sent, url in results.builds if start <= sent < end]
-        if built:
-            per_change.append((len(built), len(set(built))))
-    total = sum(count for count, _pages in per_change)
-    pages = sum(distinct for _count, distinct in per_change)
+    # The pages built from each change to the next, and how often each.
+    per_change = [
+        built
+        for start, end in pairwise([*moments, float("inf")])
+        if (built := Counter(url for sent, url in results.builds if start <= sent < end))
+    ]
+    total = sum(built.total() for built in per_change)
+    pages = sum(len(built) for built in per_change)
     return {
         "builds_per_second": round(len(results.builds) / seconds, 1),
         "changes_per_second": round(len(moments) / seconds, 2),
@@ -580,14 +579,8 @@ def builds(results: Results, seconds: float) -> dict:
         # between the change and its commit.
         "builds_per_affected_page": round(total / pages, 2) if pages else 0,
         "most_builds_of_one_page_after_one_change": max(
-            (
-                Counter(url for sent, url in results.builds if start <= sent < end).most_common(1)
-                or [("", 0)]
-            )[0][1]
-            for start, end in spans
-        )
-        if moments
-        else 0,
+            (max(built.values()) for built in per_change), default=0
+        ),
     }
 
 

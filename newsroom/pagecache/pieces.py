@@ -39,7 +39,6 @@ Placed = tuple[str, str, tuple[str, ...]]
 
 @dataclass(frozen=True)
 class Piece:
-    name: str
     # What every instance depends on, EVERY_PAGE included (the language and zone it is shown in).
     keys: frozenset[str]
     # The parts' HTML for an argument, in the language and time zone active when called.
@@ -50,7 +49,7 @@ _pieces: dict[str, Piece] = {}
 
 
 def register(name: str, keys: Iterable[str], render: Callable[[str], Rendered]) -> None:
-    _pieces[name] = Piece(name, frozenset({pages.EVERY_PAGE, *keys}), render)
+    _pieces[name] = Piece(frozenset({pages.EVERY_PAGE, *keys}), render)
 
 
 def mark(name: str, arg: str = "", part: str = "") -> bytes:
@@ -76,8 +75,13 @@ def built(placed: Placed) -> Rendered:
     name, arg, keys = placed
     render = _pieces[name].render
     return values.remembered(
-        f"piece:{name}:{arg}", keys, lambda: render(arg), learnt=lambda rendered: rendered[1]
+        _value_name(placed), keys, lambda: render(arg), learnt=lambda rendered: rendered[1]
     )
+
+
+def _value_name(placed: Placed) -> str:
+    name, arg, _keys = placed
+    return f"piece:{name}:{arg}"
 
 
 def current(placed: Iterable[Placed], language: str, zone: str) -> dict[Placed, Rendered] | None:
@@ -86,10 +90,10 @@ def current(placed: Iterable[Placed], language: str, zone: str) -> dict[Placed, 
     down)."""
     found: dict[Placed, Rendered] = {}
     for each in placed:
-        name, arg, keys = each
+        name, _arg, keys = each
         if name not in _pieces:
             return None
-        ok, value = values.kept(f"piece:{name}:{arg}", keys)
+        ok, value = values.kept(_value_name(each), keys)
         if ok:
             found[each] = value  # type: ignore[assignment]  # what built() kept
             continue
