@@ -29,6 +29,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, pgettext
 
 from benchmarks.serve import free_port
+from newsroom.chrome.models import SiteSettings
 from newsroom.pagecache import pages
 from newsroom.weather import header
 from newsroom.weather import providers as weather
@@ -120,11 +121,15 @@ def datetime_data(response, name: str, value) -> dict:
 SKIP_PREFIXES = ("admin/", "media/", "static/", "__")
 
 
-def midday_zone() -> str:
-    """A time zone where it is about noon now. Pages expire at the site's midnight: a test of
-    their hour-long lifetimes must not fall in the last hour of a day."""
+def midday_zone(test) -> str:
+    """Make the site's zone (and the test's) one where it is about noon now. Pages expire at the
+    site's midnight: a test of their hour-long lifetimes must not fall in the last hour of a day.
+    The test's zone follows, so a story's address carries the date the site gives it."""
     offset = (12 - datetime.now(UTC).hour + 12) % 24 - 12
-    return f"Etc/GMT{-offset:+d}"  # the Etc zones' signs are POSIX's: GMT+9 is UTC-9
+    zone = f"Etc/GMT{-offset:+d}"  # the Etc zones' signs are POSIX's: GMT+9 is UTC-9
+    SiteSettings(pk=1, time_zone=zone).save()
+    test.enterContext(timezone.override(zone))
+    return zone
 
 
 def text_of(response) -> str:

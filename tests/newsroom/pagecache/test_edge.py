@@ -23,7 +23,6 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from articles.models import Article
-from newsroom.chrome.models import SiteSettings
 from newsroom.pagecache import edge, keys, pages
 from newsroom.pagecache.models import EdgePurge, PendingBump
 from newsroom.pagecache.pages import SHARED_MAX_AGE
@@ -115,7 +114,7 @@ def varnish(server: EdgeServer, **extra):
 class EdgeHeaderTests(StoresPagesAtOnce, TestCase):
     def setUp(self):
         super().setUp()
-        SiteSettings(pk=1, time_zone=midday_zone()).save()
+        midday_zone(self)
         self.story = make_article(headline="Budget vote", authors=[make_author()])
 
     def test_a_public_page_names_its_keys_and_a_long_lifetime_for_the_edge_only(self):
@@ -614,7 +613,7 @@ class RevalidationTests(StoresPagesAtOnce, TestCase):
     def test_a_304_carries_the_lifetime_of_now(self):
         """Varnish revalidates a soft-purged copy with If-None-Match and keeps the 304's
         headers: a go-live scheduled since must cut the lifetime it then keeps."""
-        SiteSettings(pk=1, time_zone=midday_zone()).save()
+        midday_zone(self)
         # The header prints the moment a page is built, to the second: both builds print one.
         built_at = timezone.now()
         shown = header.header_context
