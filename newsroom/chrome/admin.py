@@ -19,6 +19,16 @@ from newsroom.chrome.models import (
 from newsroom.weather import header, providers, refresh
 
 
+class OneRowAdmin(admin.ModelAdmin):
+    """The page of a model with one row (pk 1), which reading it never makes: the row is made
+    again here if a database was emptied since its migration made it."""
+
+    def get_object(self, request, object_id, from_field=None):
+        if object_id == "1":
+            self.model.objects.get_or_create(pk=1)
+        return super().get_object(request, object_id, from_field)
+
+
 class SiteSettingsForm(forms.ModelForm):
     """Looks a new city up once, on save, unless the editor typed its coordinates too."""
 
@@ -71,7 +81,7 @@ class SiteSettingsForm(forms.ModelForm):
 
 
 @admin.register(SiteSettings)
-class SiteSettingsAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
+class SiteSettingsAdmin(OneRowAdmin, AllowlistedLookupsMixin, admin.ModelAdmin):
     form = SiteSettingsForm
     list_display = ["__str__", "city", "time_zone", "language"]
     fieldsets = [
@@ -163,18 +173,12 @@ class SectionPinInline(CheckedAutocompleteMixin, admin.TabularInline):
 
 
 @admin.register(FrontPage)
-class FrontPageAdmin(AllowlistedLookupsMixin, admin.ModelAdmin):
+class FrontPageAdmin(OneRowAdmin, AllowlistedLookupsMixin, admin.ModelAdmin):
     """One page for the whole curation: lead and top stories, section pins, dropped stories."""
 
     fields = ["top_count", "dropped"]
     autocomplete_fields = ["dropped"]
     inlines = [FrontPageStoryInline, SectionPinInline]
-
-    def get_object(self, request, object_id, from_field=None):
-        # The one row, made again if a database was emptied since its migration made it.
-        if object_id == "1":
-            FrontPage.objects.get_or_create(pk=1)
-        return super().get_object(request, object_id, from_field)
 
     def has_add_permission(self, request):
         return False

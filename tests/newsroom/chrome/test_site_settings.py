@@ -167,10 +167,29 @@ class SiteSettingsAdminTests(TestCase):
         assert data["temperature"] is None
 
 
+class LoadTests(TestCase):
+    def test_without_its_row_the_defaults_are_read_and_kept(self):
+        """A database emptied since the migration made the row: reading the settings must not
+        make it again (saving it would bump the key they are kept under, so they never were)."""
+        SiteSettings.objects.all().delete()
+        assert SiteSettings.load().city == "București"
+        with self.assertNumQueries(0):
+            assert SiteSettings.load().time_zone == "Europe/Bucharest"
+        assert not SiteSettings.objects.exists()
+
+
 class SiteSettingsAdminPagesTests(TestCase):
     def setUp(self):
         cache.clear()
         self.client.force_login(make_user("root", superuser=True))
+
+    def test_the_settings_page_makes_its_row_again_if_it_is_missing(self):
+        SiteSettings.objects.all().delete()
+        assert self.client.get(CHANGE_URL).status_code == 200
+        assert SiteSettings.objects.filter(pk=1).exists()
+        other = reverse("admin:chrome_sitesettings_change", args=[2])
+        assert self.client.get(other).status_code == 302  # no second row is made
+        assert SiteSettings.objects.count() == 1
 
     def test_changelist_and_change_pages(self):
         SiteSettings.load()
