@@ -175,7 +175,7 @@ def detail(request: HttpRequest, year: int, month: int, day: int, slug: str) -> 
     depends_on(request, *(tag_key(tag.pk) for tag in tags))
     depends_on_stories(request, [article, article.translation])
     related, previous, following = (
-        around.around(article, tags, preview) if preview else ([], None, None)
+        around.around(article, tags, preview=True) if preview else ([], None, None)
     )
     if article.is_live_coverage and "update" in request.GET and not preview:
         depends_on_stories(request, [article])

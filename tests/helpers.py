@@ -121,7 +121,7 @@ def datetime_data(response, name: str, value) -> dict:
 SKIP_PREFIXES = ("admin/", "media/", "static/", "__")
 
 
-def midday_zone(test) -> str:
+def use_midday_zone(test) -> None:
     """Make the site's zone (and the test's) one where it is about noon now. Pages expire at the
     site's midnight: a test of their hour-long lifetimes must not fall in the last hour of a day.
     The test's zone follows, so a story's address carries the date the site gives it."""
@@ -129,7 +129,6 @@ def midday_zone(test) -> str:
     zone = f"Etc/GMT{-offset:+d}"  # the Etc zones' signs are POSIX's: GMT+9 is UTC-9
     SiteSettings(pk=1, time_zone=zone).save()
     test.enterContext(timezone.override(zone))
-    return zone
 
 
 def text_of(response) -> str:

@@ -8,7 +8,6 @@ from newsroom.pagecache.keys import check_pending
 from newsroom.pagecache.pages import (
     RenderLock,
     answer,
-    assemble,
     find,
     has_session,
     now,
@@ -17,6 +16,7 @@ from newsroom.pagecache.pages import (
     storable,
     store,
     take_turn,
+    with_pieces,
 )
 
 
@@ -68,8 +68,7 @@ class PageCacheMiddleware:
             if plan.pieces and not response.streaming:
                 response.content = pieces.fill(response.content, plan.pieces)
             return response
-        page = assemble(store(response, plan, key), plan.pieces)
-        assert page is not None  # the pieces as built with it
+        page = with_pieces(store(response, plan, key), plan.pieces)
         finished = answer(request, page, now(), served="miss")
         if key is None or not page.versions:
             del finished.headers["X-Page-Cache"]

@@ -348,16 +348,20 @@ def find(key: str, moment: float) -> tuple[CachedPage | None, bool]:
     return (filled, True) if filled is not None else (None, False)
 
 
-def assemble(page: CachedPage, texts: dict[Placed, Rendered] | None = None) -> CachedPage | None:
-    """The page with its pieces set in: `texts`, or the pieces as they are now (None when one
-    cannot be had). This process keeps its last copy of each page so assembled."""
+def assemble(page: CachedPage) -> CachedPage | None:
+    """The page with its pieces as they are now set in; None when one cannot be had."""
     if not page.pieces:
         return page
-    if texts is None:
-        language = next((v for k, v in page.headers if k.lower() == "content-language"), "")
-        texts = pieces.current(page.pieces, language, page.zone)
-    if texts is None:
-        return None
+    language = next((v for k, v in page.headers if k.lower() == "content-language"), "")
+    texts = pieces.current(page.pieces, language, page.zone)
+    return None if texts is None else with_pieces(page, texts)
+
+
+def with_pieces(page: CachedPage, texts: dict[Placed, Rendered]) -> CachedPage:
+    """The page with `texts` set in at its pieces' marks. This process keeps its last copy of
+    each page so filled."""
+    if not page.pieces:
+        return page
     if page.assembled is not None and page.assembled[0] == texts:
         return page.assembled[1]
     body = pieces.fill(page.body, texts)

@@ -142,17 +142,20 @@ def _cache_key(name: str, keys: frozenset[str], current: dict[str, int]) -> str:
 
 def _kept_entry(cache_key: str, now) -> tuple | None:
     """The entry kept under `cache_key`, in this process or the shared cache, if still good."""
-    found = local_values.get(cache_key)
-    if found is not None and found[1] > now and _learnt_current(found):
+
+    def good(entry: tuple | None) -> bool:
+        return entry is not None and entry[1] > now and _learnt_current(entry)
+
+    if good(found := local_values.get(cache_key)):
         return found
     try:
         found = cache.get(cache_key)
     except Exception:
-        found = None
-    if found is not None and found[1] > now and _learnt_current(found):
-        local_values.put(cache_key, found)
-        return found
-    return None
+        return None
+    if not good(found):
+        return None
+    local_values.put(cache_key, found)
+    return found
 
 
 def _learnt_current(entry: tuple) -> bool:

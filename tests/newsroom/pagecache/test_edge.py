@@ -28,7 +28,7 @@ from newsroom.pagecache.models import EdgePurge, PendingBump
 from newsroom.pagecache.pages import SHARED_MAX_AGE
 from newsroom.weather import header
 from tests.factories import make_article, make_author, make_section, make_user
-from tests.helpers import BASE_DIR, DATABASE_TASKS, StoresPagesAtOnce, midday_zone
+from tests.helpers import BASE_DIR, DATABASE_TASKS, StoresPagesAtOnce, use_midday_zone
 
 
 def control(response, header="Surrogate-Control") -> dict[str, int]:
@@ -114,7 +114,7 @@ def varnish(server: EdgeServer, **extra):
 class EdgeHeaderTests(StoresPagesAtOnce, TestCase):
     def setUp(self):
         super().setUp()
-        midday_zone(self)
+        use_midday_zone(self)
         self.story = make_article(headline="Budget vote", authors=[make_author()])
 
     def test_a_public_page_names_its_keys_and_a_long_lifetime_for_the_edge_only(self):
@@ -613,7 +613,7 @@ class RevalidationTests(StoresPagesAtOnce, TestCase):
     def test_a_304_carries_the_lifetime_of_now(self):
         """Varnish revalidates a soft-purged copy with If-None-Match and keeps the 304's
         headers: a go-live scheduled since must cut the lifetime it then keeps."""
-        midday_zone(self)
+        use_midday_zone(self)
         # The header prints the moment a page is built, to the second: both builds print one.
         built_at = timezone.now()
         shown = header.header_context
